@@ -19,51 +19,51 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /** The evaluator on hand-built protos, one Envoy rule at a time. */
-class RbacEvaluatorTest {
+public class RbacEvaluatorTest {
     static final String CHECKOUT = "spiffe://cluster.local/ns/shop/sa/checkout";
     static final String STOREFRONT = "spiffe://cluster.local/ns/shop/sa/storefront";
     static final String PROM = "spiffe://cluster.local/ns/monitoring/sa/prometheus";
 
-    static Principal exact(String id) {
+    public static Principal exact(String id) {
         return Principal.newBuilder().setAuthenticated(Principal.Authenticated.newBuilder()
                 .setPrincipalName(StringMatcher.newBuilder().setExact(id))).build();
     }
 
-    static Principal prefix(String p) {
+    public static Principal prefix(String p) {
         return Principal.newBuilder().setAuthenticated(Principal.Authenticated.newBuilder()
                 .setPrincipalName(StringMatcher.newBuilder().setPrefix(p))).build();
     }
 
-    static Principal anyPrincipal() {
+    public static Principal anyPrincipal() {
         return Principal.newBuilder().setAny(true).build();
     }
 
-    static Permission anyPermission() {
+    public static Permission anyPermission() {
         return Permission.newBuilder().setAny(true).build();
     }
 
-    static Permission method(String m) {
+    public static Permission method(String m) {
         return Permission.newBuilder().setHeader(HeaderMatcher.newBuilder().setName(":method")
                 .setStringMatch(StringMatcher.newBuilder().setExact(m))).build();
     }
 
-    static Permission path(StringMatcher m) {
+    public static Permission path(StringMatcher m) {
         return Permission.newBuilder().setUrlPath(PathMatcher.newBuilder().setPath(m)).build();
     }
 
-    static Permission or(Permission... ps) {
+    public static Permission or(Permission... ps) {
         return Permission.newBuilder().setOrRules(Permission.Set.newBuilder().addAllRules(List.of(ps))).build();
     }
 
-    static Permission and(Permission... ps) {
+    public static Permission and(Permission... ps) {
         return Permission.newBuilder().setAndRules(Permission.Set.newBuilder().addAllRules(List.of(ps))).build();
     }
 
-    static Policy policy(Permission perm, Principal... ids) {
+    public static Policy policy(Permission perm, Principal... ids) {
         return Policy.newBuilder().addPermissions(perm).addAllPrincipals(List.of(ids)).build();
     }
 
-    static RBAC rbac(RBAC.Action action, Object... namesAndPolicies) {
+    public static RBAC rbac(RBAC.Action action, Object... namesAndPolicies) {
         var b = RBAC.newBuilder().setAction(action);
         for (int i = 0; i < namesAndPolicies.length; i += 2) {
             b.putPolicies((String) namesAndPolicies[i], (Policy) namesAndPolicies[i + 1]);
