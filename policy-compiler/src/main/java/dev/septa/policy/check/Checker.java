@@ -64,6 +64,11 @@ public final class Checker {
         return decide(filters.get(), request);
     }
 
+    /** Whether the mesh has this workload ({@code ns/name}). */
+    public boolean knows(String workloadId) {
+        return workloads.containsKey(workloadId);
+    }
+
     /** Whether the destination's proxy has a listener and chain for this port (false: connection refused). */
     public boolean accepts(String workloadId, int port) {
         workload(workloadId, "to");
