@@ -61,7 +61,8 @@ final class MeshArbitraries {
 
     record IntentSpec(int to, List<PeerSpec> from, Action action, Mode mode, List<RuleSpec> ports) { }
 
-    record QuerySpec(int from, int to, int port, int method, int path) { }
+    /** {@code aimed}: from, to, port, method and path are drawn from what intent number {@code intent} names. */
+    record QuerySpec(boolean aimed, int intent, int from, int to, int port, int method, int path) { }
 
     static Arbitrary<Mesh> meshes() {
         Arbitrary<WorkloadSpec> workload = Combinators.combine(Arbitraries.integers().between(0, 2),
@@ -71,9 +72,10 @@ final class MeshArbitraries {
         Arbitrary<ExprSpec> expr = Combinators.combine(Arbitraries.integers().between(0, 1),
                 Arbitraries.of(SelectorRequirement.Operator.class),
                 Arbitraries.integers().between(0, 2).set().ofMinSize(1).ofMaxSize(2)).as(ExprSpec::new);
+        // Mostly loose selectors (no app, no tier, at most one expression), so that segments have members.
         Arbitrary<SegmentSpec> segment = Combinators.combine(Arbitraries.integers().between(0, 2),
-                Arbitraries.integers().between(0, 3), Arbitraries.integers().between(0, 2),
-                expr.list().ofMaxSize(2)).as(SegmentSpec::new);
+                Arbitraries.integers().between(0, 5), Arbitraries.integers().between(0, 4),
+                expr.list().ofMaxSize(1)).as(SegmentSpec::new);
         Arbitrary<PeerSpec> peer = Combinators.combine(Arbitraries.of(false, false, true),
                 Arbitraries.integers().between(0, 7)).as(PeerSpec::new);
         Arbitrary<RuleSpec> rule = Combinators.combine(Arbitraries.integers().between(0, 3),
@@ -83,12 +85,13 @@ final class MeshArbitraries {
                 peer.list().ofMinSize(1).ofMaxSize(2), Arbitraries.of(Action.class),
                 Arbitraries.of(Mode.ENFORCE, Mode.ENFORCE, Mode.DRY_RUN),
                 rule.list().ofMaxSize(2).uniqueElements(RuleSpec::port)).as(IntentSpec::new);
-        return Combinators.combine(Arbitraries.of(DefaultAction.class), workload.list().ofMinSize(1).ofMaxSize(10),
-                segment.list().ofMinSize(1).ofMaxSize(6), intent.list().ofMaxSize(10)).as(MeshArbitraries::build);
+        return Combinators.combine(Arbitraries.of(DefaultAction.class), workload.list().ofMinSize(1).ofMaxSize(12),
+                segment.list().ofMinSize(1).ofMaxSize(6), intent.list().ofMinSize(1).ofMaxSize(10)).as(MeshArbitraries::build);
     }
 
     static Arbitrary<List<QuerySpec>> queries() {
-        return Combinators.combine(Arbitraries.integers().between(0, 9), Arbitraries.integers().between(0, 9),
+        return Combinators.combine(Arbitraries.of(true, true, false), Arbitraries.integers().between(0, 9),
+                Arbitraries.integers().between(0, 11), Arbitraries.integers().between(0, 11),
                 Arbitraries.integers().between(0, PORTS.size()), Arbitraries.integers().between(0, 3),
                 Arbitraries.integers().between(0, QUERY_PATHS.size() - 1)).as(QuerySpec::new)
                 .list().ofMinSize(20).ofMaxSize(40);
@@ -97,8 +100,43 @@ final class MeshArbitraries {
     static Query query(Mesh mesh, QuerySpec q) {
         List<Workload> ws = mesh.workloads();
         int port = q.port() == PORTS.size() ? UNDECLARED_PORT : PORTS.get(q.port()).port();
-        return new Query(ws.get(q.from() % ws.size()).id(), ws.get(q.to() % ws.size()).id(), port,
-                QUERY_METHODS.get(q.method()), QUERY_PATHS.get(q.path()));
+        Workload from = ws.get(q.from() % ws.size());
+        Workload to = ws.get(q.to() % ws.size());
+        String method = QUERY_METHODS.get(q.method());
+        String path = QUERY_PATHS.get(q.path());
+        if (q.aimed() && !mesh.intents().isEmpty()) {
+            // Random pairs rarely meet an intent; aim most queries at one so that intents decide often.
+            Intent in = mesh.intents().get(q.intent() % mesh.intents().size());
+            List<Workload> targets = members(mesh, in.to().segment());
+            List<Workload> sources = ws.stream().filter(w -> in.from().stream().anyMatch(p -> switch (p) {
+                case Peer.NamespacePeer np -> np.namespace().equals(w.metadata().namespace());
+                case Peer.SegmentPeer sp -> members(mesh, sp.segment()).contains(w);
+            })).toList();
+            if (!targets.isEmpty()) {
+                to = targets.get(q.to() % targets.size());
+            }
+            if (!sources.isEmpty()) {
+                from = sources.get(q.from() % sources.size());
+            }
+            if (!in.to().ports().isEmpty() && q.port() < PORTS.size()) {
+                PortRule r = in.to().ports().get(q.port() % in.to().ports().size());
+                port = r.port();
+                if (r.http() != null && q.method() > 0 && !r.http().methods().isEmpty()) {
+                    method = r.http().methods().get(q.method() % r.http().methods().size());
+                }
+                if (r.http() != null && q.path() > 0 && !r.http().paths().isEmpty()) {
+                    String p = r.http().paths().get(q.path() % r.http().paths().size());
+                    path = p.endsWith("*") ? p.substring(0, p.length() - 1) + (q.path() % 2 == 0 ? "/x" : "") : p;
+                }
+            }
+        }
+        return new Query(from.id(), to.id(), port, method, path);
+    }
+
+    private static List<Workload> members(Mesh mesh, SegmentRef ref) {
+        Segment s = mesh.segments().stream().filter(x -> x.ref().equals(ref)).findFirst().orElseThrow();
+        return mesh.workloads().stream().filter(w -> w.metadata().namespace().equals(ref.namespace())
+                && s.selector().matches(w.metadata().labels())).toList();
     }
 
     static Mesh build(DefaultAction defaultAction, List<WorkloadSpec> workloads, List<SegmentSpec> segments,

@@ -15,6 +15,8 @@ import net.jqwik.api.Property;
  * compiler.
  */
 class ReferenceEmitterPropertyTest {
+    static final DecisionStats STATS = new DecisionStats();
+
     @Property(tries = 100)
     void referenceLayoutDecidesAsTheDesignSays(@ForAll("meshes") Mesh mesh,
                                                @ForAll("queries") List<MeshArbitraries.QuerySpec> specs) {
@@ -27,10 +29,16 @@ class ReferenceEmitterPropertyTest {
             Decision expected = oracle.decide(q);
             Decision actual = envoy.check(q);
             assertThat(actual).as(() -> "query " + q + "\n" + MeshYaml.print(mesh)).isEqualTo(expected);
+            STATS.add(actual);
             if (grpc.accepts(q.to(), q.port())) {
                 assertThat(grpc.check(q)).isEqualTo(actual);
             }
         }
+    }
+
+    @net.jqwik.api.lifecycle.AfterContainer
+    static void varied() {
+        STATS.assertVaried(2_000, 50);
     }
 
     @net.jqwik.api.Provide
