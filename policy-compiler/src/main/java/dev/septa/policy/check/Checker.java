@@ -106,6 +106,7 @@ public final class Checker {
         if (proxy == null) {
             return out;
         }
+        proxy.resources(dialect).routes().forEach(rc -> InboundIndex.rejectPerRouteRbac(rc, "proxy " + workloadId));
         for (Listener l : proxy.resources(dialect).listeners()) {
             if (dialect == Dialect.ENVOY && l.getName().equals(INBOUND_LISTENER)) {
                 out.put(0, new InboundIndex(l));

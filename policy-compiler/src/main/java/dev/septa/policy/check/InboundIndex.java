@@ -10,6 +10,8 @@ import io.envoyproxy.envoy.config.listener.v3.FilterChainMatch;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -79,6 +81,26 @@ final class InboundIndex {
         }
     }
 
+    static final String RBAC_PER_ROUTE_TYPE =
+            "type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBACPerRoute";
+
+    /** A per-route RBAC override changes the decision by route, which a per-listener evaluation would miss. */
+    static void rejectPerRouteRbac(RouteConfiguration rc, String where) {
+        for (VirtualHost vh : rc.getVirtualHostsList()) {
+            boolean perRoute = vh.getTypedPerFilterConfigMap().values().stream().anyMatch(InboundIndex::isRbacPerRoute)
+                    || vh.getRoutesList().stream().anyMatch(r -> r.getTypedPerFilterConfigMap().values().stream()
+                            .anyMatch(InboundIndex::isRbacPerRoute));
+            if (perRoute) {
+                throw new UnsupportedRbacException(where + " route " + rc.getName() + " virtual host " + vh.getName(),
+                        "per-route override (RBACPerRoute)");
+            }
+        }
+    }
+
+    private static boolean isRbacPerRoute(com.google.protobuf.Any a) {
+        return a.getTypeUrl().equals(RBAC_PER_ROUTE_TYPE);
+    }
+
     /** The RBAC filters of a chain, in the order Envoy runs them: network filters, then the HCM's HTTP filters. */
     private static List<RbacFilter> filters(FilterChain chain, String where) {
         var out = new ArrayList<RbacFilter>();
@@ -96,6 +118,9 @@ final class InboundIndex {
                     hcm = f.getTypedConfig().unpack(HttpConnectionManager.class);
                 } catch (InvalidProtocolBufferException e) {
                     throw new UnsupportedRbacException(at, "HttpConnectionManager that does not parse");
+                }
+                if (hcm.hasRouteConfig()) {
+                    rejectPerRouteRbac(hcm.getRouteConfig(), at);
                 }
                 for (HttpFilter hf : hcm.getHttpFiltersList()) {
                     String hat = where + " http filter " + hf.getName();

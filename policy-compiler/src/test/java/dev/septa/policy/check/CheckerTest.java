@@ -153,6 +153,25 @@ class CheckerTest {
     }
 
     @Test
+    void perRouteRbacOverrideFailsLoudly() {
+        var route = io.envoyproxy.envoy.config.route.v3.RouteConfiguration.newBuilder().setName("inbound|8443")
+                .addVirtualHosts(io.envoyproxy.envoy.config.route.v3.VirtualHost.newBuilder().setName("vh")
+                        .addDomains("*").addRoutes(io.envoyproxy.envoy.config.route.v3.Route.newBuilder()
+                                .putTypedPerFilterConfig("septa.allow", Any.pack(
+                                        io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBACPerRoute
+                                                .getDefaultInstance()))))
+                .build();
+        CompiledMesh base = mesh(Listener.newBuilder().setName("inbound").build());
+        var proxies = new TreeMap<>(base.proxies());
+        var p = proxies.get("shop/payments-1");
+        proxies.put("shop/payments-1", new CompiledProxy(p.workloadId(), new ProxyResources(p.envoy().listeners(),
+                List.of(route), List.of(), List.of()), p.grpc()));
+        Checker checker = new Checker(new CompiledMesh(base.mesh(), proxies, List.of()));
+        assertThatThrownBy(() -> checker.check(Query.of("shop/checkout-1", "shop/payments-1", 8443)))
+                .isInstanceOf(UnsupportedRbacException.class).hasMessageContaining("RBACPerRoute");
+    }
+
+    @Test
     void unsupportedChainMatchFailsLoudly() {
         Listener inbound = Listener.newBuilder().setName("inbound").addFilterChains(FilterChain.newBuilder()
                 .setFilterChainMatch(FilterChainMatch.newBuilder().addServerNames("x"))).build();
