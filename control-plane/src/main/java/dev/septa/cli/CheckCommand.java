@@ -23,7 +23,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -180,22 +179,13 @@ public final class CheckCommand implements Callable<Integer> {
     }
 
     /** Parses and compiles every file; prints diagnostics (errors, and warnings to stderr) and returns null on errors. */
-    private CompiledMesh load(PrintWriter err) throws IOException {
-        var inputs = new ArrayList<InputFile>();
-        for (Path p : files) {
-            if (!Files.exists(p)) {
-                err.println("septa check: " + p + ": no such file or directory");
-                return null;
-            }
-            try (Stream<Path> walk = Files.walk(p)) {
-                for (Path f : walk.filter(Files::isRegularFile)
-                        .filter(f -> Files.isDirectory(p) ? isYaml(f) : true).sorted().toList()) {
-                    inputs.add(new InputFile(f.toString(), Files.readString(f, StandardCharsets.UTF_8)));
-                }
-            } catch (java.nio.charset.MalformedInputException e) {
-                err.println("septa check: " + p + ": not UTF-8 text");
-                return null;
-            }
+    private CompiledMesh load(PrintWriter err) {
+        List<InputFile> inputs;
+        try {
+            inputs = PolicyFiles.read(files);
+        } catch (PolicyFiles.UnreadableException e) {
+            err.println("septa check: " + e.getMessage());
+            return null;
         }
         if (inputs.isEmpty()) {
             err.println("septa check: no *.yaml or *.yml files in " + files);
@@ -214,11 +204,6 @@ public final class CheckCommand implements Callable<Integer> {
     private static void print(PrintWriter err, List<Diagnostic> diagnostics) {
         diagnostics.forEach(err::println);
         err.flush();
-    }
-
-    private static boolean isYaml(Path f) {
-        String n = f.getFileName().toString();
-        return n.endsWith(".yaml") || n.endsWith(".yml");
     }
 
     private int usage(String message) {
