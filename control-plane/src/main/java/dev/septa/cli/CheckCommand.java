@@ -121,7 +121,7 @@ public final class CheckCommand implements Callable<Integer> {
         } catch (UnknownWorkloadException e) {
             err.println("septa check: " + e.getMessage());
             return BAD_INPUT;
-        } catch (UnsupportedRbacException e) {
+        } catch (UnsupportedRbacException | IllegalStateException e) {
             // The compiled config holds something the evaluator cannot judge: refuse rather than guess.
             err.println("septa check: cannot evaluate the compiled configuration: " + e.getMessage());
             return BAD_INPUT;
