@@ -38,6 +38,7 @@ final class EnvoyOutboundConfigurer {
 
     private final Map<ServicePort, Cluster> clusters = new IdentityHashMap<>();
     private final Map<ServicePort, ClusterLoadAssignment> endpoints = new IdentityHashMap<>();
+    private final Map<ServicePort, VirtualHost> virtualHosts = new IdentityHashMap<>();
 
     Listener listener(WorkloadPlan plan) {
         Listener.Builder listener = Listener.newBuilder().setName(NAME).setAddress(Xds.address("0.0.0.0", PORT))
@@ -77,7 +78,7 @@ final class EnvoyOutboundConfigurer {
         for (ServicePort sp : plan.reachable()) {
             if (sp.protocol().isHttp()) {
                 byPort.computeIfAbsent(sp.port(), k -> new ArrayList<>())
-                        .add(Xds.forwardAll(sp.authority(), List.of(sp.host(), sp.authority()), sp.clusterName()));
+                        .add(virtualHosts.computeIfAbsent(sp, s -> Xds.forwardAll(s.authority(), List.of(s.host(), s.authority()), s.clusterName())));
             }
         }
         List<RouteConfiguration> routes = new ArrayList<>();
