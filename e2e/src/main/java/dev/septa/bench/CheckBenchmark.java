@@ -5,29 +5,18 @@ import dev.septa.policy.check.QueryBatch;
 import dev.septa.policy.compile.CompileResult;
 import dev.septa.policy.compile.CompiledMesh;
 import dev.septa.policy.compile.PolicyCompiler;
-import dev.septa.policy.model.Action;
-import dev.septa.policy.model.DefaultAction;
-import dev.septa.policy.model.HttpMatch;
 import dev.septa.policy.model.Intent;
-import dev.septa.policy.model.LabelSelector;
 import dev.septa.policy.model.Mesh;
-import dev.septa.policy.model.MeshConfig;
-import dev.septa.policy.model.Mode;
-import dev.septa.policy.model.ObjectMeta;
 import dev.septa.policy.model.Peer;
 import dev.septa.policy.model.PortRule;
-import dev.septa.policy.model.Protocol;
 import dev.septa.policy.model.Segment;
 import dev.septa.policy.model.SegmentRef;
-import dev.septa.policy.model.Source;
-import dev.septa.policy.model.Target;
 import dev.septa.policy.model.Workload;
-import dev.septa.policy.model.WorkloadPort;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.StringReader;
 import java.io.Writer;
-import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -45,7 +34,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * {@code septa check --queries} with 100,000 queries on a generated mesh, without file reading and compiling
+ * {@code septa check --queries} with 100,000 queries on the {@link SyntheticMesh} of 1,000 workloads and 200 intents, without file reading and compiling
  * (done once in setup): {@code batch} is what the command does after compiling (parse every JSON line, check
  * every workload, build a fresh {@link Checker} whose per-proxy inbound index is built on first use, answer each
  * query as a JSON line); {@code evaluateOnly} answers the same parsed queries on a warm Checker.
@@ -55,8 +44,8 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Benchmark)
 @BenchmarkMode(org.openjdk.jmh.annotations.Mode.SingleShotTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 3)
-@Measurement(iterations = 5)
+@Warmup(iterations = 5)
+@Measurement(iterations = 15)
 @Fork(value = 1, jvmArgsAppend = {"-Xmx2g"})
 public class CheckBenchmark {
     static final int QUERIES = 100_000;
@@ -71,7 +60,7 @@ public class CheckBenchmark {
 
     @Setup(Level.Trial)
     public void setup() throws IOException {
-        Mesh mesh = generate(workloads, workloads / 5, 42);
+        Mesh mesh = SyntheticMesh.generate(workloads, workloads / 5);
         CompileResult result = PolicyCompiler.compile(mesh);
         if (result.hasErrors()) {
             throw new IllegalStateException("generated mesh does not compile: " + result.diagnostics());
@@ -80,7 +69,10 @@ public class CheckBenchmark {
         queryLines = queries(mesh, QUERIES, 7);
         parsed = QueryBatch.parse("bench", new BufferedReader(new StringReader(queryLines))).queries();
         warm = new Checker(compiled);
-        QueryBatch.answer(warm, parsed, Writer.nullWriter());
+        long allowed = parsed.stream().filter(l -> warm.check(l.query()).allowed()).count();
+        long byIntent = parsed.stream().filter(l -> !warm.check(l.query()).by().equals("default")).count();
+        System.out.printf("%n%d queries on %d workloads, %d intents: %d allowed, %d decided by an intent%n",
+                parsed.size(), mesh.workloads().size(), mesh.intents().size(), allowed, byIntent);
     }
 
     @Benchmark
@@ -102,70 +94,53 @@ public class CheckBenchmark {
         return out.count;
     }
 
-    /** A mesh of {@code n} workloads in 10 namespaces, 20 apps each, with {@code intents} intents of every kind. */
-    public static Mesh generate(int n, int intents, long seed) {
-        var rnd = new Random(seed);
-        int namespaces = 10;
-        int apps = 20;
-        List<WorkloadPort> ports = List.of(new WorkloadPort("http", 8080, Protocol.HTTP),
-                new WorkloadPort("grpc", 9090, Protocol.GRPC), new WorkloadPort("db", 5432, Protocol.TCP));
-        var ws = new ArrayList<Workload>();
-        for (int i = 0; i < n; i++) {
-            String ns = "ns" + (i % namespaces);
-            String app = "app" + (i / namespaces % apps);
-            ws.add(new Workload(new ObjectMeta("w" + i, ns, Map.of("app", app, "tier", i % 3 == 0 ? "back" : "front")),
-                    app, "127.1." + (i / 250) + "." + (i % 250 + 1), ports, Source.UNKNOWN));
-        }
-        var segs = new ArrayList<Segment>();
-        for (int ns = 0; ns < namespaces; ns++) {
-            for (int a = 0; a < apps; a++) {
-                segs.add(new Segment(new ObjectMeta("app" + a, "ns" + ns, Map.of()),
-                        new LabelSelector(Map.of("app", "app" + a), List.of()), Source.UNKNOWN));
-            }
-        }
-        var ins = new ArrayList<Intent>();
-        for (int i = 0; i < intents; i++) {
-            Segment to = segs.get(rnd.nextInt(segs.size()));
-            String ns = to.metadata().namespace();
-            var from = new ArrayList<Peer>();
-            from.add(new Peer.SegmentPeer(segs.get(rnd.nextInt(segs.size())).ref()));
-            if (rnd.nextInt(4) == 0) {
-                from.add(new Peer.NamespacePeer("ns" + rnd.nextInt(namespaces)));
-            }
-            List<PortRule> rules = switch (rnd.nextInt(4)) {
-                case 0 -> List.of();
-                case 1 -> List.of(new PortRule(5432, Protocol.TCP, null));
-                case 2 -> List.of(new PortRule(9090, Protocol.GRPC, new HttpMatch(List.of(), List.of("/svc.A/*"))));
-                default -> List.of(new PortRule(8080, Protocol.HTTP,
-                        new HttpMatch(List.of("GET", "POST"), List.of("/v1/items/*", "/health"))));
-            };
-            Action action = rnd.nextInt(5) == 0 ? Action.DENY : Action.ALLOW;
-            Mode mode = rnd.nextInt(6) == 0 ? Mode.DRY_RUN : Mode.ENFORCE;
-            ins.add(new Intent(new ObjectMeta("i" + i, ns, Map.of()), action, mode, from,
-                    new Target(new SegmentRef(ns, to.metadata().name()), rules), Source.UNKNOWN));
-        }
-        var config = new MeshConfig("cluster.local", DefaultAction.DENY, MeshConfig.DEFAULT.mtls(),
-                MeshConfig.DEFAULT.certificateTTL());
-        return new Mesh(config, segs, ins, ws, List.of());
-    }
-
-    /** {@code count} JSON query lines between random workloads, ports, methods and paths. */
+    /**
+     * {@code count} JSON query lines: half aimed at a random intent (a member of a source segment to a member of
+     * the target, on the intent's port, with one of its paths or a near miss), half between random workloads,
+     * ports, methods and paths.
+     */
     public static String queries(Mesh mesh, int count, long seed) {
         var rnd = new Random(seed);
-        int[] ports = {8080, 9090, 5432, 7777};
-        String[] methods = {null, "GET", "POST", "DELETE"};
-        String[] paths = {null, "/v1/items/1", "/health", "/svc.A/Get", "/admin"};
+        Map<SegmentRef, List<Workload>> members = new HashMap<>();
+        for (Segment s : mesh.segments()) {
+            members.put(s.ref(), mesh.workloads().stream()
+                    .filter(w -> w.metadata().namespace().equals(s.metadata().namespace())
+                            && s.selector().matches(w.metadata().labels()))
+                    .toList());
+        }
+        int[] ports = {8443, 9090, 5432, 7777};
+        String[] methods = {null, "GET", "POST"};
+        String[] paths = {null, "/svc1.Read/Get", "/svc2.Api/Method7", "/grpc.health.v1.Health/Check", "/admin"};
         var sb = new StringBuilder(count * 96);
         List<Workload> ws = mesh.workloads();
         for (int i = 0; i < count; i++) {
-            sb.append("{\"from\":\"").append(ws.get(rnd.nextInt(ws.size())).id())
-                    .append("\",\"to\":\"").append(ws.get(rnd.nextInt(ws.size())).id())
-                    .append("\",\"port\":").append(ports[rnd.nextInt(ports.length)]);
+            Workload from = ws.get(rnd.nextInt(ws.size()));
+            Workload to = ws.get(rnd.nextInt(ws.size()));
+            int port = ports[rnd.nextInt(ports.length)];
             String m = methods[rnd.nextInt(methods.length)];
+            String p = paths[rnd.nextInt(paths.length)];
+            if (rnd.nextBoolean()) {
+                Intent in = mesh.intents().get(rnd.nextInt(mesh.intents().size()));
+                List<Workload> sources = members.getOrDefault(
+                        ((Peer.SegmentPeer) in.from().getFirst()).segment(), List.of());
+                List<Workload> targets = members.getOrDefault(in.to().segment(), List.of());
+                if (!sources.isEmpty() && !targets.isEmpty()) {
+                    from = sources.get(rnd.nextInt(sources.size()));
+                    to = targets.get(rnd.nextInt(targets.size()));
+                    PortRule r = in.to().ports().getFirst();
+                    port = r.port();
+                    if (r.http() != null && !r.http().paths().isEmpty()) {
+                        m = "POST";
+                        String path = r.http().paths().get(rnd.nextInt(r.http().paths().size()));
+                        p = path.endsWith("*") ? path.substring(0, path.length() - 1) + "Get" : path;
+                    }
+                }
+            }
+            sb.append("{\"from\":\"").append(from.id()).append("\",\"to\":\"").append(to.id())
+                    .append("\",\"port\":").append(port);
             if (m != null) {
                 sb.append(",\"method\":\"").append(m).append('"');
             }
-            String p = paths[rnd.nextInt(paths.length)];
             if (p != null) {
                 sb.append(",\"path\":\"").append(p).append('"');
             }
