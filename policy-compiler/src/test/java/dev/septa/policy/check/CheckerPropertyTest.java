@@ -7,6 +7,7 @@ import dev.septa.policy.compile.CompiledMesh;
 import dev.septa.policy.compile.Dialect;
 import dev.septa.policy.compile.PolicyCompiler;
 import dev.septa.policy.model.Mesh;
+import dev.septa.policy.parse.InputFile;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import net.jqwik.api.Arbitrary;
@@ -57,6 +58,24 @@ class CheckerPropertyTest {
             }
             QUERIES.incrementAndGet();
             STATS.add(actual);
+        }
+    }
+
+    /**
+     * The YAML a failure prints is the same mesh: parsed back by the real parser and compiled, it decides every
+     * query alike. So a failing case can be replayed with {@code septa check -f case.yaml}.
+     */
+    @Property(tries = 60)
+    void printedMeshReplaysThroughTheParser(@ForAll("meshes") Mesh mesh,
+                                            @ForAll("queries") List<MeshArbitraries.QuerySpec> specs) {
+        String yaml = MeshYaml.print(mesh);
+        CompileResult reparsed = PolicyCompiler.compile(List.of(new InputFile("case.yaml", yaml)));
+        assertThat(reparsed.hasErrors()).as(() -> reparsed.diagnostics() + "\n" + yaml).isFalse();
+        Checker original = new Checker(compile(mesh));
+        Checker replayed = new Checker(reparsed.mesh().orElseThrow());
+        for (MeshArbitraries.QuerySpec spec : specs) {
+            Query q = MeshArbitraries.query(mesh, spec);
+            assertThat(replayed.check(q)).as(() -> q + "\n" + yaml).isEqualTo(original.check(q));
         }
     }
 
