@@ -157,6 +157,9 @@ public final class CheckCommand implements Callable<Integer> {
         } catch (java.nio.charset.MalformedInputException e) {
             err.println("septa check: " + name + ": not UTF-8 text");
             return BAD_INPUT;
+        } catch (IOException e) {
+            err.println("septa check: " + name + ": cannot read: " + e.getMessage());
+            return BAD_INPUT;
         }
         var errors = new ArrayList<>(parsed.errors());
         errors.addAll(QueryBatch.unknownWorkloads(name, parsed.queries(), checker));

@@ -163,5 +163,8 @@ class CheckCommandTest {
         assertThat(r.err()).contains(bad + ":2:").contains("error").contains("does not compile");
         assertThat(run("check", "-f", dir.resolve("missing").toString(), "--queries", "-").err())
                 .contains("no such file or directory");
+        Run dirAsQueries = check("--queries", dir.toString());
+        assertThat(dirAsQueries.exit()).isEqualTo(2);
+        assertThat(dirAsQueries.err()).contains(dir + ": cannot read");
     }
 }
