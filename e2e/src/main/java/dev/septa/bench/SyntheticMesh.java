@@ -22,6 +22,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.TreeMap;
+import dev.septa.policy.parse.InputFile;
 
 /**
  * A deterministic, realistic-shaped mesh for benchmarks: namespaces of 20 apps with 10 replicas each (200
@@ -79,6 +81,67 @@ public final class SyntheticMesh {
                     new Target(new SegmentRef(namespace, "app-" + toApp), List.of(rule)), SRC));
         }
         return new Mesh(MeshConfig.DEFAULT, segments, is, ws, services);
+    }
+
+    /** The same mesh as YAML files (one per namespace plus one for intents), for the parse benchmark. */
+    public static List<InputFile> yaml(Mesh mesh) {
+        Map<String, StringBuilder> files = new TreeMap<>();
+        for (Segment s : mesh.segments()) {
+            StringBuilder sb = files.computeIfAbsent(s.metadata().namespace() + ".yaml", k -> new StringBuilder());
+            sb.append("---\napiVersion: septa.dev/v1alpha1\nkind: Segment\nmetadata: {name: ").append(s.metadata().name())
+                    .append(", namespace: ").append(s.metadata().namespace()).append("}\nspec:\n  selector:\n    matchLabels: ")
+                    .append(flow(s.selector().matchLabels())).append('\n');
+        }
+        for (Service svc : mesh.services()) {
+            StringBuilder sb = files.computeIfAbsent(svc.metadata().namespace() + ".yaml", k -> new StringBuilder());
+            sb.append("---\napiVersion: septa.dev/v1alpha1\nkind: Service\nmetadata: {name: ").append(svc.metadata().name())
+                    .append(", namespace: ").append(svc.metadata().namespace()).append("}\nspec:\n  selector: ")
+                    .append(flow(svc.selector())).append("\n  ports: ").append(ports(svc.ports())).append('\n');
+        }
+        for (Workload w : mesh.workloads()) {
+            StringBuilder sb = files.computeIfAbsent(w.metadata().namespace() + ".yaml", k -> new StringBuilder());
+            sb.append("---\napiVersion: septa.dev/v1alpha1\nkind: Workload\nmetadata: {name: ").append(w.metadata().name())
+                    .append(", namespace: ").append(w.metadata().namespace()).append(", labels: ").append(flow(w.metadata().labels()))
+                    .append("}\nspec:\n  serviceAccount: ").append(w.serviceAccount()).append("\n  address: ").append(w.address())
+                    .append("\n  ports: ").append(ports(w.ports())).append('\n');
+        }
+        StringBuilder sb = files.computeIfAbsent("intents.yaml", k -> new StringBuilder());
+        for (Intent i : mesh.intents()) {
+            sb.append("---\napiVersion: septa.dev/v1alpha1\nkind: Intent\nmetadata: {name: ").append(i.metadata().name())
+                    .append(", namespace: ").append(i.metadata().namespace()).append("}\nspec:\n  action: ")
+                    .append(i.action() == Action.ALLOW ? "Allow" : "Deny").append("\n  mode: ")
+                    .append(i.mode() == Mode.ENFORCE ? "Enforce" : "DryRun").append("\n  from:\n");
+            for (Peer p : i.from()) {
+                sb.append(switch (p) {
+                    case Peer.SegmentPeer sp -> "    - segment: " + sp.segment() + "\n";
+                    case Peer.NamespacePeer np -> "    - namespace: " + np.namespace() + "\n";
+                });
+            }
+            sb.append("  to:\n    segment: ").append(i.to().segment().name()).append("\n    ports:\n");
+            for (PortRule r : i.to().ports()) {
+                sb.append("      - port: ").append(r.port()).append("\n        protocol: ").append(r.protocol()).append('\n');
+                if (r.http() != null) {
+                    sb.append("        http: {methods: ").append(r.http().methods()).append(", paths: ")
+                            .append(r.http().paths().stream().map(x -> "\"" + x + "\"").toList()).append("}\n");
+                }
+            }
+        }
+        return files.entrySet().stream().map(e -> new InputFile(e.getKey(), e.getValue().toString())).toList();
+    }
+
+    private static String flow(Map<String, String> m) {
+        StringBuilder sb = new StringBuilder("{");
+        new TreeMap<>(m).forEach((k, v) -> sb.append(sb.length() > 1 ? ", " : "").append(k).append(": ").append(v));
+        return sb.append('}').toString();
+    }
+
+    private static String ports(List<WorkloadPort> ports) {
+        StringBuilder sb = new StringBuilder("[");
+        for (WorkloadPort p : ports) {
+            sb.append(sb.length() > 1 ? ", " : "").append("{name: ").append(p.name()).append(", port: ").append(p.port())
+                    .append(", protocol: ").append(p.protocol()).append('}');
+        }
+        return sb.append(']').toString();
     }
 
     private static boolean isDatabase(int app) {
