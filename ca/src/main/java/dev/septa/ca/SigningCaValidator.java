@@ -54,7 +54,7 @@ final class SigningCaValidator {
         Instant signerEnd = signer.getNotAfter().toInstant();
         if (signerEnd.isBefore(needed)) {
             throw invalid(cert + " expires at " + signerEnd + ", in " + Duration.between(now, signerEnd).toMinutes()
-                    + " minutes: less than the workload certificate TTL " + config.defaultTtl()
+                    + " minutes: less than the workload certificate TTL " + CertificateAuthority.format(config.defaultTtl())
                     + "; renew it or lower the TTL");
         }
         return root;
