@@ -251,6 +251,6 @@ public final class CertificateAuthority {
     @Override
     public String toString() {
         return "CertificateAuthority[" + config.trustDomain() + ", signer="
-                + state.material().signingCertificate().getSubjectX500Principal().getName() + "]";
+                + state.material().signingCertificate().getSubjectX500Principal() + "]";
     }
 }
