@@ -23,6 +23,8 @@ public final class StreamAuthorizer implements DiscoveryServerCallbacks {
     public static final String DIALECT_METADATA = "SEPTA_DIALECT";
     public static final Set<String> SECRET_NAMES = Set.of("default", "ROOTCA");
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(StreamAuthorizer.class);
+
     private final NodeAuthorizer authorizer;
     private final ProxyConfigCache cache;
 
@@ -52,12 +54,12 @@ public final class StreamAuthorizer implements DiscoveryServerCallbacks {
         if (!nodeId.isEmpty()) {
             if (session.nodeId() == null) {
                 if (!authorizer.mayActAs(session.principal(), nodeId)) {
-                    throw new RequestException(Status.PERMISSION_DENIED.withDescription(
+                    throw denied(Status.PERMISSION_DENIED.withDescription(
                             session.principal().describe() + " may not act as node " + nodeId));
                 }
                 cache.bind(session, nodeId, dialect(node));
             } else if (!session.nodeId().equals(nodeId)) {
-                throw new RequestException(Status.PERMISSION_DENIED.withDescription(
+                throw denied(Status.PERMISSION_DENIED.withDescription(
                         "stream is bound to node " + session.nodeId() + ", request names node " + nodeId));
             }
         } else if (session.nodeId() == null) {
@@ -67,12 +69,17 @@ public final class StreamAuthorizer implements DiscoveryServerCallbacks {
         if (Resources.V3.SECRET_TYPE_URL.equals(typeUrl)) {
             for (String name : names) {
                 if (!SECRET_NAMES.contains(name)) {
-                    throw new RequestException(Status.PERMISSION_DENIED.withDescription(
+                    throw denied(Status.PERMISSION_DENIED.withDescription(
                             "secret '" + name + "' is not available to node " + session.nodeId()
                                     + " (only 'default' and 'ROOTCA')"));
                 }
             }
         }
+    }
+
+    private static RequestException denied(Status status) {
+        LOG.warn("xDS request refused: {}", status.getDescription());
+        return new RequestException(status);
     }
 
     static Dialect dialect(Node node) {
