@@ -1,5 +1,7 @@
 package dev.septa.controlplane;
 
+import dev.septa.ca.IssuanceListener;
+import dev.septa.controlplane.certs.CaWorkloadCertificates;
 import dev.septa.controlplane.certs.KeyedCertificate;
 import dev.septa.controlplane.certs.SecretIssuer;
 import dev.septa.controlplane.certs.WorkloadCertificates;
@@ -8,6 +10,7 @@ import dev.septa.controlplane.identity.NodeTokens;
 import dev.septa.controlplane.publish.ConfigPublisher;
 import dev.septa.controlplane.publish.MeshCompilation;
 import dev.septa.controlplane.publish.MeshState;
+import dev.septa.controlplane.publish.PolicyMeshCompilation;
 import dev.septa.controlplane.status.StatusReport;
 import dev.septa.controlplane.xds.ProxyConfigCache;
 import dev.septa.controlplane.xds.StreamAuthInterceptor;
@@ -48,10 +51,17 @@ public final class ControlPlaneCore implements AutoCloseable {
             Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("septa-serving-cert").factory());
     private XdsServer xds;
 
+    /** Septa's compiler and the CA in {@code stateDir/ca}, unless the options name others. */
+    public ControlPlaneCore(ControlPlaneOptions options, ControlPlaneMetrics metrics) {
+        this(options, options.compilation() != null ? options.compilation() : new PolicyMeshCompilation(),
+                options.certificates(), metrics);
+    }
+
     public ControlPlaneCore(ControlPlaneOptions options, MeshCompilation compilation, WorkloadCertificates certificates,
                             ControlPlaneMetrics metrics) {
         this.options = options;
-        this.certificates = certificates;
+        this.certificates = certificates != null ? certificates
+                : new CaWorkloadCertificates(options.stateDir().resolve("ca"), this::trustDomain, IssuanceListener.NONE);
         this.metrics = metrics;
         this.cache = new ProxyConfigCache(metrics);
         try {
@@ -95,9 +105,12 @@ public final class ControlPlaneCore implements AutoCloseable {
         return this;
     }
 
+    private String trustDomain() {
+        return mesh.mesh().map(m -> m.mesh().config().trustDomain()).orElse(MeshConfig.DEFAULT.trustDomain());
+    }
+
     private KeyedCertificate issueServing() {
-        String trustDomain = mesh.mesh().map(m -> m.mesh().config().trustDomain()).orElse(MeshConfig.DEFAULT.trustDomain());
-        String spiffeId = "spiffe://" + trustDomain + "/ns/" + SERVING_NAMESPACE + "/sa/" + SERVING_SERVICE_ACCOUNT;
+        String spiffeId = "spiffe://" + trustDomain() + "/ns/" + SERVING_NAMESPACE + "/sa/" + SERVING_SERVICE_ACCOUNT;
         return certificates.issueServing(spiffeId, List.of("localhost"), List.of("127.0.0.1"));
     }
 
