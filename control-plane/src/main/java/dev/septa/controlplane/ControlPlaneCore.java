@@ -69,7 +69,7 @@ public final class ControlPlaneCore implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open the node token key in " + options.stateDir() + ": " + e.getMessage(), e);
         }
-        this.secrets = new SecretIssuer(certificates, mesh, cache, Clock.systemUTC(), metrics);
+        this.secrets = new SecretIssuer(this.certificates, mesh, cache, Clock.systemUTC(), metrics);
         cache.secretSource(secrets);
         ConfigPublisher.Listener onApplied = new ConfigPublisher.Listener() {
             @Override

@@ -88,4 +88,53 @@ class ControlPlaneTest {
             }
         }
     }
+
+    @Test
+    void statusCommandShowsProxiesAndTheErrorsOfABrokenEdit() throws Exception {
+        ControlPlaneOptions options = options();
+        try (ControlPlane cp = ControlPlane.start(options)) {
+            String bundle = Files.readString(options.stateDir().resolve("ca").resolve("trust-bundle.pem"));
+            try (AdsTestClient client = new AdsTestClient(cp.xdsPort(), bundle, cp.core().nodeTokens().mint("shop/checkout-1"), null)) {
+                var stream = client.sotw();
+                DiscoveryResponse lds = stream.send(DiscoveryRequest.newBuilder().setNode(AdsTestClient.node("shop/checkout-1", "envoy"))
+                        .setTypeUrl(Resources.V3.LISTENER_TYPE_URL).build()).next();
+                stream.send(DiscoveryRequest.newBuilder().setTypeUrl(Resources.V3.LISTENER_TYPE_URL)
+                        .setVersionInfo(lds.getVersionInfo()).setResponseNonce(lds.getNonce()).build());
+                await().atMost(Duration.ofSeconds(30)).until(() -> cp.core().status().proxies().stream().anyMatch(p -> p.inSync()));
+
+                String server = "http://127.0.0.1:" + cp.httpPort();
+                var ok = run("status", "--server", server);
+                assertThat(ok.exit()).as(ok.out()).isZero();
+                assertThat(ok.out()).contains("configuration: ok").contains("shop/checkout-1").contains("envoy").contains("in-sync")
+                        .contains(lds.getVersionInfo().substring(0, 6));
+
+                Path broken = options.intentsDir().resolve("zz-broken.yaml");
+                Files.writeString(broken, """
+                        apiVersion: septa.dev/v1alpha1
+                        kind: Intent
+                        metadata: {name: broken, namespace: shop}
+                        spec:
+                          action: Perhaps
+                          to: {segment: payments}
+                        """);
+                await().atMost(Duration.ofSeconds(30)).until(() -> !cp.core().status().compile().ok());
+                var rejected = run("status", "--server", server);
+                assertThat(rejected.exit()).isEqualTo(1);
+                assertThat(rejected.out()).contains("configuration: REJECTED").contains(broken + ":5:");
+                // The proxy still holds the last good version.
+                assertThat(rejected.out()).contains(lds.getVersionInfo().substring(0, 6));
+            }
+        }
+    }
+
+    record Run(int exit, String out) {}
+
+    static Run run(String... args) {
+        java.io.StringWriter out = new java.io.StringWriter();
+        var cli = dev.septa.cli.SeptaCli.commandLine();
+        cli.setOut(new java.io.PrintWriter(out));
+        cli.setErr(new java.io.PrintWriter(out));
+        int exit = cli.execute(args);
+        return new Run(exit, out.toString());
+    }
 }
