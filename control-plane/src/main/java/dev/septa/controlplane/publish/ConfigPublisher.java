@@ -119,6 +119,7 @@ public final class ConfigPublisher implements AutoCloseable {
             }
             lastCompiledHash = input.contentHash();
             CompileResult result = compilation.compile(input.files());
+            long compiled = System.nanoTime();
             List<String> errors = result.diagnostics().stream().filter(Diagnostic::isError).map(Diagnostic::toString).toList();
             List<String> warnings = result.diagnostics().stream().filter(d -> !d.isError()).map(Diagnostic::toString).toList();
             if (result.hasErrors() || result.mesh().isEmpty()) {
@@ -127,12 +128,15 @@ public final class ConfigPublisher implements AutoCloseable {
             }
             CompiledMesh mesh = result.mesh().get();
             Map<ProxyKey, ProxySnapshot> snapshots = assemble(mesh);
+            long assembled = System.nanoTime();
             CompileStatus status = new CompileStatus(true, Instant.now(), List.of(), warnings, input.contentHash(), Instant.now());
             state.applied(mesh, status);
             cache.publish(snapshots, changeNanos);
             int distinct = (int) snapshots.values().stream().map(ProxySnapshot::key).distinct().count();
-            LOG.info("applied configuration {}: {} proxies, {} distinct snapshots{}", input.contentHash(),
-                    mesh.proxies().size(), distinct, warnings.isEmpty() ? "" : ", " + warnings.size() + " warnings");
+            LOG.info("applied configuration {} (compile {} ms, snapshots {} ms, publish {} ms): {} proxies, {} distinct snapshots{}",
+                    input.contentHash(), (compiled - started) / 1_000_000, (assembled - compiled) / 1_000_000,
+                    (System.nanoTime() - assembled) / 1_000_000, mesh.proxies().size(), distinct,
+                    warnings.isEmpty() ? "" : ", " + warnings.size() + " warnings");
             warnings.forEach(w -> LOG.warn("{}", w));
             listener.compiled(status, Duration.ofNanos(System.nanoTime() - started));
             listener.applied(mesh, distinct);
