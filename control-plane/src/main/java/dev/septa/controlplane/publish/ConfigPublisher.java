@@ -130,7 +130,7 @@ public final class ConfigPublisher implements AutoCloseable {
             Map<ProxyKey, ProxySnapshot> snapshots = assemble(mesh);
             long assembled = System.nanoTime();
             CompileStatus status = new CompileStatus(true, Instant.now(), List.of(), warnings, input.contentHash(), Instant.now());
-            state.applied(mesh, status);
+            state.applied(mesh.mesh(), status);
             cache.publish(snapshots, changeNanos);
             int distinct = (int) snapshots.values().stream().map(ProxySnapshot::key).distinct().count();
             LOG.info("applied configuration {} (compile {} ms, snapshots {} ms, publish {} ms): {} proxies, {} distinct snapshots{}",

@@ -1,5 +1,7 @@
 package dev.septa.controlplane.xds;
 
+import com.google.protobuf.Any;
+import com.google.protobuf.ByteString;
 import com.google.protobuf.Message;
 import io.envoyproxy.controlplane.cache.Resources;
 import io.envoyproxy.controlplane.cache.VersionedResource;
@@ -27,11 +29,19 @@ public record TypeResources(String version, Map<String, VersionedResource<?>> by
         return out.append(']').toString();
     }
 
+    /**
+     * Packs each resource once, with deterministic serialization, into the {@link Any} every proxy sharing this
+     * configuration is sent ({@link PackedResourceSerializer} passes it through), and versions it by those bytes.
+     */
     public static TypeResources of(Collection<? extends Message> resources) {
         TreeMap<String, VersionedResource<?>> byName = new TreeMap<>();
         for (Message resource : resources) {
             String name = Resources.getResourceName(resource);
-            byName.put(name, VersionedResource.create(resource, ContentHash.of(resource)));
+            byte[] bytes = ContentHash.deterministicBytes(resource);
+            Any packed = Any.newBuilder()
+                    .setTypeUrl("type.googleapis.com/" + resource.getDescriptorForType().getFullName())
+                    .setValue(ByteString.copyFrom(bytes)).build();
+            byName.put(name, VersionedResource.create(packed, new ContentHash().add(bytes).hex()));
         }
         ContentHash typeHash = new ContentHash();
         byName.forEach((name, versioned) -> typeHash.add(name).add(versioned.version()));
