@@ -1,0 +1,21 @@
+package dev.septa.ca;
+
+import java.util.Optional;
+
+/**
+ * Where the CA keeps its signing key and certificates. {@link FileCaKeyStore} ships now; a Kubernetes Secret
+ * store will follow, so nothing here speaks of files.
+ *
+ * <p>Contract: {@link #load()} returns empty only when the store holds nothing at all; a store holding some
+ * but not all parts, or parts that do not parse, throws {@link CaStoreException}, so that a broken CA is never
+ * silently replaced by a new root. {@link #save} is all-or-nothing as seen by a later {@link #load()}.
+ */
+public interface CaKeyStore {
+
+    Optional<CaMaterial> load();
+
+    void save(CaMaterial material);
+
+    /** Where the store is, for messages ("directory /var/lib/septa/ca"). */
+    String location();
+}
