@@ -1,0 +1,223 @@
+package dev.septa.demo;
+
+import dev.septa.sidecar.agent.CertificateBundle;
+import dev.septa.sidecar.agent.SdsAgent;
+import dev.septa.sidecar.bootstrap.CertificateFileLayout;
+import dev.septa.sidecar.bootstrap.ControlPlaneEndpoint;
+import dev.septa.sidecar.bootstrap.GrpcBootstrapGenerator;
+import dev.septa.sidecar.bootstrap.ProxyNode;
+import io.grpc.CallOptions;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.InsecureServerCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ClientCalls;
+import io.grpc.xds.XdsChannelCredentials;
+import io.grpc.xds.XdsServerBuilder;
+import io.grpc.xds.XdsServerCredentials;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * One demo workload, run as its own JVM (grpc-xds reads one bootstrap per JVM, so one process is one xDS node):
+ * its {@code septa agent} runs in-process and fetches the SVID; then an {@link XdsServerBuilder} server per port on
+ * the workload's own loopback address answers any method, and the workload calls other services through
+ * {@code xds:///NAME.NS:PORT} channels, printing each result (see {@link WorkloadEvents}).
+ *
+ * <p>Stdin is the lifeline: the workload exits when it reaches end of file, so it never outlives {@code septa demo}
+ * (even one killed with SIGKILL). Lines {@code call ID TARGET PATH} ask for one call now (the e2e tests use this).
+ */
+@Command(name = "demo-workload", mixinStandardHelpOptions = true, description = "A proxyless gRPC demo workload (used by septa demo).")
+public final class DemoWorkload implements java.util.concurrent.Callable<Integer> {
+    @Option(names = "--workload", required = true, description = "NS/NAME") String workload;
+    @Option(names = "--service-account", defaultValue = "default") String serviceAccount;
+    @Option(names = "--label", description = "KEY=VALUE, repeatable") Map<String, String> labels = new LinkedHashMap<>();
+    @Option(names = "--address", required = true, description = "the loopback address to serve on, e.g. 127.0.1.3") String address;
+    @Option(names = "--port", split = ",", description = "ports to serve") List<Integer> ports = new ArrayList<>();
+    @Option(names = "--server", required = true, description = "control plane HOST:PORT") String server;
+    @Option(names = "--trust-bundle", required = true, description = "PEM file verifying the control plane") Path trustBundle;
+    @Option(names = "--token-file", required = true, description = "file holding the node token") Path tokenFile;
+    @Option(names = "--dir", required = true, description = "where the agent keeps cert.pem, key.pem, ca.pem") Path dir;
+    @Option(names = "--call", description = "TARGET=PATH to call periodically, e.g. catalog.shop:9090=/shop.Catalog/List") List<String> calls = new ArrayList<>();
+    @Option(names = "--interval", defaultValue = "PT2S", description = "time between rounds of periodic calls (ISO-8601)") Duration interval;
+    @Option(names = "--deadline", defaultValue = "PT5S") Duration deadline;
+
+    private final PrintStream out = System.out;
+    private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
+    private final ExecutorService callers = Executors.newFixedThreadPool(4, daemon("caller"));
+
+    public static void main(String[] args) {
+        int code = new CommandLine(new DemoWorkload()).execute(args);
+        if (code != 0) {
+            System.exit(code);
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        watchStdin();
+        String[] id = workload.split("/", 2);
+        if (id.length != 2) {
+            System.err.println("--workload must be NS/NAME, got " + workload);
+            return 2;
+        }
+        var node = new ProxyNode(id[0], id[1], labels, serviceAccount);
+        var endpoint = ControlPlaneEndpoint.parse(server, Files.readString(trustBundle));
+        var files = new CertificateFileLayout(dir);
+        var agent = new SdsAgent(node, endpoint, this::token, files, new SdsAgent.Listener() {
+            @Override
+            public void connected(String authentication) {
+                WorkloadEvents.emit(out, "agent", "connected with " + authentication);
+            }
+
+            @Override
+            public void written(CertificateBundle bundle) {
+                WorkloadEvents.emit(out, "agent", "certificate written, expires " + bundle.notAfter());
+            }
+
+            @Override
+            public void failed(String message) {
+                WorkloadEvents.emit(out, "agent", message);
+            }
+        }).start();
+        Runtime.getRuntime().addShutdownHook(new Thread(agent::close));
+        if (!agent.awaitFirstWrite(Duration.ofSeconds(120))) {
+            WorkloadEvents.emit(out, "error", "no certificate from the control plane after 120 s");
+            return 3;
+        }
+
+        // Only now, with the files in place, may grpc read the bootstrap (it loads the tls channel creds at once).
+        System.setProperty("io.grpc.xds.bootstrapConfig", new GrpcBootstrapGenerator().generate(node, endpoint, files));
+        List<Server> servers = new ArrayList<>();
+        for (int port : ports) {
+            servers.add(startServer(port));
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            servers.forEach(Server::shutdownNow);
+            channels.values().forEach(ManagedChannel::shutdownNow);
+        }));
+        WorkloadEvents.emit(out, "ready", ports);
+        periodicCalls();
+        return 0;
+    }
+
+    private Optional<String> token() {
+        try {
+            String token = Files.readString(tokenFile).strip();
+            return token.isEmpty() ? Optional.empty() : Optional.of(token);
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    private Server startServer(int port) throws IOException {
+        var builder = XdsServerBuilder.forAddress(new InetSocketAddress(address, port),
+                        XdsServerCredentials.create(InsecureServerCredentials.create()))
+                .fallbackHandlerRegistry(new AnyMethodRegistry(workload, served -> WorkloadEvents.emit(out, "served", port, served)))
+                .xdsServingStatusListener(new XdsServerBuilder.XdsServingStatusListener() {
+                    @Override
+                    public void onServing() {
+                        WorkloadEvents.emit(out, "serving", port, "true", "");
+                    }
+
+                    @Override
+                    public void onNotServing(Throwable throwable) {
+                        WorkloadEvents.emit(out, "serving", port, "false", String.valueOf(throwable.getMessage()));
+                    }
+                });
+        // start() waits for the server listener; it must not hold up the other ports.
+        Server server = builder.build();
+        Thread.ofPlatform().daemon().name("start-" + port).start(() -> {
+            try {
+                server.start();
+            } catch (IOException | RuntimeException e) {
+                WorkloadEvents.emit(out, "serving", port, "false", "cannot start: " + e.getMessage());
+            }
+        });
+        return server;
+    }
+
+    private void periodicCalls() throws InterruptedException {
+        List<String[]> plan = calls.stream().map(c -> c.split("=", 2)).filter(c -> c.length == 2).toList();
+        while (true) {
+            for (String[] call : plan) {
+                callers.execute(() -> callOnce("-", call[0], call[1]));
+            }
+            Thread.sleep(interval.toMillis());
+        }
+    }
+
+    void callOnce(String requestId, String target, String path) {
+        ManagedChannel channel = channels.computeIfAbsent(target, t -> Grpc.newChannelBuilder("xds:///" + t,
+                XdsChannelCredentials.create(InsecureChannelCredentials.create())).build());
+        String method = path.startsWith("/") ? path.substring(1) : path;
+        long start = System.nanoTime();
+        String code;
+        String server = "-";
+        String caller = "-";
+        String detail = "";
+        try {
+            byte[] answer = ClientCalls.blockingUnaryCall(channel, AnyMethodRegistry.unary(method),
+                    CallOptions.DEFAULT.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS), new byte[0]);
+            String[] parts = new String(answer, StandardCharsets.UTF_8).split(" ", 2);
+            code = "OK";
+            server = parts[0];
+            caller = parts.length > 1 ? parts[1] : "-";
+        } catch (StatusRuntimeException e) {
+            Status status = e.getStatus();
+            code = status.getCode().name();
+            detail = status.getDescription() == null ? "" : status.getDescription();
+        } catch (RuntimeException e) {
+            code = "ERROR";
+            detail = e.toString();
+        }
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        WorkloadEvents.emit(out, "call", requestId, target, path, code, server, caller, millis, detail);
+    }
+
+    /** Exits at end of stdin (the parent is gone); runs {@code call ID TARGET PATH} requests. */
+    private void watchStdin() {
+        Thread.ofPlatform().daemon().name("stdin").start(() -> {
+            try (var reader = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = reader.readLine()) != null) {
+                    String[] words = line.trim().split("\\s+");
+                    if (words.length == 4 && words[0].equals("call")) {
+                        callers.execute(() -> callOnce(words[1], words[2], words[3]));
+                    } else if (words[0].equals("quit")) {
+                        break;
+                    }
+                }
+            } catch (IOException e) {
+                // treated as end of input
+            }
+            System.exit(0);
+        });
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        return runnable -> Thread.ofPlatform().daemon().name(name).unstarted(runnable);
+    }
+}
