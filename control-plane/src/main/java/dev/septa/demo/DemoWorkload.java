@@ -47,7 +47,8 @@ import picocli.CommandLine.Option;
  * {@code xds:///NAME.NS:PORT} channels, printing each result (see {@link WorkloadEvents}).
  *
  * <p>Stdin is the lifeline: the workload exits when it reaches end of file, so it never outlives {@code septa demo}
- * (even one killed with SIGKILL). Lines {@code call ID TARGET PATH} ask for one call now (the e2e tests use this).
+ * (even one killed with SIGKILL). Lines {@code call ID TARGET PATH} ask for one call now (the e2e tests use this);
+ * {@code plan TARGET=PATH...} replaces the periodic calls (after an intent edit); {@code plan} alone stops them.
  */
 @Command(name = "demo-workload", mixinStandardHelpOptions = true, description = "A proxyless gRPC demo workload (used by septa demo).")
 public final class DemoWorkload implements java.util.concurrent.Callable<Integer> {
@@ -159,8 +160,16 @@ public final class DemoWorkload implements java.util.concurrent.Callable<Integer
         return server;
     }
 
+    private volatile List<String[]> plan = List.of();
+
+    private static List<String[]> parsePlan(List<String> calls) {
+        return calls.stream().map(c -> c.split("=", 2)).filter(c -> c.length == 2).toList();
+    }
+
     private void periodicCalls() throws InterruptedException {
-        List<String[]> plan = calls.stream().map(c -> c.split("=", 2)).filter(c -> c.length == 2).toList();
+        if (plan.isEmpty()) {
+            plan = parsePlan(calls);
+        }
         while (true) {
             for (String[] call : plan) {
                 callers.execute(() -> callOnce("-", call[0], call[1]));
@@ -206,6 +215,8 @@ public final class DemoWorkload implements java.util.concurrent.Callable<Integer
                     String[] words = line.trim().split("\\s+");
                     if (words.length == 4 && words[0].equals("call")) {
                         callers.execute(() -> callOnce(words[1], words[2], words[3]));
+                    } else if (words[0].equals("plan")) {
+                        plan = parsePlan(List.of(words).subList(1, words.length));
                     } else if (words[0].equals("quit")) {
                         break;
                     }

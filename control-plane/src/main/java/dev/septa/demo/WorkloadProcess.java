@@ -82,6 +82,18 @@ public final class WorkloadProcess implements AutoCloseable {
         return result;
     }
 
+    /** Replaces the workload's periodic calls ({@code TARGET=PATH} each); empty stops them. */
+    public void plan(List<String> calls) {
+        try {
+            synchronized (stdin) {
+                stdin.write("plan" + (calls.isEmpty() ? "" : " " + String.join(" ", calls)) + "\n");
+                stdin.flush();
+            }
+        } catch (IOException e) {
+            // the process is gone; its reader reports that
+        }
+    }
+
     private void read(Consumer<WorkloadEvents.Event> events) {
         try (var reader = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
             String line;

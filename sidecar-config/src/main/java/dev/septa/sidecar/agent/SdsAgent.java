@@ -166,7 +166,7 @@ public final class SdsAgent implements AutoCloseable {
                 .putFields(NodeMetadata.DIALECT, com.google.protobuf.Value.newBuilder().setStringValue("grpc").build())
                 .putFields(NodeMetadata.SERVICE_ACCOUNT, com.google.protobuf.Value.newBuilder().setStringValue(node.serviceAccount()).build());
         return DiscoveryRequest.newBuilder()
-                .setNode(Node.newBuilder().setId(node.id()).setCluster(node.namespace()).setUserAgentName("septa-agent")
+                .setNode(Node.newBuilder().setId(node.id()).setCluster(node.namespace()).setUserAgentName("septa-agent-grpc")
                         .setMetadata(metadata))
                 .setTypeUrl(SECRET_TYPE).addAllResourceNames(List.of(SVID, TRUST_BUNDLE))
                 .setVersionInfo(version).setResponseNonce(nonce).build();

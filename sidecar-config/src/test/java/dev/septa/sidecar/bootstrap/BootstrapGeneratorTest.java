@@ -74,7 +74,7 @@ class BootstrapGeneratorTest {
         assertThat((Map<String, Object>) info.certProviders().get("septa").config()).containsEntry("certificate_file", dir.resolve("cert.pem").toString())
                 .containsEntry("private_key_file", dir.resolve("key.pem").toString())
                 .containsEntry("ca_certificate_file", dir.resolve("ca.pem").toString());
-        assertThat(json).contains("\"septa.dev/dialect\": \"grpc\"");
+        assertThat(json).contains("\"SEPTA_DIALECT\": \"grpc\"");
         assertThat(json).isEqualTo(new GrpcBootstrapGenerator().generate(node, endpoint, files));
         assertThat(List.of(json.split("\n"))).anyMatch(line -> line.contains("\"type\": \"tls\""));
     }
