@@ -1,0 +1,130 @@
+package dev.septa.policy.emit;
+
+import dev.septa.policy.ir.InboundPort;
+import dev.septa.policy.ir.InboundRule;
+import dev.septa.policy.model.Action;
+import dev.septa.policy.model.HttpMatch;
+import dev.septa.policy.model.Mode;
+import io.envoyproxy.envoy.config.listener.v3.Filter;
+import io.envoyproxy.envoy.config.rbac.v3.Permission;
+import io.envoyproxy.envoy.config.rbac.v3.Policy;
+import io.envoyproxy.envoy.config.rbac.v3.Principal;
+import io.envoyproxy.envoy.config.rbac.v3.RBAC;
+import io.envoyproxy.envoy.config.route.v3.HeaderMatcher;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
+import io.envoyproxy.envoy.type.matcher.v3.PathMatcher;
+import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The two RBAC filters of docs/decisions/0001-rbac-layout.md for one port: {@code septa.deny} (enforcing Deny
+ * intents, DryRun Deny as shadow rules) then {@code septa.allow} (enforcing Allow intents plus the
+ * {@code default} policy when the port is open by default, DryRun Allow as shadow rules). Each policy is named
+ * after its intent. Policies are cached per IR rule, which every member of a segment shares.
+ * Not thread-safe: one instance per compile.
+ */
+public final class RbacConfigurer {
+    public static final String DENY_FILTER = "septa.deny";
+    public static final String ALLOW_FILTER = "septa.allow";
+    public static final String DEFAULT_POLICY = "default";
+    private static final Policy OPEN = Policy.newBuilder()
+            .addPrincipals(Principal.newBuilder().setAny(true)).addPermissions(Permission.newBuilder().setAny(true)).build();
+
+    /** The four rule sets of one port; shadow sets are null when there is no DryRun intent of that action. */
+    public record Rules(RBAC deny, RBAC denyShadow, RBAC allow, RBAC allowShadow) { }
+
+    private final Map<InboundRule, Policy> policies = new IdentityHashMap<>();
+
+    public Rules rules(InboundPort port) {
+        RBAC.Builder deny = RBAC.newBuilder().setAction(RBAC.Action.DENY);
+        RBAC.Builder denyShadow = RBAC.newBuilder().setAction(RBAC.Action.DENY);
+        RBAC.Builder allow = RBAC.newBuilder().setAction(RBAC.Action.ALLOW);
+        RBAC.Builder allowShadow = RBAC.newBuilder().setAction(RBAC.Action.ALLOW);
+        for (InboundRule rule : port.rules()) {
+            if (rule.principals().isEmpty()) {
+                continue; // a rule with no source matches nothing; Envoy requires at least one principal
+            }
+            RBAC.Builder target = rule.action() == Action.DENY
+                    ? (rule.mode() == Mode.ENFORCE ? deny : denyShadow)
+                    : (rule.mode() == Mode.ENFORCE ? allow : allowShadow);
+            target.putPolicies(rule.policy(), policies.computeIfAbsent(rule, RbacConfigurer::policy));
+        }
+        if (port.openByDefault()) {
+            allow.putPolicies(DEFAULT_POLICY, OPEN);
+        }
+        return new Rules(deny.build(), denyShadow.getPoliciesCount() == 0 ? null : denyShadow.build(),
+                allow.build(), allowShadow.getPoliciesCount() == 0 ? null : allowShadow.build());
+    }
+
+    /** The HTTP RBAC filters (deny, then allow) for an HTTP or gRPC port. */
+    public List<HttpFilter> httpFilters(InboundPort port) {
+        Rules r = rules(port);
+        return List.of(httpFilter(DENY_FILTER, r.deny(), r.denyShadow()), httpFilter(ALLOW_FILTER, r.allow(), r.allowShadow()));
+    }
+
+    /** The network RBAC filters (deny, then allow) for a TCP port or the default chain. */
+    public List<Filter> networkFilters(InboundPort port, String statPrefix) {
+        Rules r = rules(port);
+        return List.of(networkFilter(DENY_FILTER, statPrefix + "deny_", r.deny(), r.denyShadow()),
+                networkFilter(ALLOW_FILTER, statPrefix + "allow_", r.allow(), r.allowShadow()));
+    }
+
+    private static HttpFilter httpFilter(String name, RBAC rules, RBAC shadow) {
+        var config = io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.newBuilder().setRules(rules);
+        if (shadow != null) {
+            config.setShadowRules(shadow);
+        }
+        return HttpFilter.newBuilder().setName(name).setTypedConfig(com.google.protobuf.Any.pack(config.build())).build();
+    }
+
+    private static Filter networkFilter(String name, String statPrefix, RBAC rules, RBAC shadow) {
+        var config = io.envoyproxy.envoy.extensions.filters.network.rbac.v3.RBAC.newBuilder().setStatPrefix(statPrefix).setRules(rules);
+        if (shadow != null) {
+            config.setShadowRules(shadow);
+        }
+        return Xds.filter(name, config.build());
+    }
+
+    static Policy policy(InboundRule rule) {
+        Principal.Set.Builder ids = Principal.Set.newBuilder();
+        for (var p : rule.principals()) {
+            StringMatcher m = p.prefix() ? StringMatcher.newBuilder().setPrefix(p.value()).build()
+                    : StringMatcher.newBuilder().setExact(p.value()).build();
+            ids.addIds(Principal.newBuilder().setAuthenticated(Principal.Authenticated.newBuilder().setPrincipalName(m)));
+        }
+        Policy.Builder policy = Policy.newBuilder().addPrincipals(Principal.newBuilder().setOrIds(ids));
+        for (HttpMatch match : rule.matches()) {
+            policy.addPermissions(permission(match));
+        }
+        return policy.build();
+    }
+
+    private static Permission permission(HttpMatch match) {
+        List<Permission> conditions = new ArrayList<>(2);
+        if (!match.methods().isEmpty()) {
+            Permission.Set.Builder methods = Permission.Set.newBuilder();
+            for (String m : match.methods()) {
+                methods.addRules(Permission.newBuilder().setHeader(HeaderMatcher.newBuilder().setName(":method")
+                        .setStringMatch(StringMatcher.newBuilder().setExact(m))));
+            }
+            conditions.add(Permission.newBuilder().setOrRules(methods).build());
+        }
+        if (!match.paths().isEmpty()) {
+            Permission.Set.Builder paths = Permission.Set.newBuilder();
+            for (String p : match.paths()) {
+                StringMatcher m = p.endsWith("*")
+                        ? StringMatcher.newBuilder().setPrefix(p.substring(0, p.length() - 1)).build()
+                        : StringMatcher.newBuilder().setExact(p).build();
+                paths.addRules(Permission.newBuilder().setUrlPath(PathMatcher.newBuilder().setPath(m)));
+            }
+            conditions.add(Permission.newBuilder().setOrRules(paths).build());
+        }
+        if (conditions.isEmpty()) {
+            return Permission.newBuilder().setAny(true).build();
+        }
+        return Permission.newBuilder().setAndRules(Permission.Set.newBuilder().addAllRules(conditions)).build();
+    }
+}

@@ -1,0 +1,109 @@
+package dev.septa.policy.emit.envoy;
+
+import com.google.protobuf.Any;
+import dev.septa.policy.emit.RbacConfigurer;
+import dev.septa.policy.emit.TlsConfigurer;
+import dev.septa.policy.emit.Xds;
+import dev.septa.policy.ir.InboundPort;
+import dev.septa.policy.ir.WorkloadPlan;
+import dev.septa.policy.model.MtlsMode;
+import dev.septa.policy.model.Protocol;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.core.v3.Http2ProtocolOptions;
+import io.envoyproxy.envoy.config.core.v3.TrafficDirection;
+import io.envoyproxy.envoy.config.core.v3.TransportSocket;
+import io.envoyproxy.envoy.config.listener.v3.Filter;
+import io.envoyproxy.envoy.config.listener.v3.FilterChain;
+import io.envoyproxy.envoy.config.listener.v3.FilterChainMatch;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.listener.v3.ListenerFilter;
+import io.envoyproxy.envoy.extensions.filters.listener.original_dst.v3.OriginalDst;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy;
+import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
+import com.google.protobuf.UInt32Value;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The sidecar's {@code inbound} listener (0.0.0.0:15006): one filter chain per port, matched on the original
+ * destination port, each with the two RBAC filters of decision 0001, and a default chain with network RBAC for
+ * every other port. Also the local clusters the chains forward to ({@code inbound|PORT||} on 127.0.0.1).
+ */
+final class EnvoyInboundConfigurer {
+    static final String NAME = "inbound";
+    static final int PORT = 15006;
+    static final String PASSTHROUGH = "inbound-passthrough";
+    static final ListenerFilter ORIGINAL_DST = ListenerFilter.newBuilder()
+            .setName("envoy.filters.listener.original_dst").setTypedConfig(Any.pack(OriginalDst.getDefaultInstance())).build();
+    private static final Any HTTP2 = Any.pack(HttpProtocolOptions.newBuilder()
+            .setExplicitHttpConfig(HttpProtocolOptions.ExplicitHttpConfig.newBuilder().setHttp2ProtocolOptions(Http2ProtocolOptions.getDefaultInstance()))
+            .build());
+    static final String HTTP_PROTOCOL_OPTIONS = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
+
+    private final RbacConfigurer rbac;
+
+    EnvoyInboundConfigurer(RbacConfigurer rbac) {
+        this.rbac = rbac;
+    }
+
+    Listener listener(WorkloadPlan plan) {
+        TransportSocket tcpTls = TlsConfigurer.envoyDownstream(plan.mtls() == MtlsMode.STRICT, List.of());
+        TransportSocket httpTls = TlsConfigurer.envoyDownstream(plan.mtls() == MtlsMode.STRICT, List.of("h2", "http/1.1"));
+        Listener.Builder listener = Listener.newBuilder().setName(NAME).setAddress(Xds.address("0.0.0.0", PORT))
+                .setTrafficDirection(TrafficDirection.INBOUND).addListenerFilters(ORIGINAL_DST);
+        for (InboundPort port : plan.ports()) {
+            FilterChain.Builder chain = FilterChain.newBuilder().setName("inbound|" + port.port())
+                    .setFilterChainMatch(FilterChainMatch.newBuilder().setDestinationPort(UInt32Value.of(port.port())));
+            String cluster = localCluster(port.port());
+            if (port.protocol().isHttp()) {
+                HttpConnectionManager hcm = HttpConnectionManager.newBuilder()
+                        .setStatPrefix("inbound_" + port.port())
+                        .setRouteConfig(Xds.routes("inbound|" + port.port(),
+                                List.of(Xds.forwardAll("inbound|" + port.port(), List.of("*"), cluster))))
+                        .addAllHttpFilters(rbac.httpFilters(port))
+                        .addHttpFilters(Xds.ROUTER)
+                        .build();
+                chain.addFilters(Xds.filter(Xds.HCM, hcm)).setTransportSocket(httpTls);
+            } else {
+                chain.addAllFilters(rbac.networkFilters(port, "inbound_" + port.port() + "_"))
+                        .addFilters(tcpProxy("inbound_" + port.port(), cluster)).setTransportSocket(tcpTls);
+            }
+            listener.addFilterChains(chain);
+        }
+        // Every other port: network RBAC with the default decision, so nothing undeclared is silently open.
+        listener.setDefaultFilterChain(FilterChain.newBuilder().setName("inbound|default")
+                .addAllFilters(rbac.networkFilters(plan.otherPorts(), "inbound_default_"))
+                .addFilters(tcpProxy("inbound_default", PASSTHROUGH))
+                .setTransportSocket(tcpTls));
+        return listener.build();
+    }
+
+    List<Cluster> clusters(WorkloadPlan plan) {
+        List<Cluster> clusters = new ArrayList<>();
+        clusters.add(Cluster.newBuilder().setName(PASSTHROUGH)
+                .setType(Cluster.DiscoveryType.ORIGINAL_DST).setLbPolicy(Cluster.LbPolicy.CLUSTER_PROVIDED).build());
+        for (InboundPort port : plan.ports()) {
+            String name = localCluster(port.port());
+            Cluster.Builder c = Cluster.newBuilder().setName(name).setType(Cluster.DiscoveryType.STATIC)
+                    .setLoadAssignment(Xds.loadAssignment(name, List.of("127.0.0.1"), port.port()));
+            if (port.protocol() == Protocol.GRPC) {
+                c.putTypedExtensionProtocolOptions(HTTP_PROTOCOL_OPTIONS, HTTP2);
+            }
+            clusters.add(c.build());
+        }
+        return clusters;
+    }
+
+    static Any http2Options() {
+        return HTTP2;
+    }
+
+    static String localCluster(int port) {
+        return "inbound|" + port + "||";
+    }
+
+    static Filter tcpProxy(String statPrefix, String cluster) {
+        return Xds.filter("envoy.filters.network.tcp_proxy", TcpProxy.newBuilder().setStatPrefix(statPrefix).setCluster(cluster).build());
+    }
+}

@@ -1,0 +1,31 @@
+package dev.septa.policy.emit.envoy;
+
+import dev.septa.policy.compile.ProxyResources;
+import dev.septa.policy.emit.RbacConfigurer;
+import dev.septa.policy.ir.WorkloadPlan;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/** Emits one Envoy sidecar's resources (DESIGN.md, xDS conventions). One instance per compile; it caches shared resources. */
+public final class EnvoyProxyEmitter {
+    private final EnvoyInboundConfigurer inbound;
+    private final EnvoyOutboundConfigurer outbound = new EnvoyOutboundConfigurer();
+
+    public EnvoyProxyEmitter(RbacConfigurer rbac) {
+        this.inbound = new EnvoyInboundConfigurer(rbac);
+    }
+
+    public ProxyResources emit(WorkloadPlan plan) {
+        List<Listener> listeners = List.of(inbound.listener(plan), outbound.listener(plan));
+        List<Cluster> clusters = new ArrayList<>(inbound.clusters(plan));
+        clusters.addAll(outbound.clusters(plan));
+        clusters.sort(Comparator.comparing(Cluster::getName));
+        List<RouteConfiguration> routes = new ArrayList<>(outbound.routes(plan));
+        routes.sort(Comparator.comparing(RouteConfiguration::getName));
+        return new ProxyResources(listeners, routes, clusters, outbound.endpoints(plan));
+    }
+}

@@ -1,0 +1,238 @@
+package dev.septa.policy.ir;
+
+import dev.septa.policy.compile.Diagnostic;
+import dev.septa.policy.model.Action;
+import dev.septa.policy.model.DefaultAction;
+import dev.septa.policy.model.HttpMatch;
+import dev.septa.policy.model.Intent;
+import dev.septa.policy.model.Mode;
+import dev.septa.policy.model.Peer;
+import dev.septa.policy.model.PortRule;
+import dev.septa.policy.model.Protocol;
+import dev.septa.policy.model.Workload;
+import dev.septa.policy.model.WorkloadPort;
+import dev.septa.policy.resolve.ResolvedMesh;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * Lowers resolved intents to one {@link WorkloadPlan} per workload. Work is proportional to the sum of
+ * (intent x destination members) plus (Allow intent x source workloads): each intent's principals and rules
+ * are computed once and shared by every member of its destination segment.
+ */
+public final class IntentLowering {
+    private final ResolvedMesh mesh;
+    private final List<Diagnostic> diagnostics = new ArrayList<>();
+    private final Set<String> reported = new java.util.HashSet<>();
+    private final Map<Intent, List<Principal>> principals = new IdentityHashMap<>();
+    private final Map<String, InboundRule> rules = new HashMap<>();
+
+    private IntentLowering(ResolvedMesh mesh) {
+        this.mesh = mesh;
+    }
+
+    public static MeshPlan lower(ResolvedMesh mesh) {
+        return new IntentLowering(mesh).run();
+    }
+
+    private MeshPlan run() {
+        List<Intent> intents = new ArrayList<>(mesh.mesh().intents());
+        intents.sort(Comparator.comparing(Intent::qualifiedName));
+        Map<Workload, List<Intent>> targeting = new IdentityHashMap<>();
+        for (Intent intent : intents) {
+            principals.put(intent, principalsOf(intent));
+            for (Workload w : mesh.members(intent.to().segment())) {
+                targeting.computeIfAbsent(w, k -> new ArrayList<>()).add(intent);
+            }
+        }
+        Map<Workload, List<ServicePort>> reachable = new EgressScope(mesh, principals).compute(intents);
+        boolean defaultAllow = mesh.mesh().config().defaultAction() == DefaultAction.ALLOW;
+        List<WorkloadPlan> plans = new ArrayList<>();
+        for (List<Workload> namespace : mesh.workloadsByNamespace().values()) {
+            for (Workload w : namespace) {
+                List<Intent> mine = targeting.getOrDefault(w, List.of());
+                plans.add(plan(w, mine, defaultAllow, reachable.getOrDefault(w, List.of())));
+            }
+        }
+        diagnostics.sort(Comparator.comparing(Diagnostic::toString));
+        return new MeshPlan(plans, diagnostics);
+    }
+
+    private WorkloadPlan plan(Workload w, List<Intent> intents, boolean defaultAllow, List<ServicePort> reachable) {
+        Map<Integer, Protocol> protocols = new TreeMap<>();
+        for (WorkloadPort p : w.ports()) {
+            protocols.put(p.port(), p.protocol());
+        }
+        for (Intent intent : intents) {
+            for (PortRule rule : intent.to().ports()) {
+                protocols.putIfAbsent(rule.port(), rule.protocol());
+            }
+        }
+        List<InboundPort> ports = new ArrayList<>(protocols.size());
+        for (var e : protocols.entrySet()) {
+            ports.add(inboundPort(e.getKey(), e.getValue(), intents, defaultAllow));
+        }
+        InboundPort others = inboundPort(0, Protocol.TCP, intents, defaultAllow);
+        return new WorkloadPlan(w, mesh.identity(w), mesh.mesh().config().mtls(), ports, others, reachable);
+    }
+
+    private InboundPort inboundPort(int port, Protocol protocol, List<Intent> intents, boolean defaultAllow) {
+        List<InboundRule> out = new ArrayList<>();
+        boolean targetedByAllow = false;
+        for (Intent intent : intents) {
+            boolean covers = intent.to().ports().isEmpty();
+            PortRule portRule = null;
+            for (PortRule r : intent.to().ports()) {
+                if (r.port() == port) {
+                    covers = true;
+                    portRule = r;
+                }
+            }
+            if (!covers) {
+                continue;
+            }
+            if (intent.action() == Action.ALLOW && intent.mode() == Mode.ENFORCE) {
+                targetedByAllow = true;
+            }
+            InboundRule rule = rule(intent, port, protocol, portRule);
+            if (rule != null) {
+                out.add(rule);
+            }
+        }
+        return new InboundPort(port, protocol, out, defaultAllow && !targetedByAllow);
+    }
+
+    /** One rule per (intent, port, chain kind), shared by all destination members. */
+    private InboundRule rule(Intent intent, int port, Protocol protocol, PortRule portRule) {
+        boolean tcp = protocol == Protocol.TCP;
+        String key = intent.qualifiedName() + "|" + port + "|" + tcp;
+        if (rules.containsKey(key)) {
+            return rules.get(key);
+        }
+        HttpMatch match = portRule == null || portRule.http() == null ? InboundRule.ANY : portRule.http();
+        boolean l7 = !match.methods().isEmpty() || !match.paths().isEmpty();
+        InboundRule rule;
+        if (tcp && l7 && intent.action() == Action.ALLOW) {
+            // Never loosen: an Allow limited to some paths cannot be enforced on a TCP chain, so it admits nothing.
+            warn(intent, "Intent '" + intent.qualifiedName() + "' has HTTP rules for port " + port
+                    + ", which a destination workload declares as TCP; the Allow is not applied there");
+            rule = null;
+        } else if (tcp && l7) {
+            warn(intent, "Intent '" + intent.qualifiedName() + "' has HTTP rules for port " + port
+                    + ", which a destination workload declares as TCP; the Deny applies to the whole port there");
+            rule = new InboundRule(intent.qualifiedName(), intent.action(), intent.mode(), principals.get(intent), List.of(InboundRule.ANY));
+        } else {
+            rule = new InboundRule(intent.qualifiedName(), intent.action(), intent.mode(), principals.get(intent), List.of(match));
+        }
+        rules.put(key, rule);
+        return rule;
+    }
+
+    private void warn(Intent intent, String message) {
+        if (reported.add(message)) {
+            diagnostics.add(Diagnostic.warning(intent.source(), message));
+        }
+    }
+
+    private List<Principal> principalsOf(Intent intent) {
+        Set<Principal> out = new TreeSet<>();
+        for (Peer peer : intent.from()) {
+            switch (peer) {
+                case Peer.NamespacePeer ns -> out.add(new Principal(mesh.namespacePrefix(ns.namespace()), true));
+                case Peer.SegmentPeer sp -> {
+                    for (Workload w : mesh.members(sp.segment())) {
+                        out.add(new Principal(mesh.identity(w), false));
+                    }
+                }
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    /** Which service ports each workload may reach: egress scoping keeps every proxy's config small. */
+    static final class EgressScope {
+        private final ResolvedMesh mesh;
+        private final Map<Intent, List<Principal>> principals;
+
+        EgressScope(ResolvedMesh mesh, Map<Intent, List<Principal>> principals) {
+            this.mesh = mesh;
+            this.principals = principals;
+        }
+
+        Map<Workload, List<ServicePort>> compute(List<Intent> intents) {
+            Map<Workload, List<ServicePort>> servicePortsOf = new IdentityHashMap<>();
+            List<ServicePort> all = new ArrayList<>();
+            for (var e : mesh.serviceMembers().entrySet()) {
+                var svc = e.getKey();
+                List<Workload> members = e.getValue();
+                List<String> addresses = members.stream().map(Workload::address).distinct().sorted().toList();
+                List<String> identities = members.stream().map(mesh::identity).distinct().sorted().toList();
+                for (WorkloadPort p : svc.ports()) {
+                    ServicePort sp = new ServicePort(svc.metadata().name(), svc.metadata().namespace(), p.port(), p.protocol(), addresses, identities);
+                    all.add(sp);
+                    for (Workload m : members) {
+                        servicePortsOf.computeIfAbsent(m, k -> new ArrayList<>()).add(sp);
+                    }
+                }
+            }
+            Comparator<ServicePort> order = Comparator.comparing(ServicePort::clusterName);
+            all.sort(order);
+            Map<Workload, List<ServicePort>> result = new IdentityHashMap<>();
+            if (mesh.mesh().config().defaultAction() == DefaultAction.ALLOW) {
+                // Open by default: any service may be reachable, so none can be scoped away.
+                List<ServicePort> shared = List.copyOf(all);
+                mesh.workloadsByNamespace().values().forEach(ws -> ws.forEach(w -> result.put(w, shared)));
+                return result;
+            }
+            Map<Workload, Set<ServicePort>> reach = new IdentityHashMap<>();
+            for (Intent intent : intents) {
+                if (intent.action() != Action.ALLOW || intent.mode() != Mode.ENFORCE) {
+                    continue;
+                }
+                Set<ServicePort> targets = new LinkedHashSet<>();
+                for (Workload member : mesh.members(intent.to().segment())) {
+                    for (ServicePort sp : servicePortsOf.getOrDefault(member, List.of())) {
+                        if (intent.to().ports().isEmpty() || intent.to().ports().stream().anyMatch(r -> r.port() == sp.port())) {
+                            targets.add(sp);
+                        }
+                    }
+                }
+                if (targets.isEmpty()) {
+                    continue;
+                }
+                for (Workload source : sources(intent)) {
+                    reach.computeIfAbsent(source, k -> new LinkedHashSet<>()).addAll(targets);
+                }
+            }
+            reach.forEach((w, set) -> {
+                List<ServicePort> list = new ArrayList<>(set);
+                list.sort(order);
+                result.put(w, List.copyOf(list));
+            });
+            return result;
+        }
+
+        private List<Workload> sources(Intent intent) {
+            List<Workload> out = new ArrayList<>();
+            for (Principal p : principals.get(intent)) {
+                if (!p.prefix()) {
+                    out.addAll(mesh.workloadsByIdentity().getOrDefault(p.value(), List.of()));
+                }
+            }
+            for (Peer peer : intent.from()) {
+                if (peer instanceof Peer.NamespacePeer ns) {
+                    out.addAll(mesh.workloadsByNamespace().getOrDefault(ns.namespace(), List.of()));
+                }
+            }
+            return out;
+        }
+    }
+}

@@ -1,0 +1,139 @@
+package dev.septa.policy.parse;
+
+import dev.septa.policy.compile.Diagnostic;
+import dev.septa.policy.model.Intent;
+import dev.septa.policy.model.Mesh;
+import dev.septa.policy.model.MeshConfig;
+import dev.septa.policy.model.Peer;
+import dev.septa.policy.model.Segment;
+import dev.septa.policy.model.SegmentRef;
+import dev.septa.policy.model.Service;
+import dev.septa.policy.model.Source;
+import dev.septa.policy.model.Workload;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import org.snakeyaml.engine.v2.api.LoadSettings;
+import org.snakeyaml.engine.v2.api.lowlevel.Compose;
+import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
+import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
+import org.snakeyaml.engine.v2.nodes.Node;
+
+/**
+ * Parses any number of YAML files (each possibly multi-document) into a {@link Mesh}, collecting every
+ * diagnostic rather than stopping at the first. Pure: it reads only the texts it is handed, and never throws
+ * for bad input.
+ */
+public final class MeshParser {
+    private MeshParser() { }
+
+    public static ParseResult parse(List<InputFile> inputs) {
+        List<Diagnostic> diagnostics = new ArrayList<>();
+        Positions positions = new Positions();
+        List<Segment> segments = new ArrayList<>();
+        List<Intent> intents = new ArrayList<>();
+        List<Workload> workloads = new ArrayList<>();
+        List<Service> services = new ArrayList<>();
+        List<MeshConfig> configs = new ArrayList<>();
+        for (InputFile input : inputs) {
+            YamlReader reader = new YamlReader(input.name(), diagnostics);
+            ResourceDecoder decoder = new ResourceDecoder(reader, positions);
+            for (Node doc : documents(input, diagnostics)) {
+                switch (decoder.decode(doc)) {
+                    case Segment s -> segments.add(s);
+                    case Intent i -> intents.add(i);
+                    case Workload w -> workloads.add(w);
+                    case Service s -> services.add(s);
+                    case MeshConfig c -> {
+                        configs.add(c);
+                        if (configs.size() > 1) {
+                            diagnostics.add(Diagnostic.error(positions.of(c, reader.pos(doc)),
+                                    "more than one MeshConfig (the first is at " + positions.of(configs.getFirst(), Source.UNKNOWN)
+                                            + "); a mesh has exactly one"));
+                        }
+                    }
+                    case null, default -> { }
+                }
+            }
+        }
+        checkDuplicates("Segment", segments, s -> s.metadata().qualifiedName(), positions, diagnostics);
+        checkDuplicates("Intent", intents, i -> i.metadata().qualifiedName(), positions, diagnostics);
+        checkDuplicates("Workload", workloads, w -> w.metadata().qualifiedName(), positions, diagnostics);
+        checkDuplicates("Service", services, s -> s.metadata().qualifiedName(), positions, diagnostics);
+        checkSegmentReferences(intents, segments, positions, diagnostics);
+        diagnostics.sort(ORDER);
+        Mesh mesh = new Mesh(configs.isEmpty() ? MeshConfig.DEFAULT : configs.getFirst(), segments, intents, workloads, services);
+        return new ParseResult(mesh, diagnostics);
+    }
+
+    /** Diagnostics sorted by file, then line and column, so output reads top to bottom. */
+    public static final Comparator<Diagnostic> ORDER = Comparator
+            .comparing((Diagnostic d) -> d.source().file())
+            .thenComparingInt(d -> d.source().line())
+            .thenComparingInt(d -> d.source().column())
+            .thenComparing(Diagnostic::message);
+
+    private static List<Node> documents(InputFile input, List<Diagnostic> diagnostics) {
+        List<Node> docs = new ArrayList<>();
+        LoadSettings settings = LoadSettings.builder().setLabel(input.name()).setAllowDuplicateKeys(true).build();
+        try {
+            for (Node node : new Compose(settings).composeAllFromString(input.text())) {
+                if (node != null && !YamlReader.isNull(node)) {
+                    docs.add(node);
+                }
+            }
+        } catch (MarkedYamlEngineException e) {
+            var mark = e.getProblemMark().or(e::getContextMark);
+            Source at = mark.map(m -> new Source(input.name(), m.getLine() + 1, m.getColumn() + 1))
+                    .orElse(new Source(input.name(), 1, 1));
+            String problem = e.getProblem() == null ? "malformed YAML" : e.getProblem();
+            String context = e.getContext() == null ? "" : " (" + e.getContext() + ")";
+            diagnostics.add(Diagnostic.error(at, "YAML syntax error: " + problem + context));
+        } catch (YamlEngineException e) {
+            diagnostics.add(Diagnostic.error(new Source(input.name(), 1, 1), "YAML syntax error: " + firstLine(e.getMessage())));
+        }
+        return docs;
+    }
+
+    private static String firstLine(String s) {
+        return s == null ? "malformed YAML" : s.lines().findFirst().orElse(s);
+    }
+
+    private static <T> void checkDuplicates(String kind, List<T> items, java.util.function.Function<T, String> key,
+                                            Positions positions, List<Diagnostic> diagnostics) {
+        Map<String, T> first = new HashMap<>();
+        for (T item : items) {
+            T previous = first.putIfAbsent(key.apply(item), item);
+            if (previous != null) {
+                diagnostics.add(Diagnostic.error(positions.of(item, Source.UNKNOWN), "duplicate " + kind + " '" + key.apply(item)
+                        + "' (first defined at " + positions.of(previous, Source.UNKNOWN) + ")"));
+            }
+        }
+    }
+
+    private static void checkSegmentReferences(List<Intent> intents, List<Segment> segments, Positions positions,
+                                               List<Diagnostic> diagnostics) {
+        Map<String, Segment> byName = new TreeMap<>();
+        segments.forEach(s -> byName.putIfAbsent(s.ref().toString(), s));
+        Set<String> known = byName.keySet();
+        for (Intent intent : intents) {
+            List<SegmentRef> refs = new ArrayList<>();
+            for (Peer p : intent.from()) {
+                if (p instanceof Peer.SegmentPeer sp) {
+                    refs.add(sp.segment());
+                }
+            }
+            refs.add(intent.to().segment());
+            for (SegmentRef ref : refs) {
+                if (!known.contains(ref.toString())) {
+                    diagnostics.add(Diagnostic.error(positions.of(ref, intent.source()), "Intent '" + intent.qualifiedName()
+                            + "' names segment '" + ref + "', which does not exist" + Suggestions.didYouMean(ref.toString(), known)));
+                }
+            }
+        }
+    }
+}

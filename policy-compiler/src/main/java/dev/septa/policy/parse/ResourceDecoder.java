@@ -1,0 +1,533 @@
+package dev.septa.policy.parse;
+
+import dev.septa.policy.model.Action;
+import dev.septa.policy.model.DefaultAction;
+import dev.septa.policy.model.HttpMatch;
+import dev.septa.policy.model.Intent;
+import dev.septa.policy.model.LabelSelector;
+import dev.septa.policy.model.MeshConfig;
+import dev.septa.policy.model.Mode;
+import dev.septa.policy.model.MtlsMode;
+import dev.septa.policy.model.ObjectMeta;
+import dev.septa.policy.model.Peer;
+import dev.septa.policy.model.PortRule;
+import dev.septa.policy.model.Protocol;
+import dev.septa.policy.model.Segment;
+import dev.septa.policy.model.SegmentRef;
+import dev.septa.policy.model.SelectorRequirement;
+import dev.septa.policy.model.Service;
+import dev.septa.policy.model.Source;
+import dev.septa.policy.model.Target;
+import dev.septa.policy.model.Workload;
+import dev.septa.policy.model.WorkloadPort;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.snakeyaml.engine.v2.nodes.Node;
+
+/**
+ * Decodes one YAML document into a model resource, reporting every problem through the {@link YamlReader}.
+ * A resource with any error is still returned when its identity is known (so later checks such as duplicate
+ * names still run), but the parse as a whole then fails.
+ */
+final class ResourceDecoder {
+    static final String API_VERSION = "septa.dev/v1alpha1";
+    static final List<String> KINDS = List.of("Segment", "Intent", "MeshConfig", "Workload", "Service");
+    static final List<String> METHODS = List.of("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT");
+
+    private static final Pattern LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
+    private static final Pattern SUBDOMAIN = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
+    private static final Pattern DURATION = Pattern.compile("(?:(\\d+)h)?(?:(\\d+)m)?(?:(\\d+)s)?");
+
+    private static final Map<String, Action> ACTIONS = ordered("Allow", Action.ALLOW, "Deny", Action.DENY);
+    private static final Map<String, Mode> MODES = ordered("Enforce", Mode.ENFORCE, "DryRun", Mode.DRY_RUN);
+    private static final Map<String, DefaultAction> DEFAULT_ACTIONS = ordered("Allow", DefaultAction.ALLOW, "Deny", DefaultAction.DENY);
+    private static final Map<String, MtlsMode> MTLS = ordered("Strict", MtlsMode.STRICT, "Permissive", MtlsMode.PERMISSIVE);
+    private static final Map<String, Protocol> PROTOCOLS = ordered("HTTP", Protocol.HTTP, "GRPC", Protocol.GRPC, "TCP", Protocol.TCP);
+    private static final Map<String, SelectorRequirement.Operator> OPERATORS = ordered(
+            "In", SelectorRequirement.Operator.In, "NotIn", SelectorRequirement.Operator.NotIn,
+            "Exists", SelectorRequirement.Operator.Exists, "DoesNotExist", SelectorRequirement.Operator.DoesNotExist);
+
+    private final YamlReader r;
+    private final Positions positions;
+
+    ResourceDecoder(YamlReader reader, Positions positions) {
+        this.r = reader;
+        this.positions = positions;
+    }
+
+    /** Returns a Segment, Intent, MeshConfig, Workload or Service, or null when the document cannot be identified. */
+    Object decode(Node root) {
+        YamlReader.Fields doc = r.fields(root, "document", Set.of("apiVersion", "kind", "metadata", "spec"));
+        if (doc == null) {
+            return null;
+        }
+        String apiVersion = null;
+        if (doc.require("apiVersion", "expected " + API_VERSION)) {
+            apiVersion = doc.string("apiVersion");
+            if (apiVersion != null && !apiVersion.equals(API_VERSION)) {
+                r.error(doc.get("apiVersion"), "unknown apiVersion '" + apiVersion + "': expected " + API_VERSION);
+            }
+        }
+        if (!doc.require("kind", "one of " + String.join(", ", KINDS))) {
+            return null;
+        }
+        String kind = doc.string("kind");
+        if (kind == null) {
+            return null;
+        }
+        if (!KINDS.contains(kind)) {
+            r.error(doc.get("kind"), "unknown kind '" + kind + "'" + Suggestions.didYouMean(kind, KINDS)
+                    + " (expected one of " + String.join(", ", KINDS) + ")");
+            return null;
+        }
+        boolean namespaced = !kind.equals("MeshConfig");
+        if (!doc.require("metadata", null)) {
+            return null;
+        }
+        ObjectMeta meta = metadata(doc.get("metadata"), kind, namespaced);
+        if (meta == null) {
+            return null;
+        }
+        Source source = r.pos(root);
+        Node spec = doc.get("spec");
+        Object resource = switch (kind) {
+            case "Segment" -> doc.require("spec", null) ? segment(meta, spec, source) : null;
+            case "Intent" -> doc.require("spec", null) ? intent(meta, spec, source) : null;
+            case "Workload" -> doc.require("spec", null) ? workload(meta, spec, source) : null;
+            case "Service" -> doc.require("spec", null) ? service(meta, spec, source) : null;
+            default -> meshConfig(doc.has("spec") ? spec : null);
+        };
+        if (resource != null) {
+            positions.put(resource, r.pos(doc.get("metadata")));
+        }
+        return resource;
+    }
+
+    private ObjectMeta metadata(Node node, String kind, boolean namespaced) {
+        YamlReader.Fields f = r.fields(node, "metadata", Set.of("name", "namespace", "labels", "annotations"));
+        if (f == null || !f.require("name", null)) {
+            return null;
+        }
+        String name = f.string("name");
+        if (name == null || !checkName(f.get("name"), name, "name", SUBDOMAIN, 253)) {
+            return null;
+        }
+        String namespace = null;
+        if (namespaced) {
+            if (!f.require("namespace", kind + " is namespaced")) {
+                return null;
+            }
+            namespace = f.string("namespace");
+            if (namespace == null || !checkName(f.get("namespace"), namespace, "namespace", LABEL, 63)) {
+                return null;
+            }
+        } else if (f.has("namespace")) {
+            r.error(f.keyNode("namespace"), kind + " is cluster-scoped: remove 'metadata.namespace'");
+        }
+        Map<String, String> labels = f.stringMap("labels");
+        if (f.has("annotations")) {
+            f.stringMap("annotations");
+        }
+        return new ObjectMeta(name, namespace, labels);
+    }
+
+    private boolean checkName(Node node, String value, String what, Pattern pattern, int max) {
+        if (value.length() > max || !pattern.matcher(value).matches()) {
+            r.error(node, "invalid " + what + " '" + value + "': use lowercase letters, digits and '-'"
+                    + (pattern == SUBDOMAIN ? " (and '.')" : "") + ", starting and ending with a letter or digit, at most " + max + " characters");
+            return false;
+        }
+        return true;
+    }
+
+    private Segment segment(ObjectMeta meta, Node spec, Source source) {
+        YamlReader.Fields f = r.fields(spec, "spec", Set.of("selector"));
+        if (f == null || !f.require("selector", "use {} to select every workload of the namespace")) {
+            return null;
+        }
+        LabelSelector selector = selector(f.get("selector"), "spec.selector");
+        return selector == null ? null : new Segment(meta, selector, source);
+    }
+
+    private LabelSelector selector(Node node, String where) {
+        YamlReader.Fields f = r.fields(node, where, Set.of("matchLabels", "matchExpressions"));
+        if (f == null) {
+            return null;
+        }
+        Map<String, String> labels = f.stringMap("matchLabels");
+        List<SelectorRequirement> expressions = new ArrayList<>();
+        List<Node> items = f.list("matchExpressions");
+        boolean ok = true;
+        if (items != null) {
+            for (Node item : items) {
+                SelectorRequirement req = requirement(item, where + ".matchExpressions[]");
+                if (req == null) {
+                    ok = false;
+                } else {
+                    expressions.add(req);
+                }
+            }
+        }
+        return ok ? new LabelSelector(labels, expressions) : null;
+    }
+
+    private SelectorRequirement requirement(Node node, String where) {
+        YamlReader.Fields f = r.fields(node, where, Set.of("key", "operator", "values"));
+        if (f == null || !f.require("key", null) | !f.require("operator", "one of In, NotIn, Exists, DoesNotExist")) {
+            return null;
+        }
+        String key = f.string("key");
+        SelectorRequirement.Operator op = enumValue(f.get("operator"), "selector operator", OPERATORS);
+        List<String> values = f.has("values") ? r.stringList(f.get("values"), where + ".values") : List.of();
+        if (key == null || op == null || values == null) {
+            return null;
+        }
+        boolean needsValues = op == SelectorRequirement.Operator.In || op == SelectorRequirement.Operator.NotIn;
+        if (needsValues && values.isEmpty()) {
+            r.error(f.node(), "operator " + op + " needs a non-empty 'values' list");
+            return null;
+        }
+        if (!needsValues && !values.isEmpty()) {
+            r.error(f.get("values"), "operator " + op + " takes no 'values'; remove them or use In/NotIn");
+            return null;
+        }
+        return new SelectorRequirement(key, op, values);
+    }
+
+    private Intent intent(ObjectMeta meta, Node spec, Source source) {
+        YamlReader.Fields f = r.fields(spec, "spec", Set.of("action", "mode", "from", "to"));
+        if (f == null) {
+            return null;
+        }
+        boolean ok = f.require("action", "Allow or Deny") & f.require("from", "a list of sources") & f.require("to", null);
+        Action action = f.has("action") ? enumValue(f.get("action"), "action", ACTIONS) : null;
+        Mode mode = f.has("mode") ? enumValue(f.get("mode"), "mode", MODES) : Mode.ENFORCE;
+        List<Peer> from = f.has("from") ? peers(f.get("from"), meta.namespace()) : null;
+        Target to = f.has("to") ? target(f.get("to"), meta.namespace()) : null;
+        if (!ok || action == null || mode == null || from == null || to == null) {
+            return null;
+        }
+        return new Intent(meta, action, mode, from, to, source);
+    }
+
+    private List<Peer> peers(Node node, String namespace) {
+        List<Node> items = r.list(node, "spec.from");
+        if (items == null) {
+            return null;
+        }
+        if (items.isEmpty()) {
+            r.error(node, "'spec.from' must list at least one source (a segment or a namespace)");
+            return null;
+        }
+        List<Peer> peers = new ArrayList<>();
+        boolean ok = true;
+        for (Node item : items) {
+            YamlReader.Fields f = r.fields(item, "spec.from[]", Set.of("segment", "namespace"));
+            if (f == null) {
+                ok = false;
+                continue;
+            }
+            if (f.has("segment") == f.has("namespace")) {
+                r.error(item, "a 'from' entry needs exactly one of 'segment' or 'namespace'");
+                ok = false;
+                continue;
+            }
+            if (f.has("namespace")) {
+                String ns = f.string("namespace");
+                if (ns == null || !checkName(f.get("namespace"), ns, "namespace", LABEL, 63)) {
+                    ok = false;
+                } else {
+                    peers.add(new Peer.NamespacePeer(ns));
+                }
+                continue;
+            }
+            SegmentRef ref = segmentRef(f.get("segment"), "spec.from[].segment", namespace);
+            if (ref == null) {
+                ok = false;
+            } else {
+                peers.add(new Peer.SegmentPeer(ref));
+            }
+        }
+        return ok ? peers : null;
+    }
+
+    private SegmentRef segmentRef(Node node, String what, String defaultNamespace) {
+        String value = r.string(node, what);
+        if (value == null) {
+            return null;
+        }
+        String[] parts = value.split("/", -1);
+        if (parts.length > 2) {
+            r.error(node, "invalid segment reference '" + value + "': write NAME or NAMESPACE/NAME");
+            return null;
+        }
+        String ns = parts.length == 2 ? parts[0] : defaultNamespace;
+        String name = parts[parts.length - 1];
+        if (!LABEL.matcher(ns).matches() || !SUBDOMAIN.matcher(name).matches()) {
+            r.error(node, "invalid segment reference '" + value + "': write NAME or NAMESPACE/NAME in lowercase letters, digits and '-'");
+            return null;
+        }
+        SegmentRef ref = new SegmentRef(ns, name);
+        positions.put(ref, r.pos(node));
+        return ref;
+    }
+
+    private Target target(Node node, String namespace) {
+        YamlReader.Fields f = r.fields(node, "spec.to", Set.of("segment", "ports"));
+        if (f == null || !f.require("segment", "a segment of the intent's namespace")) {
+            return null;
+        }
+        SegmentRef ref = segmentRef(f.get("segment"), "spec.to.segment", namespace);
+        if (ref != null && !ref.namespace().equals(namespace)) {
+            r.error(f.get("segment"), "'spec.to.segment' must be in the intent's own namespace '" + namespace
+                    + "': write '" + ref.name() + "' in an Intent of namespace '" + ref.namespace() + "'");
+            ref = null;
+        }
+        List<PortRule> ports = new ArrayList<>();
+        boolean ok = ref != null;
+        List<Node> items = f.list("ports");
+        if (f.has("ports") && items == null) {
+            ok = false;
+        }
+        if (items != null) {
+            Set<Integer> seen = new HashSet<>();
+            for (Node item : items) {
+                PortRule rule = portRule(item);
+                if (rule == null) {
+                    ok = false;
+                } else {
+                    ports.add(rule);
+                    if (!seen.add(rule.port())) {
+                        r.error(item, "port " + rule.port() + " is listed twice in 'spec.to.ports'; merge its rules into one entry");
+                        ok = false;
+                    }
+                }
+            }
+        }
+        return ok ? new Target(ref, ports) : null;
+    }
+
+    private PortRule portRule(Node node) {
+        YamlReader.Fields f = r.fields(node, "spec.to.ports[]", Set.of("port", "protocol", "http"));
+        if (f == null) {
+            return null;
+        }
+        boolean ok = f.require("port", null) & f.require("protocol", "HTTP, GRPC or TCP");
+        Integer port = f.has("port") ? port(f.get("port"), "spec.to.ports[].port") : null;
+        Protocol protocol = f.has("protocol") ? enumValue(f.get("protocol"), "protocol", PROTOCOLS) : null;
+        HttpMatch http = null;
+        if (f.has("http")) {
+            http = httpMatch(f.get("http"));
+            if (protocol == Protocol.TCP) {
+                r.error(f.keyNode("http"), "'http' rules need protocol HTTP or GRPC; port " + (port == null ? "" : port + " ")
+                        + "is TCP (remove 'http' or change the protocol)");
+                ok = false;
+            }
+            ok &= http != null;
+        }
+        return ok && port != null && protocol != null ? new PortRule(port, protocol, http) : null;
+    }
+
+    private HttpMatch httpMatch(Node node) {
+        YamlReader.Fields f = r.fields(node, "spec.to.ports[].http", Set.of("methods", "paths"));
+        if (f == null) {
+            return null;
+        }
+        boolean ok = true;
+        List<String> methods = new ArrayList<>();
+        List<Node> methodNodes = f.list("methods");
+        if (methodNodes != null) {
+            for (Node m : methodNodes) {
+                String method = r.string(m, "http.methods[]");
+                if (method == null) {
+                    ok = false;
+                } else if (!METHODS.contains(method)) {
+                    r.error(m, "invalid HTTP method '" + method + "'" + Suggestions.didYouMean(method, METHODS)
+                            + " (expected one of " + String.join(", ", METHODS) + ")");
+                    ok = false;
+                } else {
+                    methods.add(method);
+                }
+            }
+        }
+        List<String> paths = new ArrayList<>();
+        List<Node> pathNodes = f.list("paths");
+        if (pathNodes != null) {
+            for (Node p : pathNodes) {
+                String path = r.string(p, "http.paths[]");
+                if (path == null) {
+                    ok = false;
+                } else if (!path.startsWith("/")) {
+                    r.error(p, "invalid path '" + path + "': a path must start with '/'");
+                    ok = false;
+                } else if (path.indexOf('*') >= 0 && path.indexOf('*') != path.length() - 1) {
+                    r.error(p, "invalid path '" + path + "': '*' is allowed only as the last character (a prefix match such as '/v1/refunds/*')");
+                    ok = false;
+                } else if (path.chars().anyMatch(c -> c <= ' ' || c == '?' || c == '#')) {
+                    r.error(p, "invalid path '" + path + "': no spaces, '?' or '#' (paths are matched without the query)");
+                    ok = false;
+                } else {
+                    paths.add(path);
+                }
+            }
+        }
+        return ok ? new HttpMatch(methods, paths) : null;
+    }
+
+    private Object meshConfig(Node spec) {
+        MeshConfig d = MeshConfig.DEFAULT;
+        if (spec == null) {
+            return d;
+        }
+        YamlReader.Fields f = r.fields(spec, "spec", Set.of("trustDomain", "defaultAction", "mtls", "certificateTTL"));
+        if (f == null) {
+            return null;
+        }
+        String trustDomain = f.has("trustDomain") ? f.string("trustDomain") : d.trustDomain();
+        if (trustDomain != null && (trustDomain.length() > 255 || !SUBDOMAIN.matcher(trustDomain).matches())) {
+            r.error(f.get("trustDomain"), "invalid trustDomain '" + trustDomain + "': a lowercase DNS name such as cluster.local");
+            trustDomain = null;
+        }
+        DefaultAction defaultAction = f.has("defaultAction") ? enumValue(f.get("defaultAction"), "defaultAction", DEFAULT_ACTIONS) : d.defaultAction();
+        MtlsMode mtls = f.has("mtls") ? enumValue(f.get("mtls"), "mtls", MTLS) : d.mtls();
+        Duration ttl = f.has("certificateTTL") ? duration(f.get("certificateTTL")) : d.certificateTTL();
+        if (trustDomain == null || defaultAction == null || mtls == null || ttl == null) {
+            return null;
+        }
+        return new MeshConfig(trustDomain, defaultAction, mtls, ttl);
+    }
+
+    private Duration duration(Node node) {
+        String value = r.string(node, "spec.certificateTTL");
+        if (value == null) {
+            return null;
+        }
+        Matcher m = DURATION.matcher(value);
+        if (value.isEmpty() || !m.matches()) {
+            r.error(node, "invalid certificateTTL '" + value + "': expected a duration such as 30m, 1h or 24h");
+            return null;
+        }
+        Duration d = Duration.ofHours(num(m.group(1))).plusMinutes(num(m.group(2))).plusSeconds(num(m.group(3)));
+        if (d.compareTo(Duration.ofMinutes(5)) < 0 || d.compareTo(Duration.ofDays(30)) > 0) {
+            r.error(node, "invalid certificateTTL '" + value + "': must be between 5m and 720h");
+            return null;
+        }
+        return d;
+    }
+
+    private static long num(String s) {
+        return s == null ? 0 : Long.parseLong(s);
+    }
+
+    private Workload workload(ObjectMeta meta, Node spec, Source source) {
+        YamlReader.Fields f = r.fields(spec, "spec", Set.of("serviceAccount", "address", "ports"));
+        if (f == null) {
+            return null;
+        }
+        boolean ok = f.require("serviceAccount", null) & f.require("address", "the workload's IP address");
+        String sa = f.string("serviceAccount");
+        if (sa != null && !checkName(f.get("serviceAccount"), sa, "serviceAccount", SUBDOMAIN, 253)) {
+            sa = null;
+        }
+        String address = f.string("address");
+        if (address != null && !isIpLiteral(address)) {
+            r.error(f.get("address"), "invalid address '" + address + "': expected an IP address such as 127.0.1.2");
+            address = null;
+        }
+        List<WorkloadPort> ports = ports(f, "spec.ports");
+        return ok && sa != null && address != null && ports != null ? new Workload(meta, sa, address, ports, source) : null;
+    }
+
+    private Service service(ObjectMeta meta, Node spec, Source source) {
+        YamlReader.Fields f = r.fields(spec, "spec", Set.of("selector", "ports"));
+        if (f == null) {
+            return null;
+        }
+        boolean ok = f.require("selector", "the labels of the service's workloads");
+        Map<String, String> selector = f.stringMap("selector");
+        List<WorkloadPort> ports = ports(f, "spec.ports");
+        return ok && selector != null && ports != null ? new Service(meta, selector, ports, source) : null;
+    }
+
+    private List<WorkloadPort> ports(YamlReader.Fields parent, String where) {
+        if (!parent.has("ports")) {
+            return List.of();
+        }
+        List<Node> items = parent.list("ports");
+        if (items == null) {
+            return null;
+        }
+        List<WorkloadPort> ports = new ArrayList<>();
+        Set<Integer> seen = new HashSet<>();
+        boolean ok = true;
+        for (Node item : items) {
+            YamlReader.Fields f = r.fields(item, where + "[]", Set.of("name", "port", "protocol"));
+            if (f == null || !f.require("port", null)) {
+                ok = false;
+                continue;
+            }
+            String name = f.has("name") ? f.string("name") : "";
+            Integer port = port(f.get("port"), where + "[].port");
+            Protocol protocol = f.has("protocol") ? enumValue(f.get("protocol"), "protocol", PROTOCOLS) : Protocol.TCP;
+            if (name == null || port == null || protocol == null) {
+                ok = false;
+                continue;
+            }
+            if (!seen.add(port)) {
+                r.error(f.get("port"), "duplicate port " + port + " in '" + where + "'");
+                ok = false;
+                continue;
+            }
+            ports.add(new WorkloadPort(name, port, protocol));
+        }
+        return ok ? ports : null;
+    }
+
+    private Integer port(Node node, String what) {
+        Integer port = r.integer(node, what);
+        if (port != null && (port < 1 || port > 65535)) {
+            r.error(node, "port " + port + " is out of range: expected 1-65535");
+            return null;
+        }
+        return port;
+    }
+
+    private <E> E enumValue(Node node, String what, Map<String, E> values) {
+        String s = r.string(node, what);
+        if (s == null) {
+            return null;
+        }
+        E e = values.get(s);
+        if (e == null) {
+            r.error(node, "invalid " + what + " '" + s + "'" + Suggestions.didYouMean(s, values.keySet())
+                    + " (expected one of " + String.join(", ", values.keySet()) + ")");
+        }
+        return e;
+    }
+
+    private static boolean isIpLiteral(String s) {
+        try {
+            InetAddress.ofLiteral(s);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <E> Map<String, E> ordered(Object... pairs) {
+        Map<String, E> m = new LinkedHashMap<>();
+        for (int i = 0; i < pairs.length; i += 2) {
+            m.put((String) pairs[i], (E) pairs[i + 1]);
+        }
+        return m;
+    }
+}
