@@ -72,6 +72,9 @@ public final class CallPlanner {
             if (!intent.metadata().namespace().equals(service.metadata().namespace()) || intent.to() == null) {
                 continue;
             }
+            if (!targets(mesh, intent, service)) {
+                continue;
+            }
             for (PortRule rule : intent.to().ports()) {
                 if (rule.port() != port || rule.http() == null) {
                     continue;
@@ -88,11 +91,25 @@ public final class CallPlanner {
         return paths;
     }
 
+    /** Whether the intent's {@code to} segment selects a backend of the service. */
+    static boolean targets(Mesh mesh, Intent intent, Service service) {
+        if (intent.to().segment() == null) {
+            return false;
+        }
+        return mesh.segments().stream().filter(s -> s.ref().equals(intent.to().segment())).findFirst()
+                .map(segment -> backends(mesh, service).stream()
+                        .anyMatch(w -> segment.selector().matches(w.metadata().labels())))
+                .orElse(false);
+    }
+
     static String concrete(String path) {
         if (!path.endsWith("*")) {
             return path;
         }
         String prefix = path.substring(0, path.length() - 1);
+        if (HEALTH.startsWith(prefix)) {
+            return HEALTH;
+        }
         return prefix.endsWith("/") ? prefix + "List" : prefix;
     }
 }

@@ -112,13 +112,17 @@ public final class DemoWorkload implements java.util.concurrent.Callable<Integer
         // Only now, with the files in place, may grpc read the bootstrap (it loads the tls channel creds at once).
         System.setProperty("io.grpc.xds.bootstrapConfig", new GrpcBootstrapGenerator().generate(node, endpoint, files));
         List<Server> servers = new ArrayList<>();
+        var serving = new java.util.concurrent.CountDownLatch(ports.size());
         for (int port : ports) {
-            servers.add(startServer(port));
+            servers.add(startServer(port, serving));
         }
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             servers.forEach(Server::shutdownNow);
             channels.values().forEach(ManagedChannel::shutdownNow);
         }));
+        // Ready once every port serves (XdsServerBuilder binds only when its listener arrived), or after a minute
+        // with whatever serves: a port without a listener stays visible as not serving.
+        serving.await(60, TimeUnit.SECONDS);
         WorkloadEvents.emit(out, "ready", ports);
         periodicCalls();
         return 0;
@@ -133,7 +137,7 @@ public final class DemoWorkload implements java.util.concurrent.Callable<Integer
         }
     }
 
-    private Server startServer(int port) throws IOException {
+    private Server startServer(int port, java.util.concurrent.CountDownLatch serving) throws IOException {
         var builder = XdsServerBuilder.forAddress(new InetSocketAddress(address, port),
                         XdsServerCredentials.create(InsecureServerCredentials.create()))
                 .fallbackHandlerRegistry(new AnyMethodRegistry(workload, served -> WorkloadEvents.emit(out, "served", port, served)))
@@ -141,6 +145,7 @@ public final class DemoWorkload implements java.util.concurrent.Callable<Integer
                     @Override
                     public void onServing() {
                         WorkloadEvents.emit(out, "serving", port, "true", "");
+                        serving.countDown();
                     }
 
                     @Override
@@ -198,6 +203,13 @@ public final class DemoWorkload implements java.util.concurrent.Callable<Integer
             Status status = e.getStatus();
             code = status.getCode().name();
             detail = status.getDescription() == null ? "" : status.getDescription();
+            Throwable cause = status.getCause();
+            while (cause != null && cause.getCause() != null && cause.getCause() != cause) {
+                cause = cause.getCause();
+            }
+            if (cause != null) {
+                detail += " (" + cause + ")";
+            }
         } catch (RuntimeException e) {
             code = "ERROR";
             detail = e.toString();

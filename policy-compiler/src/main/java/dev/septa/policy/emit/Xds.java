@@ -47,7 +47,10 @@ public final class Xds {
     }
 
     public static ClusterLoadAssignment loadAssignment(String cluster, Collection<String> addresses, int port) {
-        LocalityLbEndpoints.Builder locality = LocalityLbEndpoints.newBuilder();
+        // grpc-java drops a locality without load_balancing_weight ("No usable endpoint"); Envoy ignores the weight
+        // unless locality-weighted balancing is on, so 1 is right for both dialects.
+        LocalityLbEndpoints.Builder locality = LocalityLbEndpoints.newBuilder()
+                .setLoadBalancingWeight(com.google.protobuf.UInt32Value.of(1));
         for (String a : addresses) {
             locality.addLbEndpoints(LbEndpoint.newBuilder().setEndpoint(Endpoint.newBuilder().setAddress(address(a, port))));
         }
