@@ -30,7 +30,7 @@ public record CaMaterial(PrivateKey signingKey, X509Certificate signingCertifica
 
     @Override
     public String toString() {
-        return "CaMaterial[signer=" + signingCertificate.getSubjectX500Principal().getName() + " until "
+        return "CaMaterial[signer=" + signingCertificate.getSubjectX500Principal() + " until "
                 + signingCertificate.getNotAfter().toInstant() + ", intermediates=" + intermediates.size()
                 + ", " + trustBundle + ", signingKey=<redacted>]";
     }

@@ -78,6 +78,14 @@ public final class CertificateAuthority {
         return new CertificateAuthority(material, config, clock, listener, new SigningCaValidator.Sources(where, where, where));
     }
 
+    /** Opens the CA kept in {@code store}; an empty store is an error here (for tools that must not create a CA). */
+    public static CertificateAuthority openExisting(CaKeyStore store, CaConfig config, Clock clock, IssuanceListener listener) {
+        CaMaterial material = store.load().orElseThrow(() -> new CaStoreException("CA store " + store.location()
+                + " holds no CA yet"));
+        String where = store.location();
+        return new CertificateAuthority(material, config, clock, listener, new SigningCaValidator.Sources(where, where, where));
+    }
+
     public static CertificateAuthority open(CaKeyStore store, CaConfig config) {
         return open(store, config, Clock.systemUTC(), IssuanceListener.NONE);
     }
@@ -251,6 +259,6 @@ public final class CertificateAuthority {
     @Override
     public String toString() {
         return "CertificateAuthority[" + config.trustDomain() + ", signer="
-                + state.material().signingCertificate().getSubjectX500Principal().getName() + "]";
+                + state.material().signingCertificate().getSubjectX500Principal() + "]";
     }
 }

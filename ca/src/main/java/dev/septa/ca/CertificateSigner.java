@@ -88,7 +88,7 @@ final class CertificateSigner {
 
     @Override
     public String toString() {
-        return "CertificateSigner[" + certificate.getSubjectX500Principal().getName() + ", " + signatureAlgorithm
+        return "CertificateSigner[" + certificate.getSubjectX500Principal() + ", " + signatureAlgorithm
                 + ", key=<redacted>]";
     }
 }

@@ -11,6 +11,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.Optional;
@@ -72,21 +73,37 @@ public final class FileCaKeyStore implements CaKeyStore {
                     + " to create a new CA (every workload certificate must then be reissued)");
         }
         checkKeyPermissions(key);
-        var signingKey = PemReader.privateKey(read(key), key.toString());
-        List<X509Certificate> roots = PemReader.certificates(read(bundle), bundle.toString());
-        List<X509Certificate> signingChain = PemReader.certificates(read(chain), chain.toString());
+        PrivateKey signingKey;
+        List<X509Certificate> roots;
+        List<X509Certificate> signingChain;
+        try {
+            signingKey = PemReader.privateKey(read(key), key.toString());
+            roots = PemReader.certificates(read(bundle), bundle.toString());
+            signingChain = PemReader.certificates(read(chain), chain.toString());
+        } catch (PemException e) {
+            throw corrupt(e.getMessage());
+        }
+        if (!SigningCaValidator.isKeyPair(signingKey, signingChain.getFirst().getPublicKey())) {
+            throw corrupt(key + " does not hold the private key of the first certificate in " + chain);
+        }
         String trustDomain = read(domain).strip();
         try {
             SpiffeId.requireTrustDomain(trustDomain);
         } catch (IllegalArgumentException e) {
-            throw new CaStoreException(domain + ":1: " + e.getMessage());
+            throw corrupt(domain + ":1: " + e.getMessage());
         }
         try {
             return Optional.of(new CaMaterial(signingKey, signingChain.getFirst(),
                     signingChain.subList(1, signingChain.size()), new TrustBundle(trustDomain, roots)));
         } catch (IllegalArgumentException e) {
-            throw new CaStoreException(bundle + ": " + e.getMessage());
+            throw corrupt(bundle + ": " + e.getMessage());
         }
+    }
+
+    private CaStoreException corrupt(String what) {
+        return new CaStoreException("CA store " + directory + " is corrupt: " + what + ". It is not replaced"
+                + " automatically: restore it from a backup, or delete the directory to create a new CA"
+                + " (every workload certificate must then be reissued)");
     }
 
     @Override
@@ -156,7 +173,7 @@ public final class FileCaKeyStore implements CaKeyStore {
         } catch (NoSuchFileException e) {
             throw new CaStoreException(file + ": missing");
         } catch (java.nio.charset.MalformedInputException e) {
-            throw new CaStoreException(file + ": not a PEM file (contains non-ASCII bytes)");
+            throw new CaStoreException(file + ": not a PEM file (contains non-ASCII bytes); the CA store is corrupt");
         } catch (IOException e) {
             throw new CaStoreException(file + ": cannot read: " + e);
         }

@@ -25,12 +25,14 @@ public final class RootCaGenerator {
     public static CaMaterial generate(CaConfig config, Clock clock) {
         KeyPair keys = generateP256();
         Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
+        BigInteger serial = randomSerial(new SecureRandom());
+        // The serial in the name keeps successive roots of one trust domain apart (rotation publishes two).
         X500Name subject = new X500NameBuilder(BCStyle.INSTANCE)
                 .addRDN(BCStyle.O, "Septa")
                 .addRDN(BCStyle.CN, "Septa root CA " + config.trustDomain())
+                .addRDN(BCStyle.SERIALNUMBER, serial.toString(16))
                 .build();
-        var validity = new SvidTemplateBuilder.Validity(randomSerial(new SecureRandom()),
-                now.minus(config.backdate()), now.plus(config.rootLifetime()));
+        var validity = new SvidTemplateBuilder.Validity(serial, now.minus(config.backdate()), now.plus(config.rootLifetime()));
         X509Certificate root = CertificateSigner.sign(SvidTemplateBuilder.root(subject,
                 SubjectPublicKeyInfo.getInstance(keys.getPublic().getEncoded()), config.trustDomain(), validity), keys.getPrivate());
         return new CaMaterial(keys.getPrivate(), root, List.of(), TrustBundle.of(config.trustDomain(), root));

@@ -54,7 +54,7 @@ final class SigningCaValidator {
         Instant signerEnd = signer.getNotAfter().toInstant();
         if (signerEnd.isBefore(needed)) {
             throw invalid(cert + " expires at " + signerEnd + ", in " + Duration.between(now, signerEnd).toMinutes()
-                    + " minutes: less than the workload certificate TTL " + config.defaultTtl()
+                    + " minutes: less than the workload certificate TTL " + CertificateAuthority.format(config.defaultTtl())
                     + "; renew it or lower the TTL");
         }
         return root;
@@ -65,9 +65,19 @@ final class SigningCaValidator {
             throw invalid("the private key in " + sources.keySource() + " (" + key.getAlgorithm()
                     + ") does not match " + cert + " (" + publicKey.getAlgorithm() + " key)");
         }
-        boolean matches;
+        boolean matches = isKeyPair(key, publicKey);
+        if (!matches) {
+            throw invalid("the private key in " + sources.keySource() + " does not match " + cert
+                    + " (they are not a key pair)");
+        }
+    }
+
+    /** Proof by use: a random challenge signed with the key verifies with the public key. */
+    static boolean isKeyPair(PrivateKey key, PublicKey publicKey) {
+        if (!key.getAlgorithm().equals(publicKey.getAlgorithm())) {
+            return false;
+        }
         try {
-            // Proof by use: sign a random challenge with the key and verify it with the certificate's key.
             byte[] challenge = new byte[32];
             new SecureRandom().nextBytes(challenge);
             String algorithm = CertificateSigner.signatureAlgorithm(key);
@@ -78,13 +88,9 @@ final class SigningCaValidator {
             Signature verifier = Signature.getInstance(algorithm);
             verifier.initVerify(publicKey);
             verifier.update(challenge);
-            matches = verifier.verify(signature);
+            return verifier.verify(signature);
         } catch (Exception e) {
-            matches = false;
-        }
-        if (!matches) {
-            throw invalid("the private key in " + sources.keySource() + " does not match " + cert
-                    + " (they are not a key pair)");
+            return false;
         }
     }
 

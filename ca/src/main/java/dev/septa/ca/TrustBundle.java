@@ -55,7 +55,7 @@ public record TrustBundle(String trustDomain, List<X509Certificate> roots) {
     @Override
     public String toString() {
         return "TrustBundle[" + trustDomain + ", roots=" + roots.stream()
-                .map(r -> r.getSubjectX500Principal().getName() + " until " + r.getNotAfter().toInstant())
+                .map(r -> r.getSubjectX500Principal() + " until " + r.getNotAfter().toInstant())
                 .toList() + "]";
     }
 }

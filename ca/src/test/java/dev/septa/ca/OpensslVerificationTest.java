@@ -68,7 +68,7 @@ class OpensslVerificationTest {
         String text = Openssl.ok(dir, "x509", "-in", root.toString(), "-noout", "-text");
         assertThat(text).containsPattern("X509v3 Basic Constraints: critical\\n *CA:TRUE\\n");
         assertThat(text).containsPattern("X509v3 Key Usage: critical\\n *Certificate Sign, CRL Sign\\n");
-        assertThat(text).contains("URI:spiffe://cluster.local\n").contains("Subject: O = Septa, CN = Septa root CA cluster.local");
+        assertThat(text).contains("URI:spiffe://cluster.local\n").contains("Subject: O = Septa, CN = Septa root CA cluster.local, serialNumber = ");
         assertThat(Openssl.ok(dir, "verify", "-x509_strict", "-CAfile", root.toString(), root.toString())).contains("OK");
     }
 

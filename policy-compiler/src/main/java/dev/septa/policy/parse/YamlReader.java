@@ -46,6 +46,7 @@ final class YamlReader {
         }
         Map<String, Node> values = new LinkedHashMap<>();
         Map<String, Node> keys = new LinkedHashMap<>();
+        Set<String> suggested = new java.util.HashSet<>();
         for (NodeTuple t : mapping.getValue()) {
             if (!(t.getKeyNode() instanceof ScalarNode key)) {
                 error(t.getKeyNode(), "keys of '" + where + "' must be plain strings");
@@ -57,6 +58,7 @@ final class YamlReader {
                 continue;
             }
             if (allowed != null && !allowed.contains(name)) {
+                Suggestions.closest(name, allowed).ifPresent(suggested::add);
                 String hint = Suggestions.closest(name, allowed)
                         .map(s -> "; did you mean '" + s + "'?")
                         .orElse(" (expected one of: " + String.join(", ", new java.util.TreeSet<>(allowed)) + ")");
@@ -66,7 +68,7 @@ final class YamlReader {
             values.put(name, t.getValueNode());
             keys.put(name, key);
         }
-        return new Fields(where, node, values, keys);
+        return new Fields(where, node, values, keys, suggested);
     }
 
     /** The fields of one mapping, with the reader's typed getters. */
@@ -75,12 +77,14 @@ final class YamlReader {
         private final Node node;
         private final Map<String, Node> values;
         private final Map<String, Node> keys;
+        private final Set<String> suggested;
 
-        private Fields(String where, Node node, Map<String, Node> values, Map<String, Node> keys) {
+        private Fields(String where, Node node, Map<String, Node> values, Map<String, Node> keys, Set<String> suggested) {
             this.where = where;
             this.node = node;
             this.values = values;
             this.keys = keys;
+            this.suggested = suggested;
         }
 
         Node node() {
@@ -107,6 +111,9 @@ final class YamlReader {
         boolean require(String name, String hint) {
             if (has(name)) {
                 return true;
+            }
+            if (suggested.contains(name)) {
+                return false; // already reported as a misspelling of this field
             }
             error(node, "missing required field '" + name + "' in '" + where + "'" + (hint == null ? "" : " (" + hint + ")"));
             return false;

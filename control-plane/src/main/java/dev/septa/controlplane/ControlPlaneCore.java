@@ -1,0 +1,164 @@
+package dev.septa.controlplane;
+
+import dev.septa.ca.IssuanceListener;
+import dev.septa.controlplane.certs.CaWorkloadCertificates;
+import dev.septa.controlplane.certs.KeyedCertificate;
+import dev.septa.controlplane.certs.SecretIssuer;
+import dev.septa.controlplane.certs.WorkloadCertificates;
+import dev.septa.controlplane.identity.MeshNodeAuthorizer;
+import dev.septa.controlplane.identity.NodeTokens;
+import dev.septa.controlplane.publish.ConfigPublisher;
+import dev.septa.controlplane.publish.MeshCompilation;
+import dev.septa.controlplane.publish.MeshState;
+import dev.septa.controlplane.publish.PolicyMeshCompilation;
+import dev.septa.controlplane.status.StatusReport;
+import dev.septa.controlplane.xds.ProxyConfigCache;
+import dev.septa.controlplane.xds.StreamAuthInterceptor;
+import dev.septa.controlplane.xds.StreamAuthorizer;
+import dev.septa.controlplane.xds.XdsServer;
+import dev.septa.policy.compile.CompiledMesh;
+import dev.septa.policy.compile.Dialect;
+import dev.septa.policy.model.MeshConfig;
+import io.micrometer.core.instrument.Gauge;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The control plane without its HTTP face: source → publisher → xDS cache → xDS/SDS server, plus the CA. Plain
+ * Java, so tests and benchmarks can run it without Micronaut; {@link ControlPlane} adds the HTTP API.
+ */
+public final class ControlPlaneCore implements AutoCloseable {
+    public static final String SERVING_SERVICE_ACCOUNT = "control-plane";
+    public static final String SERVING_NAMESPACE = "septa-system";
+
+    private final ControlPlaneOptions options;
+    private final WorkloadCertificates certificates;
+    private final ControlPlaneMetrics metrics;
+    private final MeshState mesh = new MeshState();
+    private final ProxyConfigCache cache;
+    private final NodeTokens tokens;
+    private final SecretIssuer secrets;
+    private final ConfigPublisher publisher;
+    private final ScheduledExecutorService servingRotation =
+            Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("septa-serving-cert").factory());
+    private XdsServer xds;
+
+    /** Septa's compiler and the CA in {@code stateDir/ca}, unless the options name others. */
+    public ControlPlaneCore(ControlPlaneOptions options, ControlPlaneMetrics metrics) {
+        this(options, options.compilation() != null ? options.compilation() : new PolicyMeshCompilation(),
+                options.certificates(), metrics);
+    }
+
+    public ControlPlaneCore(ControlPlaneOptions options, MeshCompilation compilation, WorkloadCertificates certificates,
+                            ControlPlaneMetrics metrics) {
+        this.options = options;
+        this.certificates = certificates != null ? certificates
+                : new CaWorkloadCertificates(options.stateDir().resolve("ca"), this::trustDomain, IssuanceListener.NONE);
+        this.metrics = metrics;
+        this.cache = new ProxyConfigCache(metrics);
+        try {
+            this.tokens = NodeTokens.open(options.stateDir());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open the node token key in " + options.stateDir() + ": " + e.getMessage(), e);
+        }
+        this.secrets = new SecretIssuer(this.certificates, mesh, cache, Clock.systemUTC(), metrics);
+        cache.secretSource(secrets);
+        ConfigPublisher.Listener onApplied = new ConfigPublisher.Listener() {
+            @Override
+            public void compiled(dev.septa.controlplane.publish.CompileStatus status, Duration took) {
+                metrics.compiled(status, took);
+            }
+
+            @Override
+            public void applied(CompiledMesh compiled, int distinctSnapshots) {
+                secrets.meshChanged();
+            }
+        };
+        this.publisher = new ConfigPublisher(options.effectiveSource(), compilation, cache, mesh, onApplied,
+                options.debounceQuiet(), options.debounceMaxDelay(), options.pollInterval());
+        for (Dialect d : Dialect.values()) {
+            Gauge.builder("septa.proxies.connected", cache, c -> c.connectedCount(d))
+                    .description("Proxies with at least one open xDS stream").tag("dialect", d.name().toLowerCase())
+                    .register(metrics.registry());
+        }
+        Gauge.builder("septa.snapshots.distinct", cache, ProxyConfigCache::distinctSnapshots).register(metrics.registry());
+        Gauge.builder("septa.certificates.nearest.expiry.seconds", secrets,
+                        s -> s.nearestExpiry().map(t -> (double) Duration.between(Instant.now(), t).toSeconds()).orElse(Double.NaN))
+                .description("Seconds until the earliest-expiring workload certificate in use expires").register(metrics.registry());
+    }
+
+    public ControlPlaneCore start() throws IOException {
+        publisher.start();
+        KeyedCertificate serving = issueServing();
+        xds = new XdsServer(new InetSocketAddress(options.xdsHost(), options.xdsPort()), cache,
+                new StreamAuthInterceptor(tokens, cache), new StreamAuthorizer(new MeshNodeAuthorizer(mesh), cache),
+                serving, certificates.trustBundlePem()).start();
+        scheduleServingRotation(serving);
+        return this;
+    }
+
+    private String trustDomain() {
+        return mesh.mesh().map(m -> m.mesh().config().trustDomain()).orElse(MeshConfig.DEFAULT.trustDomain());
+    }
+
+    private KeyedCertificate issueServing() {
+        String spiffeId = "spiffe://" + trustDomain() + "/ns/" + SERVING_NAMESPACE + "/sa/" + SERVING_SERVICE_ACCOUNT;
+        return certificates.issueServing(spiffeId, List.of("localhost"), List.of("127.0.0.1"));
+    }
+
+    /** Renews the serving certificate at half its lifetime; connected clients keep their streams. */
+    private void scheduleServingRotation(KeyedCertificate current) {
+        Duration half = Duration.between(current.notBefore(), current.notAfter()).dividedBy(2);
+        Duration until = Duration.between(Instant.now(), current.notBefore().plus(half));
+        servingRotation.schedule(() -> {
+            KeyedCertificate next = issueServing();
+            xds.updateCredentials(next, certificates.trustBundlePem());
+            scheduleServingRotation(next);
+        }, Math.max(1000, until.toMillis()), TimeUnit.MILLISECONDS);
+    }
+
+    public int xdsPort() {
+        return xds.port();
+    }
+
+    public NodeTokens nodeTokens() {
+        return tokens;
+    }
+
+    public ProxyConfigCache cache() {
+        return cache;
+    }
+
+    public MeshState meshState() {
+        return mesh;
+    }
+
+    /** Signals a change without waiting for the poller. */
+    public void sourceChanged() {
+        publisher.changed();
+    }
+
+    public StatusReport status() {
+        return new StatusReport(StatusReport.Compile.of(mesh.status()), cache.distinctSnapshots(),
+                secrets.nearestExpiry().orElse(null),
+                cache.status().stream().map(StatusReport.Proxy::of).toList());
+    }
+
+    @Override
+    public void close() {
+        publisher.close();
+        servingRotation.shutdownNow();
+        if (xds != null) {
+            xds.close();
+        }
+        secrets.close();
+    }
+}

@@ -1,0 +1,61 @@
+package dev.septa.controlplane;
+
+import dev.septa.controlplane.certs.WorkloadCertificates;
+import dev.septa.controlplane.publish.MeshCompilation;
+import dev.septa.controlplane.source.MeshSource;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * How to run the control plane. Ports 0 pick free ports (see {@link ControlPlane#xdsPort()}). {@code source},
+ * {@code compilation} and {@code certificates} are seams: null means local files, Septa's compiler and the CA in
+ * {@code stateDir/ca}.
+ */
+public record ControlPlaneOptions(Path intentsDir, Path inventoryFile, Path stateDir,
+                                  String xdsHost, int xdsPort, String httpHost, int httpPort,
+                                  Duration debounceQuiet, Duration debounceMaxDelay, Duration pollInterval,
+                                  MeshSource source, MeshCompilation compilation, WorkloadCertificates certificates) {
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public MeshSource effectiveSource() {
+        return source != null ? source : new dev.septa.controlplane.source.LocalFileSource(intentsDir, inventoryFile);
+    }
+
+    /** Builder with the defaults of {@code septa serve}. */
+    public static final class Builder {
+        private Path intentsDir;
+        private Path inventoryFile;
+        private Path stateDir = Path.of(".septa");
+        private String xdsHost = "0.0.0.0";
+        private int xdsPort = 15010;
+        private String httpHost = "127.0.0.1";
+        private int httpPort = 15000;
+        private Duration debounceQuiet = Duration.ofMillis(100);
+        private Duration debounceMaxDelay = Duration.ofSeconds(1);
+        private Duration pollInterval = Duration.ofMillis(50);
+        private MeshSource source;
+        private MeshCompilation compilation;
+        private WorkloadCertificates certificates;
+
+        public Builder intentsDir(Path v) { intentsDir = v; return this; }
+        public Builder inventoryFile(Path v) { inventoryFile = v; return this; }
+        public Builder stateDir(Path v) { stateDir = v; return this; }
+        public Builder xdsHost(String v) { xdsHost = v; return this; }
+        public Builder xdsPort(int v) { xdsPort = v; return this; }
+        public Builder httpHost(String v) { httpHost = v; return this; }
+        public Builder httpPort(int v) { httpPort = v; return this; }
+        public Builder debounce(Duration quiet, Duration maxDelay) { debounceQuiet = quiet; debounceMaxDelay = maxDelay; return this; }
+        public Builder pollInterval(Duration v) { pollInterval = v; return this; }
+        public Builder source(MeshSource v) { source = v; return this; }
+        public Builder compilation(MeshCompilation v) { compilation = v; return this; }
+        public Builder certificates(WorkloadCertificates v) { certificates = v; return this; }
+
+        public ControlPlaneOptions build() {
+            return new ControlPlaneOptions(intentsDir, inventoryFile, stateDir, xdsHost, xdsPort, httpHost, httpPort,
+                    debounceQuiet, debounceMaxDelay, pollInterval, source, compilation, certificates);
+        }
+    }
+}

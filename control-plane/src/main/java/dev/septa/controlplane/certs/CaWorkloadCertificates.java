@@ -1,0 +1,82 @@
+package dev.septa.controlplane.certs;
+
+import dev.septa.ca.CaConfig;
+import dev.septa.ca.CertificateAuthority;
+import dev.septa.ca.FileCaKeyStore;
+import dev.septa.ca.IssuanceListener;
+import dev.septa.ca.IssuedCertificate;
+import dev.septa.ca.Pem;
+import dev.septa.ca.SpiffeId;
+import dev.septa.ca.WorkloadCredential;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.spec.ECGenParameterSpec;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * Septa's CA (module {@code ca}) kept in {@code stateDir/ca}: created on first start, reused on every restart so
+ * running workloads keep trusting the control plane. Opened on first use, when the mesh's trust domain is known.
+ */
+public final class CaWorkloadCertificates implements WorkloadCertificates {
+    static final Duration SERVING_TTL = Duration.ofHours(24);
+
+    private final Path directory;
+    private final Supplier<String> trustDomain;
+    private final IssuanceListener listener;
+    private CertificateAuthority ca;
+
+    public CaWorkloadCertificates(Path directory, Supplier<String> trustDomain, IssuanceListener listener) {
+        this.directory = directory;
+        this.trustDomain = trustDomain;
+        this.listener = listener;
+    }
+
+    private synchronized CertificateAuthority ca() {
+        if (ca == null) {
+            ca = CertificateAuthority.open(new FileCaKeyStore(directory), CaConfig.forTrustDomain(trustDomain.get()),
+                    Clock.systemUTC(), listener);
+        }
+        return ca;
+    }
+
+    @Override
+    public KeyedCertificate issueWorkload(String spiffeId, Duration ttl) {
+        WorkloadCredential credential = ca().issueWorkloadCredential(SpiffeId.parse(spiffeId), ttl);
+        IssuedCertificate cert = credential.certificate();
+        return new KeyedCertificate(spiffeId, cert.certificateChainPem(), credential.privateKeyPkcs8Pem(),
+                cert.notBefore(), cert.notAfter());
+    }
+
+    @Override
+    public KeyedCertificate issueServing(String spiffeId, List<String> dnsNames, List<String> ipAddresses) {
+        try {
+            KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
+            generator.initialize(new ECGenParameterSpec("secp256r1"));
+            KeyPair keys = generator.generateKeyPair();
+            List<InetAddress> ips = new ArrayList<>();
+            for (String ip : ipAddresses) {
+                ips.add(InetAddress.getByName(ip)); // literal addresses only: no lookup happens
+            }
+            CertificateAuthority authority = ca();
+            Duration ttl = SERVING_TTL.compareTo(authority.config().maxTtl()) > 0 ? authority.config().maxTtl() : SERVING_TTL;
+            IssuedCertificate cert = authority.issueServingCertificate(keys.getPublic(), SpiffeId.parse(spiffeId), dnsNames, ips, ttl);
+            return new KeyedCertificate(spiffeId, cert.certificateChainPem(), Pem.privateKeyPkcs8(keys.getPrivate()),
+                    cert.notBefore(), cert.notAfter());
+        } catch (GeneralSecurityException | UnknownHostException e) {
+            throw new IllegalStateException("cannot make the serving key: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public String trustBundlePem() {
+        return ca().trustBundle().toPem();
+    }
+}

@@ -1,0 +1,17 @@
+package dev.septa.controlplane.certs;
+
+import java.time.Duration;
+import java.util.List;
+
+/** The control plane's view of the CA: what it needs to serve TLS and hand out SVIDs over SDS. */
+public interface WorkloadCertificates {
+
+    /** A fresh key pair and an SVID for it with {@code spiffeId} as its only URI SAN. */
+    KeyedCertificate issueWorkload(String spiffeId, Duration ttl);
+
+    /** The xDS server's own certificate (decision 0002): SPIFFE ID plus DNS and IP SANs. */
+    KeyedCertificate issueServing(String spiffeId, List<String> dnsNames, List<String> ipAddresses);
+
+    /** The trust bundle, PEM: what clients verify the server with and what SDS {@code ROOTCA} carries. */
+    String trustBundlePem();
+}

@@ -1,0 +1,20 @@
+package dev.septa.controlplane.identity;
+
+import java.time.Instant;
+
+/** Who is on the other end of an xDS stream, as proven at stream start (decision 0002). */
+public sealed interface Principal {
+
+    /** A node token: admits exactly one node id. */
+    record NodeToken(String nodeId, Instant expiresAt) implements Principal {}
+
+    /** A client certificate from Septa's CA: admits every workload with this SPIFFE ID. */
+    record Certificate(String spiffeId) implements Principal {}
+
+    default String describe() {
+        return switch (this) {
+            case NodeToken t -> "token for " + t.nodeId();
+            case Certificate c -> "certificate " + c.spiffeId();
+        };
+    }
+}

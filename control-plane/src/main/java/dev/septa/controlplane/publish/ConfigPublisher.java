@@ -1,0 +1,177 @@
+package dev.septa.controlplane.publish;
+
+import dev.septa.controlplane.source.MeshSource;
+import dev.septa.controlplane.source.SourceSnapshot;
+import dev.septa.controlplane.xds.ProxyConfigCache;
+import dev.septa.controlplane.xds.ProxyKey;
+import dev.septa.controlplane.xds.ProxySnapshot;
+import dev.septa.policy.compile.CompileResult;
+import dev.septa.policy.compile.CompiledMesh;
+import dev.septa.policy.compile.CompiledProxy;
+import dev.septa.policy.compile.Diagnostic;
+import dev.septa.policy.compile.Dialect;
+import dev.septa.policy.compile.ProxyResources;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one place configuration changes: polls the source, and after a debounced change reads, compiles and
+ * publishes. A compile with errors is reported and dropped whole; the last good configuration stays in force.
+ * Everything runs on one thread, so compiles never overlap and publishes stay in order.
+ */
+public final class ConfigPublisher implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ConfigPublisher.class);
+
+    /** Metrics and follow-up hooks, called on the publisher thread. */
+    public interface Listener {
+        default void compiled(CompileStatus status, Duration took) {}
+
+        default void applied(CompiledMesh mesh, int distinctSnapshots) {}
+    }
+
+    private final MeshSource source;
+    private final MeshCompilation compilation;
+    private final ProxyConfigCache cache;
+    private final MeshState state;
+    private final Listener listener;
+    private final Duration pollInterval;
+    private final ScheduledExecutorService executor =
+            Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("septa-publisher").factory());
+    private final Debouncer debouncer;
+    private String lastSeenHash;
+    private String lastCompiledHash;
+
+    public ConfigPublisher(MeshSource source, MeshCompilation compilation, ProxyConfigCache cache, MeshState state,
+                           Listener listener, Duration quiet, Duration maxDelay, Duration pollInterval) {
+        this.source = source;
+        this.compilation = compilation;
+        this.cache = cache;
+        this.state = state;
+        this.listener = listener;
+        this.pollInterval = pollInterval;
+        this.debouncer = new Debouncer(executor, quiet, maxDelay, this::recompute);
+    }
+
+    /** Compiles the input once (so the server starts with configuration in place), then watches for changes. */
+    public void start() {
+        try {
+            executor.submit(() -> {
+                poll(false);
+                recompute(System.nanoTime());
+            }).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("initial compile failed", e.getCause());
+        }
+        long ms = Math.max(1, pollInterval.toMillis());
+        executor.scheduleWithFixedDelay(() -> poll(true), ms, ms, TimeUnit.MILLISECONDS);
+    }
+
+    /** Signals a change from outside the poller (a Kubernetes watch, a test). */
+    public void changed() {
+        debouncer.signal();
+    }
+
+    private void poll(boolean signal) {
+        try {
+            String hash = source.read().contentHash();
+            if (!hash.equals(lastSeenHash)) {
+                lastSeenHash = hash;
+                if (signal) {
+                    debouncer.signal();
+                }
+            }
+        } catch (MeshSource.SourceException e) {
+            if (!"unreadable".equals(lastSeenHash)) {
+                lastSeenHash = "unreadable";
+                if (signal) {
+                    debouncer.signal();
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.error("polling {} failed", source.describe(), e);
+        }
+    }
+
+    private void recompute(long changeNanos) {
+        long started = System.nanoTime();
+        try {
+            SourceSnapshot input;
+            try {
+                input = source.read();
+            } catch (MeshSource.SourceException e) {
+                lastCompiledHash = null; // whatever comes back next must be compiled and reported afresh
+                reject(List.of(e.file() + ": error: " + e.getMessage()), List.of(), started);
+                return;
+            }
+            if (input.contentHash().equals(lastCompiledHash)) {
+                return; // e.g. an edit that was undone within the quiet period
+            }
+            lastCompiledHash = input.contentHash();
+            CompileResult result = compilation.compile(input.files());
+            List<String> errors = result.diagnostics().stream().filter(Diagnostic::isError).map(Diagnostic::toString).toList();
+            List<String> warnings = result.diagnostics().stream().filter(d -> !d.isError()).map(Diagnostic::toString).toList();
+            if (result.hasErrors() || result.mesh().isEmpty()) {
+                reject(errors.isEmpty() ? List.of("compile produced no configuration") : errors, warnings, started);
+                return;
+            }
+            CompiledMesh mesh = result.mesh().get();
+            Map<ProxyKey, ProxySnapshot> snapshots = assemble(mesh);
+            CompileStatus status = new CompileStatus(true, Instant.now(), List.of(), warnings, input.contentHash(), Instant.now());
+            state.applied(mesh, status);
+            cache.publish(snapshots, changeNanos);
+            int distinct = (int) snapshots.values().stream().map(ProxySnapshot::key).distinct().count();
+            LOG.info("applied configuration {}: {} proxies, {} distinct snapshots{}", input.contentHash(),
+                    mesh.proxies().size(), distinct, warnings.isEmpty() ? "" : ", " + warnings.size() + " warnings");
+            warnings.forEach(w -> LOG.warn("{}", w));
+            listener.compiled(status, Duration.ofNanos(System.nanoTime() - started));
+            listener.applied(mesh, distinct);
+        } catch (RuntimeException e) {
+            LOG.error("compiling {} failed unexpectedly; the last good configuration stays in force", source.describe(), e);
+            reject(List.of("internal error: " + e), List.of(), started);
+        }
+    }
+
+    private void reject(List<String> errors, List<String> warnings, long started) {
+        CompileStatus previous = state.status();
+        CompileStatus status = new CompileStatus(false, Instant.now(), errors, warnings,
+                previous.appliedInput(), previous.appliedAt());
+        state.rejected(status);
+        LOG.warn("configuration rejected ({} errors); {}", errors.size(),
+                previous.appliedAt() == null ? "no configuration in force yet" : "the last good configuration stays in force");
+        errors.forEach(e -> LOG.warn("{}", e));
+        listener.compiled(status, Duration.ofNanos(System.nanoTime() - started));
+    }
+
+    /** One snapshot per distinct (dialect, resources): equal content yields one shared instance. */
+    static Map<ProxyKey, ProxySnapshot> assemble(CompiledMesh mesh) {
+        Map<String, ProxySnapshot> byKey = new HashMap<>();
+        Map<ProxyKey, ProxySnapshot> out = new HashMap<>();
+        for (CompiledProxy proxy : mesh.proxies().values()) {
+            for (Dialect dialect : Dialect.values()) {
+                ProxyResources resources = proxy.resources(dialect);
+                if (resources == null) {
+                    continue;
+                }
+                ProxySnapshot snapshot = ProxySnapshot.of(dialect, resources);
+                out.put(new ProxyKey(proxy.workloadId(), dialect), byKey.computeIfAbsent(snapshot.key(), k -> snapshot));
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        executor.shutdownNow();
+    }
+}

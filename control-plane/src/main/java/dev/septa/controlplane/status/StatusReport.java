@@ -1,0 +1,46 @@
+package dev.septa.controlplane.status;
+
+import dev.septa.controlplane.publish.CompileStatus;
+import dev.septa.controlplane.xds.ProxyStatus;
+import io.micronaut.serde.annotation.Serdeable;
+import java.time.Instant;
+import java.util.List;
+
+/** {@code GET /api/status}: the compile in force and every connected proxy. */
+@Serdeable
+public record StatusReport(Compile compile, int distinctSnapshots, Instant nearestCertificateExpiry, List<Proxy> proxies) {
+    // Empty collections are left out of the JSON; read back, they are empty rather than null.
+    public StatusReport {
+        proxies = proxies == null ? List.of() : proxies;
+    }
+
+    @Serdeable
+    public record Compile(boolean ok, Instant at, List<String> errors, List<String> warnings, String appliedInput, Instant appliedAt) {
+        public Compile {
+            errors = errors == null ? List.of() : errors;
+            warnings = warnings == null ? List.of() : warnings;
+        }
+
+        public static Compile of(CompileStatus s) {
+            return new Compile(s.ok(), s.at(), s.errors(), s.warnings(), s.appliedInput(), s.appliedAt());
+        }
+    }
+
+    @Serdeable
+    public record Proxy(String nodeId, String dialect, int streams, String snapshot, java.util.Map<String, String> ackedVersions,
+                        boolean inSync, Nack lastNack, Instant certificateExpiry, Instant connectedSince) {
+        public Proxy {
+            ackedVersions = ackedVersions == null ? java.util.Map.of() : ackedVersions;
+        }
+
+        public static Proxy of(ProxyStatus p) {
+            ProxyStatus.Nack n = p.lastNack();
+            return new Proxy(p.nodeId(), p.dialect(), p.streams(), p.snapshot(), p.ackedVersions(), p.inSync(),
+                    n == null ? null : new Nack(n.typeUrl(), n.version(), n.error(), n.at()),
+                    p.certificateExpiry(), p.connectedSince());
+        }
+    }
+
+    @Serdeable
+    public record Nack(String typeUrl, String version, String error, Instant at) {}
+}

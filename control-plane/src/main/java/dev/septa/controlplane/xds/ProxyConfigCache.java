@@ -1,0 +1,371 @@
+package dev.septa.controlplane.xds;
+
+import com.google.protobuf.Message;
+import dev.septa.policy.compile.Dialect;
+import io.envoyproxy.controlplane.cache.ConfigWatcher;
+import io.envoyproxy.controlplane.cache.DeltaResponse;
+import io.envoyproxy.controlplane.cache.DeltaWatch;
+import io.envoyproxy.controlplane.cache.DeltaXdsRequest;
+import io.envoyproxy.controlplane.cache.Resources;
+import io.envoyproxy.controlplane.cache.Response;
+import io.envoyproxy.controlplane.cache.VersionedResource;
+import io.envoyproxy.controlplane.cache.Watch;
+import io.envoyproxy.controlplane.cache.WatchCancelledException;
+import io.envoyproxy.controlplane.cache.XdsRequest;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.Consumer;
+
+/**
+ * Septa's {@link ConfigWatcher}: answers ADS (state of the world and delta) and SDS from the published snapshots.
+ * Differs from java-control-plane's SimpleCache where a real control plane must:
+ * <ul>
+ *   <li>a request naming resources that do not exist is answered with the ones that do (never starved);</li>
+ *   <li>a NACKed version is recorded and never resent; only a different version answers the stream again;</li>
+ *   <li>a node's identity comes from its authenticated stream ({@link StreamSession}), not from each request.</li>
+ * </ul>
+ * Snapshots are shared: each proxy holds a reference to the {@link ProxySnapshot} of its configuration.
+ * Thread-safe: state is guarded by one lock; responses are sent after releasing it.
+ */
+public final class ProxyConfigCache implements ConfigWatcher {
+    private final Object lock = new Object();
+    private final XdsEvents events;
+    private volatile SecretSource secretSource = nodeId -> { };
+    /** Null until the first good compile: before that, watches wait rather than see an empty mesh. */
+    private Map<ProxyKey, ProxySnapshot> snapshots;
+    private final Map<String, ProxyState> proxies = new HashMap<>();
+
+    public ProxyConfigCache(XdsEvents events) {
+        this.events = events;
+    }
+
+    public void secretSource(SecretSource source) {
+        this.secretSource = source;
+    }
+
+    /** Makes {@code next} the configuration in force and answers every waiting watch whose content changed. */
+    public void publish(Map<ProxyKey, ProxySnapshot> next, long changeNanos) {
+        List<Runnable> sends = new ArrayList<>();
+        synchronized (lock) {
+            snapshots = Map.copyOf(next);
+            for (ProxyState proxy : proxies.values()) {
+                ProxySnapshot config = configFor(proxy.nodeId, proxy.dialect);
+                if (proxy.config != null && proxy.config.key().equals(config.key())) {
+                    continue; // same content: nothing to push
+                }
+                proxy.config = config;
+                if (proxy.pendingChangeNanos == 0) {
+                    proxy.pendingChangeNanos = changeNanos;
+                }
+                answerWaiting(proxy, false, sends);
+                checkConverged(proxy, sends);
+            }
+        }
+        sends.forEach(Runnable::run);
+    }
+
+    /** A node's SDS secrets changed (first issue or rotation). */
+    public void publishSecrets(String nodeId, TypeResources secrets, Instant certificateExpiry) {
+        List<Runnable> sends = new ArrayList<>();
+        synchronized (lock) {
+            ProxyState proxy = proxies.get(nodeId);
+            if (proxy == null || (proxy.secrets != null && proxy.secrets.version().equals(secrets.version()))) {
+                return;
+            }
+            proxy.secrets = secrets;
+            proxy.certificateExpiry = certificateExpiry;
+            answerWaiting(proxy, true, sends);
+        }
+        sends.forEach(Runnable::run);
+    }
+
+    /** Node ids connected now. */
+    public Set<String> connectedNodes() {
+        synchronized (lock) {
+            return Set.copyOf(proxies.keySet());
+        }
+    }
+
+    public int connectedCount(Dialect dialect) {
+        synchronized (lock) {
+            return (int) proxies.values().stream().filter(p -> p.dialect == dialect).count();
+        }
+    }
+
+    public int distinctSnapshots() {
+        synchronized (lock) {
+            return snapshots == null ? 0 : (int) snapshots.values().stream().map(ProxySnapshot::key).distinct().count();
+        }
+    }
+
+    public List<ProxyStatus> status() {
+        synchronized (lock) {
+            List<ProxyStatus> out = new ArrayList<>();
+            for (ProxyState p : new TreeMap<>(proxies).values()) {
+                ProxyState.Nack n = p.lastNack;
+                out.add(new ProxyStatus(p.nodeId, p.dialect.name().toLowerCase(), p.sessions.size(),
+                        p.config == null ? null : p.config.key(), Map.copyOf(p.acked), isConverged(p),
+                        n == null ? null : new ProxyStatus.Nack(n.typeUrl(), n.version(), n.error(), n.at()),
+                        p.certificateExpiry, p.connectedSince));
+            }
+            return out;
+        }
+    }
+
+    void bind(StreamSession session, String nodeId, Dialect dialect) {
+        synchronized (lock) {
+            session.bind(nodeId, dialect);
+            ProxyState proxy = proxies.computeIfAbsent(nodeId, id -> new ProxyState(id, dialect));
+            proxy.sessions.add(session);
+            if (proxy.dialect != dialect) {
+                proxy.dialect = dialect;
+                proxy.config = null;
+            }
+            if (proxy.config == null && snapshots != null) {
+                proxy.config = configFor(nodeId, dialect);
+            }
+        }
+        events.connectionsChanged();
+    }
+
+    void close(StreamSession session) {
+        boolean wasBound;
+        synchronized (lock) {
+            session.markClosed();
+            session.watches().clear();
+            wasBound = session.nodeId() != null;
+            ProxyState proxy = wasBound ? proxies.get(session.nodeId()) : null;
+            if (proxy != null) {
+                proxy.sessions.remove(session);
+                if (proxy.sessions.isEmpty()) {
+                    proxies.remove(session.nodeId());
+                }
+            }
+        }
+        if (wasBound) {
+            events.connectionsChanged();
+        }
+    }
+
+    @Override
+    public Watch createWatch(boolean ads, XdsRequest request, Set<String> knownResourceNames,
+                             Consumer<Response> responseConsumer, boolean hasClusterChanged,
+                             boolean allowDefaultEmptyEdsUpdate) {
+        Watch watch = new Watch(ads, allowDefaultEmptyEdsUpdate, request, responseConsumer);
+        String typeUrl = typeUrl(request.getTypeUrl(), ads);
+        boolean nack = request.hasErrorDetail();
+        String error = nack ? request.v3Request().getErrorDetail().getMessage() : null;
+        register(typeUrl, nack, error, !request.getResponseNonce().isEmpty(), request.getVersionInfo(),
+                session -> new OpenWatch(session, typeUrl, watch, null, null), watch::setStop);
+        return watch;
+    }
+
+    @Override
+    public DeltaWatch createDeltaWatch(DeltaXdsRequest request, String requesterVersion,
+                                       Map<String, String> resourceVersions, Set<String> pendingResources,
+                                       boolean isWildcard, Consumer<DeltaResponse> responseConsumer,
+                                       boolean hasClusterChanged) {
+        // Names subscribed by this very request that the snapshot lacks are reported removed once (delta's
+        // "does not exist"); pending names are otherwise only answered when they appear.
+        DeltaWatch watch = new DeltaWatch(request, Map.copyOf(resourceVersions), Set.copyOf(pendingResources),
+                requesterVersion, isWildcard, responseConsumer);
+        String typeUrl = typeUrl(request.getTypeUrl(), true);
+        boolean nack = request.hasErrorDetail();
+        String error = nack ? request.v3Request().getErrorDetail().getMessage() : null;
+        register(typeUrl, nack, error, !request.getResponseNonce().isEmpty(), null,
+                session -> new OpenWatch(session, typeUrl, null, watch, null), watch::setStop);
+        return watch;
+    }
+
+    /** Common bookkeeping for both flavours: ACK/NACK accounting, then answer now or leave the watch open. */
+    private void register(String typeUrl, boolean nack, String error, boolean hasNonce, String sotwVersion,
+                          java.util.function.Function<StreamSession, OpenWatch> watchFactory,
+                          Consumer<Runnable> setStop) {
+        StreamSession session = StreamSession.current();
+        if (session == null || session.nodeId() == null) {
+            return; // the stream authorizer rejects such requests before they get here
+        }
+        boolean secrets = isSecret(typeUrl);
+        boolean needSecrets = false;
+        List<Runnable> sends = new ArrayList<>();
+        synchronized (lock) {
+            ProxyState proxy = proxies.get(session.nodeId());
+            if (session.isClosed() || proxy == null) {
+                return;
+            }
+            StreamSession.Sent last = session.lastSent(typeUrl);
+            String suppressed = null;
+            if (nack) {
+                suppressed = last != null ? last.version() : sotwVersion;
+                proxy.lastNack = new ProxyState.Nack(typeUrl, suppressed, error, Instant.now());
+                String v = suppressed;
+                sends.add(() -> events.nacked(proxy.nodeId, typeUrl, v, error));
+            } else if (hasNonce && last != null && (sotwVersion == null || sotwVersion.equals(last.version()))) {
+                proxy.acked.put(typeUrl, last.version());
+                checkConverged(proxy, sends);
+            }
+            if (!secrets) {
+                proxy.watchedTypes.add(typeUrl);
+            }
+            OpenWatch base = watchFactory.apply(session);
+            OpenWatch open = new OpenWatch(session, typeUrl, base.sotw(), base.delta(), suppressed);
+            Runnable send = answer(proxy, open, true);
+            if (send != null) {
+                sends.add(send);
+            } else {
+                session.watches().put(typeUrl, open);
+                setStop.accept(() -> session.watches().remove(typeUrl, open));
+            }
+            needSecrets = secrets && proxy.secrets == null;
+        }
+        if (needSecrets) {
+            secretSource.requestSecrets(session.nodeId());
+        }
+        sends.forEach(Runnable::run);
+    }
+
+    private void answerWaiting(ProxyState proxy, boolean secrets, List<Runnable> sends) {
+        for (StreamSession session : proxy.sessions) {
+            for (OpenWatch open : List.copyOf(session.watches().values())) {
+                if (isSecret(open.typeUrl()) != secrets) {
+                    continue;
+                }
+                Runnable send = answer(proxy, open, false);
+                if (send != null) {
+                    session.watches().remove(open.typeUrl(), open);
+                    sends.add(send);
+                }
+            }
+        }
+    }
+
+    /** The response this watch gets now, as a task to run outside the lock, or null to keep waiting. */
+    private Runnable answer(ProxyState proxy, OpenWatch open, boolean fresh) {
+        TypeResources current = current(proxy, open.typeUrl());
+        if (current == null || current.version().equals(open.suppressedVersion())) {
+            return null;
+        }
+        StreamSession session = open.session();
+        String nodeId = proxy.nodeId;
+        if (open.sotw() != null) {
+            Watch watch = open.sotw();
+            Set<String> names = new TreeSet<>(watch.request().getResourceNamesList());
+            StreamSession.Sent last = session.lastSent(open.typeUrl());
+            if (last != null && current.version().equals(watch.request().getVersionInfo())
+                    && new TreeSet<>(last.requestedNames()).equals(names)) {
+                return null; // the client has this version with these names: an ACK, wait for a change
+            }
+            Collection<Message> resources = new ArrayList<>();
+            if (names.isEmpty()) {
+                current.byName().values().forEach(r -> resources.add(r.resource()));
+            } else {
+                for (String name : names) {
+                    VersionedResource<?> r = current.byName().get(name);
+                    if (r != null) {
+                        resources.add(r.resource()); // absent names are simply not in the answer
+                    }
+                }
+            }
+            session.recordSent(open.typeUrl(), new StreamSession.Sent(current.version(), List.copyOf(names)));
+            Response response = Response.create(watch.request(), resources, current.version());
+            return () -> {
+                try {
+                    watch.respond(response);
+                    events.pushed(nodeId, open.typeUrl(), current.version());
+                } catch (WatchCancelledException ignored) {
+                    // superseded by a newer request on the same stream
+                }
+            };
+        }
+        DeltaWatch watch = open.delta();
+        Map<String, String> tracked = watch.trackedResources();
+        Map<String, VersionedResource<?>> changed = new LinkedHashMap<>();
+        current.byName().forEach((name, r) -> {
+            boolean wanted = watch.isWildcard() || tracked.containsKey(name) || watch.pendingResources().contains(name);
+            if (wanted && !r.version().equals(tracked.get(name))) {
+                changed.put(name, r);
+            }
+        });
+        Set<String> removed = new TreeSet<>();
+        tracked.keySet().stream().filter(name -> !current.byName().containsKey(name)).forEach(removed::add);
+        if (fresh) {
+            watch.request().getResourceNamesSubscribeList().stream()
+                    .filter(name -> !current.byName().containsKey(name)).forEach(removed::add);
+        }
+        boolean firstAnswer = session.lastSent(open.typeUrl()) == null;
+        if (changed.isEmpty() && removed.isEmpty() && !(firstAnswer && watch.isWildcard())) {
+            return null;
+        }
+        session.recordSent(open.typeUrl(), new StreamSession.Sent(current.version(), List.of()));
+        DeltaResponse response = DeltaResponse.create(watch.request(), changed, List.copyOf(removed), current.version());
+        return () -> {
+            try {
+                watch.respond(response);
+                events.pushed(nodeId, open.typeUrl(), current.version());
+            } catch (WatchCancelledException ignored) {
+                // superseded by a newer request on the same stream
+            }
+        };
+    }
+
+    private TypeResources current(ProxyState proxy, String typeUrl) {
+        if (isSecret(typeUrl)) {
+            return proxy.secrets;
+        }
+        if (proxy.config == null) {
+            return null;
+        }
+        TypeResources t = proxy.config.type(typeUrl);
+        return t == null ? TypeResources.EMPTY : t;
+    }
+
+    private void checkConverged(ProxyState proxy, List<Runnable> sends) {
+        if (proxy.pendingChangeNanos == 0 || !isConverged(proxy)) {
+            return;
+        }
+        Duration latency = Duration.ofNanos(System.nanoTime() - proxy.pendingChangeNanos);
+        proxy.pendingChangeNanos = 0;
+        String nodeId = proxy.nodeId;
+        Dialect dialect = proxy.dialect;
+        sends.add(() -> events.converged(nodeId, dialect, latency));
+    }
+
+    private static boolean isConverged(ProxyState proxy) {
+        if (proxy.config == null) {
+            return false;
+        }
+        for (String typeUrl : proxy.watchedTypes) {
+            TypeResources t = proxy.config.type(typeUrl);
+            String want = t == null ? TypeResources.EMPTY.version() : t.version();
+            if (!want.equals(proxy.acked.get(typeUrl))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private ProxySnapshot configFor(String nodeId, Dialect dialect) {
+        return snapshots.getOrDefault(new ProxyKey(nodeId, dialect), ProxySnapshot.EMPTY);
+    }
+
+    /** Only ADS and SDS are served, so a non-ADS stream without a type URL is SDS. */
+    static String typeUrl(String requested, boolean ads) {
+        return requested.isEmpty() && !ads ? Resources.V3.SECRET_TYPE_URL : requested;
+    }
+
+    static boolean isSecret(String typeUrl) {
+        return Resources.V3.SECRET_TYPE_URL.equals(typeUrl);
+    }
+
+
+}

@@ -1,0 +1,32 @@
+package dev.septa.controlplane.xds;
+
+import dev.septa.policy.compile.Dialect;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Set;
+
+/** What the control plane knows about one connected node. Guarded by the cache's lock. */
+final class ProxyState {
+    final String nodeId;
+    Dialect dialect;
+    final Set<StreamSession> sessions = new LinkedHashSet<>();
+    ProxySnapshot config;
+    TypeResources secrets;
+    Instant certificateExpiry;
+    final Map<String, String> acked = new HashMap<>();
+    /** Config types this node has asked for: convergence means all of them are ACKed at the current version. */
+    final Set<String> watchedTypes = new LinkedHashSet<>();
+    Nack lastNack;
+    /** System.nanoTime() of the change whose configuration is not yet ACKed everywhere, or 0. */
+    long pendingChangeNanos;
+    final Instant connectedSince = Instant.now();
+
+    ProxyState(String nodeId, Dialect dialect) {
+        this.nodeId = nodeId;
+        this.dialect = dialect;
+    }
+
+    record Nack(String typeUrl, String version, String error, Instant at) {}
+}

@@ -1,0 +1,121 @@
+package dev.septa.controlplane.xds;
+
+import dev.septa.controlplane.identity.NodeTokens;
+import dev.septa.controlplane.identity.Principal;
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.ForwardingServerCallListener;
+import io.grpc.Grpc;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.Status;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateParsingException;
+import java.security.cert.X509Certificate;
+import java.util.List;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
+
+/**
+ * Authenticates every xDS/SDS call (decision 0002): a node token in {@code authorization: Bearer ...}, or a client
+ * certificate issued by Septa's CA (the TLS handshake already verified its chain). No credential, or a bad one,
+ * ends the call with UNAUTHENTICATED before any request is read. The principal then lives in the call's
+ * {@link StreamSession}, where {@link StreamAuthorizer} checks each request against it.
+ */
+public final class StreamAuthInterceptor implements ServerInterceptor {
+    static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+
+    private final NodeTokens tokens;
+    private final ProxyConfigCache cache;
+
+    public StreamAuthInterceptor(NodeTokens tokens, ProxyConfigCache cache) {
+        this.tokens = tokens;
+        this.cache = cache;
+    }
+
+    @Override
+    public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+        Principal principal;
+        try {
+            principal = authenticate(call, headers);
+        } catch (AuthException e) {
+            call.close(Status.UNAUTHENTICATED.withDescription(e.getMessage()), new Metadata());
+            return new ServerCall.Listener<>() { };
+        }
+        StreamSession session = new StreamSession(principal);
+        Context context = Context.current().withValue(StreamSession.KEY, session);
+        ServerCall.Listener<Q> delegate = Contexts.interceptCall(context, call, headers, next);
+        return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(delegate) {
+            @Override
+            public void onComplete() {
+                try {
+                    super.onComplete();
+                } finally {
+                    cache.close(session);
+                }
+            }
+
+            @Override
+            public void onCancel() {
+                try {
+                    super.onCancel();
+                } finally {
+                    cache.close(session);
+                }
+            }
+        };
+    }
+
+    private Principal authenticate(ServerCall<?, ?> call, Metadata headers) throws AuthException {
+        String authorization = headers.get(AUTHORIZATION);
+        if (authorization != null) {
+            if (!authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+                throw new AuthException("authorization must be 'Bearer <node token>'");
+            }
+            try {
+                NodeTokens.Claims claims = tokens.verify(authorization.substring(7).strip());
+                return new Principal.NodeToken(claims.subject(), claims.expiresAt());
+            } catch (NodeTokens.InvalidTokenException e) {
+                throw new AuthException("node token rejected: " + e.getMessage()
+                        + "; mint a fresh one with 'septa bootstrap --workload NS/NAME'");
+            }
+        }
+        String spiffeId = peerSpiffeId(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
+        if (spiffeId != null) {
+            return new Principal.Certificate(spiffeId);
+        }
+        throw new AuthException("no credential: send 'authorization: Bearer <node token>' "
+                + "or present a client certificate issued by Septa's CA");
+    }
+
+    static String peerSpiffeId(SSLSession ssl) {
+        if (ssl == null) {
+            return null;
+        }
+        try {
+            Certificate[] chain = ssl.getPeerCertificates();
+            if (chain.length == 0 || !(chain[0] instanceof X509Certificate leaf)) {
+                return null;
+            }
+            if (leaf.getSubjectAlternativeNames() == null) {
+                return null;
+            }
+            for (List<?> san : leaf.getSubjectAlternativeNames()) {
+                if (Integer.valueOf(6).equals(san.get(0)) && san.get(1) instanceof String uri && uri.startsWith("spiffe://")) {
+                    return uri;
+                }
+            }
+            return null;
+        } catch (SSLPeerUnverifiedException | CertificateParsingException e) {
+            return null;
+        }
+    }
+
+    private static final class AuthException extends Exception {
+        AuthException(String message) {
+            super(message);
+        }
+    }
+}

@@ -1,0 +1,72 @@
+package dev.septa.controlplane.xds;
+
+import dev.septa.controlplane.identity.Principal;
+import dev.septa.policy.compile.Dialect;
+import io.grpc.Context;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * One xDS stream: who authenticated it, the node it bound to on its first request, and per type what was last
+ * sent on it (for ACK/NACK bookkeeping) and the watch that is open. Lives exactly as long as the gRPC call.
+ */
+public final class StreamSession {
+    static final Context.Key<StreamSession> KEY = Context.key("septa-stream");
+
+    private final Principal principal;
+    private volatile String nodeId;
+    private volatile Dialect dialect;
+    private volatile boolean closed;
+    private final Map<String, Sent> lastSent = new ConcurrentHashMap<>();
+    private final Map<String, OpenWatch> watches = new ConcurrentHashMap<>();
+
+    StreamSession(Principal principal) {
+        this.principal = principal;
+    }
+
+    /** The session of the stream whose callback is running, or null outside an authenticated call. */
+    public static StreamSession current() {
+        return KEY.get();
+    }
+
+    public Principal principal() {
+        return principal;
+    }
+
+    public String nodeId() {
+        return nodeId;
+    }
+
+    public Dialect dialect() {
+        return dialect;
+    }
+
+    void bind(String nodeId, Dialect dialect) {
+        this.nodeId = nodeId;
+        this.dialect = dialect;
+    }
+
+    boolean isClosed() {
+        return closed;
+    }
+
+    void markClosed() {
+        closed = true;
+    }
+
+    Sent lastSent(String typeUrl) {
+        return lastSent.get(typeUrl);
+    }
+
+    void recordSent(String typeUrl, Sent sent) {
+        lastSent.put(typeUrl, sent);
+    }
+
+    Map<String, OpenWatch> watches() {
+        return watches;
+    }
+
+    /** What went out last for one type: the version, and (SotW) the names the client had asked for. */
+    record Sent(String version, List<String> requestedNames) {}
+}

@@ -1,0 +1,40 @@
+package dev.septa.controlplane.xds;
+
+import com.google.protobuf.Message;
+import io.envoyproxy.controlplane.cache.Resources;
+import io.envoyproxy.controlplane.cache.VersionedResource;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The resources of one xDS type for one configuration, by name, each with its content-hash version, plus the
+ * type's version (a hash over all names and versions). Immutable and shared by every proxy with that content.
+ */
+public record TypeResources(String version, Map<String, VersionedResource<?>> byName) {
+    public static final TypeResources EMPTY = of(java.util.List.of());
+
+    public TypeResources {
+        byName = Collections.unmodifiableMap(new TreeMap<>(byName));
+    }
+
+    /** Names and versions only: secrets carry private keys, which must never reach a log. */
+    @Override
+    public String toString() {
+        StringBuilder out = new StringBuilder("TypeResources[version=").append(version).append(", ");
+        byName.forEach((name, r) -> out.append(name).append('@').append(r.version()).append(' '));
+        return out.append(']').toString();
+    }
+
+    public static TypeResources of(Collection<? extends Message> resources) {
+        TreeMap<String, VersionedResource<?>> byName = new TreeMap<>();
+        for (Message resource : resources) {
+            String name = Resources.getResourceName(resource);
+            byName.put(name, VersionedResource.create(resource, ContentHash.of(resource)));
+        }
+        ContentHash typeHash = new ContentHash();
+        byName.forEach((name, versioned) -> typeHash.add(name).add(versioned.version()));
+        return new TypeResources(typeHash.hex(), byName);
+    }
+}

@@ -1,0 +1,79 @@
+package dev.septa.controlplane.xds;
+
+import dev.septa.controlplane.certs.KeyedCertificate;
+import dev.septa.controlplane.certs.Pems;
+import io.envoyproxy.controlplane.server.V3DiscoveryServer;
+import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.grpc.TlsServerCredentials;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.util.AdvancedTlsX509KeyManager;
+import io.grpc.util.AdvancedTlsX509TrustManager;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.security.GeneralSecurityException;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The xDS endpoint: ADS (state of the world and delta) and SDS over TLS. Client certificates are requested, not
+ * required (decision 0002): a workload without its first certificate authenticates with a node token. The serving
+ * certificate and trust bundle can be replaced while running ({@link #updateCredentials}).
+ */
+public final class XdsServer implements AutoCloseable {
+    private final Server server;
+    private final AdvancedTlsX509KeyManager keyManager = new AdvancedTlsX509KeyManager();
+    private final AdvancedTlsX509TrustManager trustManager;
+
+    public XdsServer(InetSocketAddress bind, ProxyConfigCache cache, StreamAuthInterceptor auth,
+                     StreamAuthorizer authorizer, KeyedCertificate serving, String trustBundlePem) {
+        try {
+            trustManager = AdvancedTlsX509TrustManager.newBuilder()
+                    .setVerification(AdvancedTlsX509TrustManager.Verification.CERTIFICATE_ONLY_VERIFICATION).build();
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+        updateCredentials(serving, trustBundlePem);
+        TlsServerCredentials.Builder tls = TlsServerCredentials.newBuilder()
+                .keyManager(keyManager)
+                .trustManager(trustManager)
+                .clientAuth(TlsServerCredentials.ClientAuth.OPTIONAL);
+        V3DiscoveryServer discovery = new V3DiscoveryServer(List.of(authorizer), cache);
+        this.server = NettyServerBuilder.forAddress(bind, tls.build())
+                .addService(ServerInterceptors.intercept(discovery.getAggregatedDiscoveryServiceImpl(), auth))
+                .addService(ServerInterceptors.intercept(discovery.getSecretDiscoveryServiceImpl(), auth))
+                .permitKeepAliveTime(10, TimeUnit.SECONDS)
+                .permitKeepAliveWithoutCalls(true)
+                .maxInboundMessageSize(16 * 1024 * 1024)
+                .build();
+    }
+
+    public void updateCredentials(KeyedCertificate serving, String trustBundlePem) {
+        try {
+            keyManager.updateIdentityCredentials(Pems.certificates(serving.certificateChainPem()),
+                    Pems.privateKey(serving.privateKeyPem()));
+            trustManager.updateTrustCredentials(Pems.certificates(trustBundlePem));
+        } catch (GeneralSecurityException | IOException e) {
+            throw new IllegalStateException("cannot install the xDS server's credentials: " + e.getMessage(), e);
+        }
+    }
+
+    public XdsServer start() throws IOException {
+        server.start();
+        return this;
+    }
+
+    public int port() {
+        return ((InetSocketAddress) server.getListenSockets().getFirst()).getPort();
+    }
+
+    @Override
+    public void close() {
+        server.shutdownNow();
+        try {
+            server.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
