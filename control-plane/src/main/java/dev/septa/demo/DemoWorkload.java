@@ -13,7 +13,6 @@ import io.grpc.InsecureServerCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCalls;
 import io.grpc.xds.XdsChannelCredentials;
 import io.grpc.xds.XdsServerBuilder;
@@ -33,8 +32,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -63,11 +60,10 @@ public final class DemoWorkload implements java.util.concurrent.Callable<Integer
     @Option(names = "--dir", required = true, description = "where the agent keeps cert.pem, key.pem, ca.pem") Path dir;
     @Option(names = "--call", description = "TARGET=PATH to call periodically, e.g. catalog.shop:9090=/shop.Catalog/List") List<String> calls = new ArrayList<>();
     @Option(names = "--interval", defaultValue = "PT2S", description = "time between rounds of periodic calls (ISO-8601)") Duration interval;
-    @Option(names = "--deadline", defaultValue = "PT5S") Duration deadline;
+    @Option(names = "--deadline", defaultValue = "PT20S") Duration deadline;
 
     private final PrintStream out = System.out;
     private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
-    private final ExecutorService callers = Executors.newFixedThreadPool(4, daemon("caller"));
 
     public static void main(String[] args) {
         int code = new CommandLine(new DemoWorkload()).execute(args);
@@ -177,45 +173,56 @@ public final class DemoWorkload implements java.util.concurrent.Callable<Integer
         }
         while (true) {
             for (String[] call : plan) {
-                callers.execute(() -> callOnce("-", call[0], call[1]));
+                callOnce("-", call[0], call[1]);
             }
             Thread.sleep(interval.toMillis());
         }
     }
 
+    /**
+     * One asynchronous call (no thread waits, so a round of slow calls cannot pile up). The first call to a service
+     * the compiler scoped away waits for grpc's 15 s resource timer before "does not exist": the deadline outlasts it.
+     */
     void callOnce(String requestId, String target, String path) {
         ManagedChannel channel = channels.computeIfAbsent(target, t -> Grpc.newChannelBuilder("xds:///" + t,
                 XdsChannelCredentials.create(InsecureChannelCredentials.create())).build());
         String method = path.startsWith("/") ? path.substring(1) : path;
         long start = System.nanoTime();
-        String code;
-        String server = "-";
-        String caller = "-";
-        String detail = "";
-        try {
-            byte[] answer = ClientCalls.blockingUnaryCall(channel, AnyMethodRegistry.unary(method),
-                    CallOptions.DEFAULT.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS), new byte[0]);
-            String[] parts = new String(answer, StandardCharsets.UTF_8).split(" ", 2);
-            code = "OK";
-            server = parts[0];
-            caller = parts.length > 1 ? parts[1] : "-";
-        } catch (StatusRuntimeException e) {
-            Status status = e.getStatus();
-            code = status.getCode().name();
-            detail = status.getDescription() == null ? "" : status.getDescription();
-            Throwable cause = status.getCause();
-            while (cause != null && cause.getCause() != null && cause.getCause() != cause) {
-                cause = cause.getCause();
+        var call = channel.newCall(AnyMethodRegistry.unary(method),
+                CallOptions.DEFAULT.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS));
+        ClientCalls.asyncUnaryCall(call, new byte[0], new io.grpc.stub.StreamObserver<>() {
+            private byte[] answer;
+
+            @Override
+            public void onNext(byte[] value) {
+                answer = value;
             }
-            if (cause != null) {
-                detail += " (" + cause + ")";
+
+            @Override
+            public void onError(Throwable error) {
+                Status status = Status.fromThrowable(error);
+                String detail = status.getDescription() == null ? "" : status.getDescription();
+                Throwable cause = status.getCause();
+                while (cause != null && cause.getCause() != null && cause.getCause() != cause) {
+                    cause = cause.getCause();
+                }
+                if (cause != null) {
+                    detail += " (" + cause + ")";
+                }
+                emit(status.getCode().name(), "-", "-", detail);
             }
-        } catch (RuntimeException e) {
-            code = "ERROR";
-            detail = e.toString();
-        }
-        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-        WorkloadEvents.emit(out, "call", requestId, target, path, code, server, caller, millis, detail);
+
+            @Override
+            public void onCompleted() {
+                String[] parts = answer == null ? new String[] {"-"} : new String(answer, StandardCharsets.UTF_8).split(" ", 2);
+                emit("OK", parts[0], parts.length > 1 ? parts[1] : "-", "");
+            }
+
+            private void emit(String code, String server, String caller, String detail) {
+                long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+                WorkloadEvents.emit(out, "call", requestId, target, path, code, server, caller, millis, detail);
+            }
+        });
     }
 
     /** Exits at end of stdin (the parent is gone); runs {@code call ID TARGET PATH} requests. */
@@ -226,7 +233,7 @@ public final class DemoWorkload implements java.util.concurrent.Callable<Integer
                 while ((line = reader.readLine()) != null) {
                     String[] words = line.trim().split("\\s+");
                     if (words.length == 4 && words[0].equals("call")) {
-                        callers.execute(() -> callOnce(words[1], words[2], words[3]));
+                        callOnce(words[1], words[2], words[3]);
                     } else if (words[0].equals("plan")) {
                         plan = parsePlan(List.of(words).subList(1, words.length));
                     } else if (words[0].equals("quit")) {
@@ -238,9 +245,5 @@ public final class DemoWorkload implements java.util.concurrent.Callable<Integer
             }
             System.exit(0);
         });
-    }
-
-    private static java.util.concurrent.ThreadFactory daemon(String name) {
-        return runnable -> Thread.ofPlatform().daemon().name(name).unstarted(runnable);
     }
 }
