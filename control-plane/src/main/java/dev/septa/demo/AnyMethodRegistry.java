@@ -1,0 +1,70 @@
+package dev.septa.demo;
+
+import dev.septa.sidecar.grpc.PeerIdentities;
+import io.grpc.HandlerRegistry;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerMethodDefinition;
+import io.grpc.Status;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.function.Consumer;
+
+/**
+ * Answers every gRPC method (bytes in, bytes out) with {@code "<this workload> <caller's SPIFFE ID>"}, so a demo
+ * workload needs no generated stubs and the caller learns which instance served it and what identity it proved.
+ */
+final class AnyMethodRegistry extends HandlerRegistry {
+    static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
+        @Override
+        public InputStream stream(byte[] value) {
+            return new ByteArrayInputStream(value);
+        }
+
+        @Override
+        public byte[] parse(InputStream stream) {
+            try {
+                return stream.readAllBytes();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    };
+
+    private final String workloadId;
+    private final Consumer<String> served;
+
+    /** {@code served} receives {@code "<method> <caller>"} for each answered call. */
+    AnyMethodRegistry(String workloadId, Consumer<String> served) {
+        this.workloadId = workloadId;
+        this.served = served;
+    }
+
+    static MethodDescriptor<byte[], byte[]> unary(String fullMethodName) {
+        return MethodDescriptor.<byte[], byte[]>newBuilder().setType(MethodDescriptor.MethodType.UNARY)
+                .setFullMethodName(fullMethodName).setRequestMarshaller(BYTES).setResponseMarshaller(BYTES).build();
+    }
+
+    @Override
+    public ServerMethodDefinition<?, ?> lookupMethod(String methodName, String authority) {
+        ServerCallHandler<byte[], byte[]> handler = (call, headers) -> {
+            String caller = PeerIdentities.spiffeId(call.getAttributes()).orElse("anonymous");
+            call.request(1);
+            return new ServerCall.Listener<>() {
+                @Override
+                public void onHalfClose() {
+                    served.accept(methodName + " " + caller);
+                    call.sendHeaders(new Metadata());
+                    call.sendMessage((workloadId + " " + caller).getBytes(StandardCharsets.UTF_8));
+                    call.close(Status.OK, new Metadata());
+                }
+            };
+        };
+        return ServerMethodDefinition.create(unary(methodName), handler);
+    }
+}

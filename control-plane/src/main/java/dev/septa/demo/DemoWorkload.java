@@ -1,0 +1,249 @@
+package dev.septa.demo;
+
+import dev.septa.sidecar.agent.CertificateBundle;
+import dev.septa.sidecar.agent.SdsAgent;
+import dev.septa.sidecar.bootstrap.CertificateFileLayout;
+import dev.septa.sidecar.bootstrap.ControlPlaneEndpoint;
+import dev.septa.sidecar.bootstrap.GrpcBootstrapGenerator;
+import dev.septa.sidecar.bootstrap.ProxyNode;
+import io.grpc.CallOptions;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.InsecureServerCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.Status;
+import io.grpc.stub.ClientCalls;
+import io.grpc.xds.XdsChannelCredentials;
+import io.grpc.xds.XdsServerBuilder;
+import io.grpc.xds.XdsServerCredentials;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * One demo workload, run as its own JVM (grpc-xds reads one bootstrap per JVM, so one process is one xDS node):
+ * its {@code septa agent} runs in-process and fetches the SVID; then an {@link XdsServerBuilder} server per port on
+ * the workload's own loopback address answers any method, and the workload calls other services through
+ * {@code xds:///NAME.NS:PORT} channels, printing each result (see {@link WorkloadEvents}).
+ *
+ * <p>Stdin is the lifeline: the workload exits when it reaches end of file, so it never outlives {@code septa demo}
+ * (even one killed with SIGKILL). Lines {@code call ID TARGET PATH} ask for one call now (the e2e tests use this);
+ * {@code plan TARGET=PATH...} replaces the periodic calls (after an intent edit); {@code plan} alone stops them.
+ */
+@Command(name = "demo-workload", mixinStandardHelpOptions = true, description = "A proxyless gRPC demo workload (used by septa demo).")
+public final class DemoWorkload implements java.util.concurrent.Callable<Integer> {
+    @Option(names = "--workload", required = true, description = "NS/NAME") String workload;
+    @Option(names = "--service-account", defaultValue = "default") String serviceAccount;
+    @Option(names = "--label", description = "KEY=VALUE, repeatable") Map<String, String> labels = new LinkedHashMap<>();
+    @Option(names = "--address", required = true, description = "the loopback address to serve on, e.g. 127.0.1.3") String address;
+    @Option(names = "--port", split = ",", description = "ports to serve") List<Integer> ports = new ArrayList<>();
+    @Option(names = "--server", required = true, description = "control plane HOST:PORT") String server;
+    @Option(names = "--trust-bundle", required = true, description = "PEM file verifying the control plane") Path trustBundle;
+    @Option(names = "--token-file", required = true, description = "file holding the node token") Path tokenFile;
+    @Option(names = "--dir", required = true, description = "where the agent keeps cert.pem, key.pem, ca.pem") Path dir;
+    @Option(names = "--call", description = "TARGET=PATH to call periodically, e.g. catalog.shop:9090=/shop.Catalog/List") List<String> calls = new ArrayList<>();
+    @Option(names = "--interval", defaultValue = "PT2S", description = "time between rounds of periodic calls (ISO-8601)") Duration interval;
+    @Option(names = "--deadline", defaultValue = "PT20S") Duration deadline;
+
+    private final PrintStream out = System.out;
+    private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
+
+    public static void main(String[] args) {
+        int code = new CommandLine(new DemoWorkload()).execute(args);
+        if (code != 0) {
+            System.exit(code);
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        watchStdin();
+        String[] id = workload.split("/", 2);
+        if (id.length != 2) {
+            System.err.println("--workload must be NS/NAME, got " + workload);
+            return 2;
+        }
+        var node = new ProxyNode(id[0], id[1], labels, serviceAccount);
+        var endpoint = ControlPlaneEndpoint.parse(server, Files.readString(trustBundle));
+        var files = new CertificateFileLayout(dir);
+        var agent = new SdsAgent(node, endpoint, this::token, files, new SdsAgent.Listener() {
+            @Override
+            public void connected(String authentication) {
+                WorkloadEvents.emit(out, "agent", "connected with " + authentication);
+            }
+
+            @Override
+            public void written(CertificateBundle bundle) {
+                WorkloadEvents.emit(out, "agent", "certificate written, expires " + bundle.notAfter());
+            }
+
+            @Override
+            public void failed(String message) {
+                WorkloadEvents.emit(out, "agent", message);
+            }
+        }).start();
+        Runtime.getRuntime().addShutdownHook(new Thread(agent::close));
+        if (!agent.awaitFirstWrite(Duration.ofSeconds(120))) {
+            WorkloadEvents.emit(out, "error", "no certificate from the control plane after 120 s");
+            return 3;
+        }
+
+        // Only now, with the files in place, may grpc read the bootstrap (it loads the tls channel creds at once).
+        System.setProperty("io.grpc.xds.bootstrapConfig", new GrpcBootstrapGenerator().generate(node, endpoint, files));
+        List<Server> servers = new ArrayList<>();
+        var serving = new java.util.concurrent.CountDownLatch(ports.size());
+        for (int port : ports) {
+            servers.add(startServer(port, serving));
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            servers.forEach(Server::shutdownNow);
+            channels.values().forEach(ManagedChannel::shutdownNow);
+        }));
+        // Ready once every port serves (XdsServerBuilder binds only when its listener arrived), or after a minute
+        // with whatever serves: a port without a listener stays visible as not serving.
+        serving.await(60, TimeUnit.SECONDS);
+        WorkloadEvents.emit(out, "ready", ports);
+        periodicCalls();
+        return 0;
+    }
+
+    private Optional<String> token() {
+        try {
+            String token = Files.readString(tokenFile).strip();
+            return token.isEmpty() ? Optional.empty() : Optional.of(token);
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    private Server startServer(int port, java.util.concurrent.CountDownLatch serving) throws IOException {
+        var builder = XdsServerBuilder.forAddress(new InetSocketAddress(address, port),
+                        XdsServerCredentials.create(InsecureServerCredentials.create()))
+                .fallbackHandlerRegistry(new AnyMethodRegistry(workload, served -> WorkloadEvents.emit(out, "served", port, served)))
+                .xdsServingStatusListener(new XdsServerBuilder.XdsServingStatusListener() {
+                    @Override
+                    public void onServing() {
+                        WorkloadEvents.emit(out, "serving", port, "true", "");
+                        serving.countDown();
+                    }
+
+                    @Override
+                    public void onNotServing(Throwable throwable) {
+                        WorkloadEvents.emit(out, "serving", port, "false", String.valueOf(throwable.getMessage()));
+                    }
+                });
+        // start() waits for the server listener; it must not hold up the other ports.
+        Server server = builder.build();
+        Thread.ofPlatform().daemon().name("start-" + port).start(() -> {
+            try {
+                server.start();
+            } catch (IOException | RuntimeException e) {
+                WorkloadEvents.emit(out, "serving", port, "false", "cannot start: " + e.getMessage());
+            }
+        });
+        return server;
+    }
+
+    private volatile List<String[]> plan = List.of();
+
+    private static List<String[]> parsePlan(List<String> calls) {
+        return calls.stream().map(c -> c.split("=", 2)).filter(c -> c.length == 2).toList();
+    }
+
+    private void periodicCalls() throws InterruptedException {
+        if (plan.isEmpty()) {
+            plan = parsePlan(calls);
+        }
+        while (true) {
+            for (String[] call : plan) {
+                callOnce("-", call[0], call[1]);
+            }
+            Thread.sleep(interval.toMillis());
+        }
+    }
+
+    /**
+     * One asynchronous call (no thread waits, so a round of slow calls cannot pile up). The first call to a service
+     * the compiler scoped away waits for grpc's 15 s resource timer before "does not exist": the deadline outlasts it.
+     */
+    void callOnce(String requestId, String target, String path) {
+        ManagedChannel channel = channels.computeIfAbsent(target, t -> Grpc.newChannelBuilder("xds:///" + t,
+                XdsChannelCredentials.create(InsecureChannelCredentials.create())).build());
+        String method = path.startsWith("/") ? path.substring(1) : path;
+        long start = System.nanoTime();
+        var call = channel.newCall(AnyMethodRegistry.unary(method),
+                CallOptions.DEFAULT.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS));
+        ClientCalls.asyncUnaryCall(call, new byte[0], new io.grpc.stub.StreamObserver<>() {
+            private byte[] answer;
+
+            @Override
+            public void onNext(byte[] value) {
+                answer = value;
+            }
+
+            @Override
+            public void onError(Throwable error) {
+                Status status = Status.fromThrowable(error);
+                String detail = status.getDescription() == null ? "" : status.getDescription();
+                Throwable cause = status.getCause();
+                while (cause != null && cause.getCause() != null && cause.getCause() != cause) {
+                    cause = cause.getCause();
+                }
+                if (cause != null) {
+                    detail += " (" + cause + ")";
+                }
+                emit(status.getCode().name(), "-", "-", detail);
+            }
+
+            @Override
+            public void onCompleted() {
+                String[] parts = answer == null ? new String[] {"-"} : new String(answer, StandardCharsets.UTF_8).split(" ", 2);
+                emit("OK", parts[0], parts.length > 1 ? parts[1] : "-", "");
+            }
+
+            private void emit(String code, String server, String caller, String detail) {
+                long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+                WorkloadEvents.emit(out, "call", requestId, target, path, code, server, caller, millis, detail);
+            }
+        });
+    }
+
+    /** Exits at end of stdin (the parent is gone); runs {@code call ID TARGET PATH} requests. */
+    private void watchStdin() {
+        Thread.ofPlatform().daemon().name("stdin").start(() -> {
+            try (var reader = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = reader.readLine()) != null) {
+                    String[] words = line.trim().split("\\s+");
+                    if (words.length == 4 && words[0].equals("call")) {
+                        callOnce(words[1], words[2], words[3]);
+                    } else if (words[0].equals("plan")) {
+                        plan = parsePlan(List.of(words).subList(1, words.length));
+                    } else if (words[0].equals("quit")) {
+                        break;
+                    }
+                }
+            } catch (IOException e) {
+                // treated as end of input
+            }
+            System.exit(0);
+        });
+    }
+}

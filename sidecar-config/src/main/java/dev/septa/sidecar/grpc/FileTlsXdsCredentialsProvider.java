@@ -1,0 +1,86 @@
+package dev.septa.sidecar.grpc;
+
+import io.grpc.ChannelCredentials;
+import io.grpc.TlsChannelCredentials;
+import io.grpc.util.AdvancedTlsX509KeyManager;
+import io.grpc.util.AdvancedTlsX509TrustManager;
+import io.grpc.xds.XdsCredentialsProvider;
+import java.io.File;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The xDS bootstrap's {@code channel_creds} of type {@code tls} as gRFC A65 defines it: mutual TLS to the control plane
+ * with {@code certificate_file}, {@code private_key_file} and {@code ca_certificate_file}, re-read every
+ * {@code refresh_interval} (default 600s, as in A65).
+ *
+ * <p>Why it exists: grpc-java 1.85.1's own {@code tls} provider ignores its config and returns
+ * {@code TlsChannelCredentials.create()} (the JDK's default trust store, no client certificate), so a proxyless
+ * workload could neither verify Septa's CA nor present its SVID. Registered through {@code META-INF/services}
+ * with a priority above the built-in one (5), it takes over the name {@code tls}; the bootstrap stays the standard
+ * A65 shape that grpc-go and grpc-core read natively.
+ */
+public final class FileTlsXdsCredentialsProvider extends XdsCredentialsProvider {
+    private static final ScheduledExecutorService REFRESH = Executors.newSingleThreadScheduledExecutor(runnable -> {
+        Thread thread = new Thread(runnable, "septa-xds-tls-refresh");
+        thread.setDaemon(true);
+        return thread;
+    });
+
+    @Override
+    protected ChannelCredentials newChannelCredentials(Map<String, ?> config) {
+        if (config == null || !(config.get("ca_certificate_file") instanceof String caFile)) {
+            // A65: without a CA file the system trust store is used; keep grpc's own behaviour there.
+            return TlsChannelCredentials.create();
+        }
+        long refreshSeconds = refreshSeconds(config.get("refresh_interval"));
+        try {
+            var trust = AdvancedTlsX509TrustManager.newBuilder()
+                    .setVerification(AdvancedTlsX509TrustManager.Verification.CERTIFICATE_AND_HOST_NAME_VERIFICATION)
+                    .build();
+            trust.updateTrustCredentials(new File(caFile), refreshSeconds, TimeUnit.SECONDS, REFRESH);
+            var builder = TlsChannelCredentials.newBuilder().trustManager(trust);
+            if (config.get("certificate_file") instanceof String certFile
+                    && config.get("private_key_file") instanceof String keyFile) {
+                var keys = new AdvancedTlsX509KeyManager();
+                keys.updateIdentityCredentials(new File(certFile), new File(keyFile), refreshSeconds, TimeUnit.SECONDS, REFRESH);
+                builder.keyManager(keys);
+            }
+            return builder.build();
+        } catch (Exception e) {
+            // grpc treats null as "this creds type cannot be used"; say why, without file contents.
+            System.getLogger(FileTlsXdsCredentialsProvider.class.getName()).log(System.Logger.Level.ERROR,
+                    "xDS channel_creds tls: cannot load " + caFile + " / certificate files: " + e.getMessage());
+            return null;
+        }
+    }
+
+    static long refreshSeconds(Object value) {
+        if (value instanceof String text && !text.isBlank()) {
+            String trimmed = text.trim();
+            if (trimmed.endsWith("s")) {
+                return Math.max(1, (long) Math.ceil(Double.parseDouble(trimmed.substring(0, trimmed.length() - 1))));
+            }
+            return Math.max(1, Duration.parse(trimmed).toSeconds());
+        }
+        return 600;
+    }
+
+    @Override
+    protected String getName() {
+        return "tls";
+    }
+
+    @Override
+    public boolean isAvailable() {
+        return true;
+    }
+
+    @Override
+    public int priority() {
+        return 10;
+    }
+}
