@@ -1,0 +1,78 @@
+package dev.septa.controlplane.graph;
+
+import io.envoyproxy.envoy.config.core.v3.Address;
+import io.envoyproxy.envoy.config.core.v3.RequestMethod;
+import io.envoyproxy.envoy.data.accesslog.v3.AccessLogCommon;
+import io.envoyproxy.envoy.data.accesslog.v3.HTTPAccessLogEntry;
+import io.envoyproxy.envoy.data.accesslog.v3.TCPAccessLogEntry;
+import io.envoyproxy.envoy.data.accesslog.v3.TLSProperties;
+
+import java.util.Optional;
+
+/**
+ * Turns one Envoy access-log entry, logged by the destination's inbound listener, into an {@link Observation}.
+ * Source: the peer certificate's SPIFFE URI SAN plus the downstream remote address; destination: the proxy that
+ * sent the log; port: the downstream local address (the workload port the call was for); verdict and names: the
+ * RBAC filters' dynamic metadata and the denial details ({@link RbacDecisionReader}).
+ */
+final class AccessLogEntryReader {
+    private final WorkloadDirectory directory;
+
+    AccessLogEntryReader(WorkloadDirectory directory) {
+        this.directory = directory;
+    }
+
+    /** Empty when the entry lacks what an edge needs (no local port): the caller counts it as malformed. */
+    Optional<Observation> http(HTTPAccessLogEntry e, WorkloadRef destination) {
+        AccessLogCommon c = e.getCommonProperties();
+        int port = port(c.getDownstreamLocalAddress());
+        if (port <= 0) {
+            return Optional.empty();
+        }
+        String details = e.getResponse().getResponseCodeDetails();
+        var decision = RbacDecisionReader.read(c.getMetadata(), RbacDecisionReader.HTTP_RBAC, details,
+                c.getResponseFlags().hasUnauthorizedDetails());
+        RequestMethod m = e.getRequest().getRequestMethod();
+        String method = m == RequestMethod.METHOD_UNSPECIFIED || m == RequestMethod.UNRECOGNIZED ? null : m.name();
+        String path = e.getRequest().getPath();
+        int q = path.indexOf('?');
+        path = q >= 0 ? path.substring(0, q) : path;
+        return Optional.of(new Observation(source(c), destination, port, decision.verdict(), decision.decidedBy(),
+                decision.wouldDenyBy(), method, path.isEmpty() ? null : path));
+    }
+
+    Optional<Observation> tcp(TCPAccessLogEntry e, WorkloadRef destination) {
+        AccessLogCommon c = e.getCommonProperties();
+        int port = port(c.getDownstreamLocalAddress());
+        if (port <= 0) {
+            return Optional.empty();
+        }
+        var decision = RbacDecisionReader.read(c.getMetadata(), RbacDecisionReader.NETWORK_RBAC,
+                c.getConnectionTerminationDetails(), c.getResponseFlags().hasUnauthorizedDetails());
+        return Optional.of(new Observation(source(c), destination, port, decision.verdict(), decision.decidedBy(),
+                decision.wouldDenyBy(), null, null));
+    }
+
+    private WorkloadRef source(AccessLogCommon c) {
+        String spiffe = spiffeId(c.getTlsProperties());
+        String ip = c.hasDownstreamDirectRemoteAddress() ? ip(c.getDownstreamDirectRemoteAddress()) : ip(c.getDownstreamRemoteAddress());
+        return directory.bySource(spiffe, ip).orElseGet(() -> WorkloadRef.external(spiffe, ip));
+    }
+
+    static String spiffeId(TLSProperties tls) {
+        for (var san : tls.getPeerCertificateProperties().getSubjectAltNameList()) {
+            if (san.getUri().startsWith("spiffe://")) {
+                return san.getUri();
+            }
+        }
+        return null;
+    }
+
+    private static String ip(Address a) {
+        return a.hasSocketAddress() && !a.getSocketAddress().getAddress().isEmpty() ? a.getSocketAddress().getAddress() : null;
+    }
+
+    private static int port(Address a) {
+        return a.hasSocketAddress() ? a.getSocketAddress().getPortValue() : 0;
+    }
+}
