@@ -1,5 +1,7 @@
 package dev.septa.controlplane.graph;
 
+import java.util.Collection;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -20,4 +22,9 @@ public interface WorkloadDirectory {
      * @param address the peer's IP address as text, or null
      */
     Optional<WorkloadRef> bySource(String spiffeId, String address);
+
+    /** Every workload of the inventory, so that the page also shows those that have not called or been called yet. */
+    default Collection<WorkloadRef> workloads() {
+        return List.of();
+    }
 }

@@ -4,7 +4,14 @@ import java.util.Map;
 import java.util.Optional;
 
 /** A fixed inventory: workloads by node id, and callers by (SPIFFE ID, address). */
-record MapDirectory(Map<String, WorkloadRef> byNode, Map<String, WorkloadRef> byIdentityAndIp) implements WorkloadDirectory {
+class MapDirectory implements WorkloadDirectory {
+    private final Map<String, WorkloadRef> byNode;
+    private final Map<String, WorkloadRef> byIdentityAndIp;
+
+    MapDirectory(Map<String, WorkloadRef> byNode, Map<String, WorkloadRef> byIdentityAndIp) {
+        this.byNode = byNode;
+        this.byIdentityAndIp = byIdentityAndIp;
+    }
 
     @Override
     public Optional<WorkloadRef> byNodeId(String nodeId) {

@@ -1,0 +1,46 @@
+package dev.septa.controlplane.graph;
+
+import io.micronaut.context.BeanProvider;
+import io.micronaut.context.annotation.Factory;
+import io.micronaut.context.annotation.Value;
+import jakarta.inject.Singleton;
+
+import java.time.Duration;
+import java.time.InstantSource;
+
+/**
+ * The graph's beans. The control plane supplies a {@link WorkloadDirectory} (from its inventory) and, optionally,
+ * a {@link PolicyAnnotator} (the policy checker over the compiled mesh), and adds the {@link AccessLogReceiver}
+ * bean to its gRPC server. Settings: {@code septa.graph.window} (15m), {@code septa.graph.max-edges} (10000),
+ * {@code septa.graph.als.max-entries-per-second} (20000), {@code septa.graph.als.max-message-bytes} (1 MiB).
+ */
+@Factory
+public class GraphFactory {
+
+    @Singleton
+    GraphCounters graphCounters() {
+        return new GraphCounters();
+    }
+
+    @Singleton
+    TrafficGraph trafficGraph(GraphCounters counters,
+                              @Value("${septa.graph.window:15m}") Duration window,
+                              @Value("${septa.graph.max-edges:10000}") int maxEdges) {
+        return new TrafficGraph(new TrafficGraph.Settings(window, 90, maxEdges, Duration.ofMinutes(1)),
+                InstantSource.system(), counters);
+    }
+
+    @Singleton
+    FloodGuard floodGuard(GraphCounters counters,
+                          @Value("${septa.graph.als.max-entries-per-second:20000}") double perSecond) {
+        return new FloodGuard(perSecond, (int) Math.max(1, perSecond / 4), counters);
+    }
+
+    @Singleton
+    AccessLogReceiver accessLogReceiver(TrafficGraph graph, WorkloadDirectory directory, FloodGuard guard,
+                                        BeanProvider<PolicyAnnotator> annotator,
+                                        @Value("${septa.graph.als.max-message-bytes:1048576}") int maxMessageBytes) {
+        return new AccessLogReceiver(graph, directory, guard,
+                annotator.isPresent() ? annotator.get() : PolicyAnnotator.NONE, maxMessageBytes);
+    }
+}
