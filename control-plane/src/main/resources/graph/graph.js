@@ -107,11 +107,60 @@
         }
       });
     });
-    if (added > 0) {
-      cy.layout({ name: 'cose', animate: false, fit: true, padding: 30, nodeRepulsion: 9000, idealEdgeLength: 90,
-        nestingFactor: 1.2, randomize: false }).run();
+    const workloadIds = cy.nodes('[kind = "workload"]').map((n) => n.id()).sort().join('\n');
+    if (added > 0 || workloadIds !== state.laidOutFor) {
+      state.laidOutFor = workloadIds;
+      cy.layout({ name: 'preset', positions: flowPositions(), fit: true, padding: 30, animate: false }).run();
     }
     renderSide();
+  }
+
+  /**
+   * A deterministic layout that reads as a flow: namespaces are bands from top to bottom; inside a band each
+   * segment is a column placed by its depth in the call graph (callers left of callees), workloads stacked in it.
+   * Deterministic, so a live update moves nothing the reader has already found.
+   */
+  function flowPositions() {
+    const COL_W = 230, ROW_H = 80, GROUP_GAP = 70, BAND_GAP = 90, STAGGER = 60;
+    const groupOf = (n) => n.data('parent');
+    const workloads = cy.nodes('[kind = "workload"]');
+    const groups = Array.from(new Set(workloads.map(groupOf))).sort();
+    const rank = new Map(groups.map((g) => [g, 0]));
+    const links = cy.edges().map((e) => [groupOf(e.source()), groupOf(e.target())]).filter(([a, b]) => a !== b);
+    for (let i = 0; i < groups.length; i++) {
+      let changed = false;
+      links.forEach(([a, b]) => {
+        const r = Math.min(groups.length, rank.get(a) + 1);
+        if (rank.get(b) < r) { rank.set(b, r); changed = true; }
+      });
+      if (!changed) break;
+    }
+    const nsOf = (g) => cy.getElementById(g).data('kind') === 'namespace' ? g : cy.getElementById(g).data('parent');
+    const bands = Array.from(new Set(groups.map(nsOf))).sort((a, b) =>
+      (a === 'ns:(outside)') - (b === 'ns:(outside)') || a.localeCompare(b));
+    const pos = {};
+    let top = 0;
+    bands.forEach((band) => {
+      const columns = new Map();
+      groups.filter((g) => nsOf(g) === band).forEach((g) => {
+        const r = rank.get(g);
+        if (!columns.has(r)) columns.set(r, []);
+        columns.get(r).push(g);
+      });
+      let bandHeight = 0;
+      columns.forEach((gs, r) => {
+        // Odd columns sit half a row lower, so an edge that skips a column does not run through its nodes.
+        let y = top + (r % 2) * STAGGER;
+        gs.forEach((g) => {
+          const members = workloads.filter((n) => groupOf(n) === g).map((n) => n.id()).sort();
+          members.forEach((id, i) => { pos[id] = { x: r * COL_W, y: y + i * ROW_H }; });
+          y += members.length * ROW_H + GROUP_GAP;
+        });
+        bandHeight = Math.max(bandHeight, y - top);
+      });
+      top += bandHeight + BAND_GAP;
+    });
+    return (node) => pos[node.id()] || node.position();
   }
 
   function renderSide() {
