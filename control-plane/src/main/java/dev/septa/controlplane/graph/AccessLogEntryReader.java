@@ -25,7 +25,7 @@ final class AccessLogEntryReader {
     /** Empty when the entry lacks what an edge needs (no local port): the caller counts it as malformed. */
     Optional<Observation> http(HTTPAccessLogEntry e, WorkloadRef destination) {
         AccessLogCommon c = e.getCommonProperties();
-        int port = port(c.getDownstreamLocalAddress());
+        int port = port(c);
         if (port <= 0) {
             return Optional.empty();
         }
@@ -43,7 +43,7 @@ final class AccessLogEntryReader {
 
     Optional<Observation> tcp(TCPAccessLogEntry e, WorkloadRef destination) {
         AccessLogCommon c = e.getCommonProperties();
-        int port = port(c.getDownstreamLocalAddress());
+        int port = port(c);
         if (port <= 0) {
             return Optional.empty();
         }
@@ -72,7 +72,28 @@ final class AccessLogEntryReader {
         return a.hasSocketAddress() && !a.getSocketAddress().getAddress().isEmpty() ? a.getSocketAddress().getAddress() : null;
     }
 
-    private static int port(Address a) {
-        return a.hasSocketAddress() ? a.getSocketAddress().getPortValue() : 0;
+    /**
+     * The workload port the call was for: the downstream local address, which Envoy restores to the original
+     * destination on a redirected inbound listener. When that is the virtual inbound listener's own port (no
+     * original destination), the port in the inbound cluster's name ({@code inbound|PORT||...}) stands in.
+     */
+    static int port(AccessLogCommon c) {
+        int local = c.getDownstreamLocalAddress().hasSocketAddress() ? c.getDownstreamLocalAddress().getSocketAddress().getPortValue() : 0;
+        if (local != 0 && local != INBOUND_LISTENER_PORT) {
+            return local;
+        }
+        String cluster = c.getUpstreamCluster();
+        if (cluster.startsWith("inbound|")) {
+            int end = cluster.indexOf('|', "inbound|".length());
+            try {
+                return Integer.parseInt(cluster.substring("inbound|".length(), end < 0 ? cluster.length() : end));
+            } catch (NumberFormatException ignored) {
+                // not Septa's naming: fall through
+            }
+        }
+        return local;
     }
+
+    /** DESIGN.md: the Envoy sidecar's virtual inbound listener. */
+    static final int INBOUND_LISTENER_PORT = 15006;
 }

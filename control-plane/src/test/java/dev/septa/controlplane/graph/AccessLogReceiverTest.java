@@ -169,6 +169,16 @@ class AccessLogReceiverTest {
     }
 
     @Test
+    void withoutAnOriginalDestinationThePortComesFromTheInboundClusterName() {
+        var c = AccessLogCommon.newBuilder().setDownstreamLocalAddress(addr("127.0.1.3", 15006)).setUpstreamCluster("inbound|8443||").build();
+        assertThat(AccessLogEntryReader.port(c)).isEqualTo(8443);
+        var direct = AccessLogCommon.newBuilder().setDownstreamLocalAddress(addr("127.0.1.3", 9090)).setUpstreamCluster("inbound|8443||").build();
+        assertThat(AccessLogEntryReader.port(direct)).isEqualTo(9090);
+        var neither = AccessLogCommon.newBuilder().setDownstreamLocalAddress(addr("127.0.1.3", 15006)).setUpstreamCluster("outbound|x").build();
+        assertThat(AccessLogEntryReader.port(neither)).isEqualTo(15006);
+    }
+
+    @Test
     void malformedAndOversizedMessagesAreRefusedWithoutHarm() throws Exception {
         var ok = EnvoyEntries.allowed(TD + "/ns/shop/sa/checkout", "127.0.1.1", "shop/checkout-may-charge");
 
