@@ -31,9 +31,16 @@ public final class AccessLogReceiver extends AccessLogServiceGrpc.AccessLogServi
     private final PolicyAnnotator annotator;
     private final AccessLogEntryReader reader;
     private final int maxMessageBytes;
+    private final ReporterAuthorizer authorizer;
 
     public AccessLogReceiver(TrafficGraph graph, WorkloadDirectory directory, FloodGuard guard,
                              PolicyAnnotator annotator, int maxMessageBytes) {
+        this(graph, directory, guard, annotator, maxMessageBytes, ReporterAuthorizer.ANYONE);
+    }
+
+    public AccessLogReceiver(TrafficGraph graph, WorkloadDirectory directory, FloodGuard guard,
+                             PolicyAnnotator annotator, int maxMessageBytes, ReporterAuthorizer authorizer) {
+        this.authorizer = Objects.requireNonNull(authorizer);
         this.graph = Objects.requireNonNull(graph);
         this.directory = Objects.requireNonNull(directory);
         this.guard = Objects.requireNonNull(guard);
@@ -60,6 +67,16 @@ public final class AccessLogReceiver extends AccessLogServiceGrpc.AccessLogServi
                 }
                 if (msg.hasIdentifier()) {
                     String nodeId = msg.getIdentifier().getNode().getId();
+                    if (destination != null && !destination.id().equals(nodeId)) {
+                        refuse(Status.INVALID_ARGUMENT, "a stream reports for one node; it began as '"
+                                + destination.id() + "'");
+                        return;
+                    }
+                    if (!authorizer.mayReportFor(nodeId)) {
+                        refuse(Status.PERMISSION_DENIED, "this caller may not report access logs for node '"
+                                + printable(nodeId) + "'");
+                        return;
+                    }
                     Optional<WorkloadRef> node = destinationOf(nodeId);
                     if (node.isEmpty()) {
                         refuse(Status.INVALID_ARGUMENT, "identifier.node.id '" + printable(nodeId)

@@ -9,9 +9,10 @@ import java.time.Duration;
 import java.time.InstantSource;
 
 /**
- * The graph's beans. The control plane supplies a {@link WorkloadDirectory} (from its inventory) and, optionally,
- * a {@link PolicyAnnotator} (the policy checker over the compiled mesh), and adds the {@link AccessLogReceiver}
- * bean to its gRPC server. Settings: {@code septa.graph.window} (15m), {@code septa.graph.max-edges} (10000),
+ * The graph's beans. The control plane supplies a {@link WorkloadDirectory} (from its inventory; see
+ * {@link InventoryDirectory}) and, optionally, a {@link PolicyAnnotator} (the policy checker over the compiled mesh)
+ * and a {@link ReporterAuthorizer} (its stream authentication), and adds the {@link AccessLogReceiver} bean to its
+ * gRPC server. Settings: {@code septa.graph.window} (15m), {@code septa.graph.max-edges} (10000),
  * {@code septa.graph.als.max-entries-per-second} (20000), {@code septa.graph.als.max-message-bytes} (1 MiB).
  */
 @Factory
@@ -38,9 +39,10 @@ public class GraphFactory {
 
     @Singleton
     AccessLogReceiver accessLogReceiver(TrafficGraph graph, WorkloadDirectory directory, FloodGuard guard,
-                                        BeanProvider<PolicyAnnotator> annotator,
+                                        BeanProvider<PolicyAnnotator> annotator, BeanProvider<ReporterAuthorizer> authorizer,
                                         @Value("${septa.graph.als.max-message-bytes:1048576}") int maxMessageBytes) {
         return new AccessLogReceiver(graph, directory, guard,
-                annotator.isPresent() ? annotator.get() : PolicyAnnotator.NONE, maxMessageBytes);
+                annotator.isPresent() ? annotator.get() : PolicyAnnotator.NONE, maxMessageBytes,
+                authorizer.isPresent() ? authorizer.get() : ReporterAuthorizer.ANYONE);
     }
 }

@@ -192,6 +192,11 @@ class AccessLogReceiverTest {
         assertThat(s2.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
         assertThat(s2.getDescription()).contains("expected NAMESPACE/NAME");
 
+        // A stream that changes its node half way.
+        Status s2b = send(EnvoyEntries.first("shop/payments-1", ok), EnvoyEntries.first("shop/payments-2", ok));
+        assertThat(s2b.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+        assertThat(s2b.getDescription()).contains("began as 'shop/payments-1'");
+
         // Neither http_logs nor tcp_logs.
         Status s3 = send(StreamAccessLogsMessage.newBuilder().setIdentifier(StreamAccessLogsMessage.Identifier.newBuilder()
                 .setNode(Node.newBuilder().setId("shop/payments-1"))).build());
@@ -209,14 +214,85 @@ class AccessLogReceiverTest {
         assertThat(send(EnvoyEntries.first("shop/payments-1", noPort, ok)).isOk()).isTrue();
 
         var c = counters.snapshot();
-        assertThat(c.refusedMessages()).isEqualTo(4);
+        assertThat(c.refusedMessages()).isEqualTo(5);
         assertThat(c.malformedEntries()).isEqualTo(1);
-        // Only the good entries landed: one before the oversized message, one beside the portless entry.
-        assertThat(graph.snapshot().edges()).singleElement().satisfies(e -> assertThat(e.requests()).isEqualTo(2));
+        // Only the good entries landed: one before the node change, one before the oversized message, one beside
+        // the portless entry.
+        assertThat(graph.snapshot().edges()).singleElement().satisfies(e -> assertThat(e.requests()).isEqualTo(3));
 
         // The server is still fine for the next sender.
         assertThat(send(EnvoyEntries.first("shop/payments-1", ok)).isOk()).isTrue();
-        await().atMost(Duration.ofSeconds(30)).until(() -> graph.snapshot().edges().getFirst().requests() == 3);
+        await().atMost(Duration.ofSeconds(30)).until(() -> graph.snapshot().edges().getFirst().requests() == 4);
+    }
+
+    @Test
+    void aCallerMayReportOnlyForTheNodesItIsAllowedToBe() throws Exception {
+        var local = new GraphCounters();
+        var g = new TrafficGraph(TrafficGraph.Settings.defaults(), clock, local);
+        io.grpc.Context.Key<String> caller = io.grpc.Context.key("caller");
+        // Stands for the control plane's authentication interceptor: it puts the authenticated node in the Context.
+        io.grpc.ServerInterceptor auth = new io.grpc.ServerInterceptor() {
+            @Override
+            public <Q, R> io.grpc.ServerCall.Listener<Q> interceptCall(io.grpc.ServerCall<Q, R> call, io.grpc.Metadata h,
+                                                                       io.grpc.ServerCallHandler<Q, R> next) {
+                String who = h.get(io.grpc.Metadata.Key.of("x-node", io.grpc.Metadata.ASCII_STRING_MARSHALLER));
+                return io.grpc.Contexts.interceptCall(io.grpc.Context.current().withValue(caller, who), call, h, next);
+            }
+        };
+        var recv = new AccessLogReceiver(g, directory, new FloodGuard(1e6, 1000, local), PolicyAnnotator.NONE, 1 << 20,
+                nodeId -> nodeId.equals(caller.get()));
+        Server s = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+                .addService(io.grpc.ServerInterceptors.intercept(recv, auth)).build().start();
+        ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", s.getPort()).usePlaintext().build();
+        try {
+            io.grpc.Metadata asPayments = new io.grpc.Metadata();
+            asPayments.put(io.grpc.Metadata.Key.of("x-node", io.grpc.Metadata.ASCII_STRING_MARSHALLER), "shop/checkout-1");
+            var stub = AccessLogServiceGrpc.newStub(ch).withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(asPayments));
+            CompletableFuture<Status> done = new CompletableFuture<>();
+            var out = stub.streamAccessLogs(new StreamObserver<>() {
+                public void onNext(StreamAccessLogsResponse v) {
+                }
+
+                public void onError(Throwable t) {
+                    done.complete(Status.fromThrowable(t));
+                }
+
+                public void onCompleted() {
+                    done.complete(Status.OK);
+                }
+            });
+            out.onNext(EnvoyEntries.first("shop/payments-1", EnvoyEntries.allowed(TD + "/ns/shop/sa/checkout", "127.0.1.1", "x")));
+            out.onCompleted();
+            Status st = done.get(30, TimeUnit.SECONDS);
+            assertThat(st.getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+            assertThat(st.getDescription()).contains("shop/payments-1");
+            assertThat(g.snapshot().edges()).isEmpty();
+
+            // The same stream from the node itself is accepted: the authorizer saw the caller in the Context.
+            io.grpc.Metadata asItself = new io.grpc.Metadata();
+            asItself.put(io.grpc.Metadata.Key.of("x-node", io.grpc.Metadata.ASCII_STRING_MARSHALLER), "shop/payments-1");
+            CompletableFuture<Status> ok = new CompletableFuture<>();
+            var out2 = AccessLogServiceGrpc.newStub(ch).withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(asItself))
+                    .streamAccessLogs(new StreamObserver<>() {
+                        public void onNext(StreamAccessLogsResponse v) {
+                        }
+
+                        public void onError(Throwable t) {
+                            ok.complete(Status.fromThrowable(t));
+                        }
+
+                        public void onCompleted() {
+                            ok.complete(Status.OK);
+                        }
+                    });
+            out2.onNext(EnvoyEntries.first("shop/payments-1", EnvoyEntries.allowed(TD + "/ns/shop/sa/checkout", "127.0.1.1", "x")));
+            out2.onCompleted();
+            assertThat(ok.get(30, TimeUnit.SECONDS).isOk()).isTrue();
+            assertThat(g.snapshot().edges()).hasSize(1);
+        } finally {
+            ch.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+            s.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+        }
     }
 
     @Test
