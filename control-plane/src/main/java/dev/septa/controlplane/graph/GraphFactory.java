@@ -2,6 +2,7 @@ package dev.septa.controlplane.graph;
 
 import io.micronaut.context.BeanProvider;
 import io.micronaut.context.annotation.Factory;
+import io.micronaut.context.annotation.Secondary;
 import io.micronaut.context.annotation.Value;
 import jakarta.inject.Singleton;
 
@@ -9,8 +10,8 @@ import java.time.Duration;
 import java.time.InstantSource;
 
 /**
- * The graph's beans. The control plane supplies a {@link WorkloadDirectory} (from its inventory; see
- * {@link InventoryDirectory}) and, optionally, a {@link PolicyAnnotator} (the policy checker over the compiled mesh)
+ * The graph's beans. The control plane keeps the {@link InventoryDirectory} bean up to date (or supplies a
+ * {@link WorkloadDirectory} of its own) and, optionally, a {@link PolicyAnnotator} (the policy checker over the compiled mesh)
  * and a {@link ReporterAuthorizer} (its stream authentication), and adds the {@link AccessLogReceiver} bean to its
  * gRPC server. Settings: {@code septa.graph.window} (15m), {@code septa.graph.max-edges} (10000),
  * {@code septa.graph.als.max-entries-per-second} (20000), {@code septa.graph.als.max-message-bytes} (1 MiB).
@@ -21,6 +22,16 @@ public class GraphFactory {
     @Singleton
     GraphCounters graphCounters() {
         return new GraphCounters();
+    }
+
+    /**
+     * The inventory the graph resolves identities against; the control plane calls {@code update} whenever it
+     * serves a new inventory. Secondary: a {@link WorkloadDirectory} bean of the control plane's own wins.
+     */
+    @Singleton
+    @Secondary
+    InventoryDirectory inventoryDirectory() {
+        return new InventoryDirectory();
     }
 
     @Singleton
