@@ -27,11 +27,11 @@ import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.awaitility.Awaitility.await;
 
 /** A real gRPC server reporting to a real (recording) access log service, both on loopback. */
 class ReportingServerTracerFactoryTest {
     final List<StreamAccessLogsMessage> received = new CopyOnWriteArrayList<>();
+    final java.util.concurrent.CountDownLatch threeEntries = new java.util.concurrent.CountDownLatch(3);
     final List<Server> servers = new CopyOnWriteArrayList<>();
     final List<ManagedChannel> channels = new CopyOnWriteArrayList<>();
 
@@ -79,6 +79,9 @@ class ReportingServerTracerFactoryTest {
                         return new StreamObserver<>() {
                             public void onNext(StreamAccessLogsMessage m) {
                                 received.add(m);
+                                for (int i = 0; i < m.getHttpLogs().getLogEntryCount(); i++) {
+                                    threeEntries.countDown();
+                                }
                             }
 
                             public void onError(Throwable t) {
@@ -105,7 +108,7 @@ class ReportingServerTracerFactoryTest {
                 .isInstanceOf(StatusRuntimeException.class).hasMessageContaining("PERMISSION_DENIED");
         ClientCalls.blockingUnaryCall(client, EchoService.ECHO, io.grpc.CallOptions.DEFAULT, "3");
 
-        await().atMost(Duration.ofSeconds(30)).until(() -> received.stream().mapToInt(m -> m.getHttpLogs().getLogEntryCount()).sum() == 3);
+        assertThat(threeEntries.await(30, TimeUnit.SECONDS)).as("three entries reported").isTrue();
         reporter.close();
 
         assertThat(received.getFirst().getIdentifier().getNode().getId()).isEqualTo("shop/payments-1");
