@@ -1,0 +1,84 @@
+package dev.septa.controlplane.graph;
+
+import dev.septa.policy.model.Workload;
+
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
+
+/**
+ * A {@link WorkloadDirectory} over the inventory the control plane serves, swapped whole on every inventory or
+ * policy change ({@link #update}), read lock-free. A source is found by its SPIFFE ID
+ * ({@code spiffe://<td>/ns/<ns>/sa/<serviceAccount>}) and, when several workloads share that identity, by address;
+ * if the address does not settle it, the alphabetically first of them stands in (shared identities are
+ * indistinguishable to RBAC too, and the compiler warns about them).
+ */
+public final class InventoryDirectory implements WorkloadDirectory {
+
+    private record Index(Map<String, WorkloadRef> byId, Map<String, List<WorkloadRef>> byIdentity,
+                         Map<String, WorkloadRef> byAddress, Map<String, String> addressOf, List<WorkloadRef> all) {
+    }
+
+    private final AtomicReference<Index> index = new AtomicReference<>(new Index(Map.of(), Map.of(), Map.of(), Map.of(), List.of()));
+
+    /**
+     * @param segmentOf the segment the page groups a workload under (e.g. the first, alphabetically, of the
+     *                  segments whose selector matches it), or null
+     */
+    public void update(String trustDomain, Collection<Workload> workloads, Function<Workload, String> segmentOf) {
+        Map<String, WorkloadRef> byId = new HashMap<>();
+        Map<String, List<WorkloadRef>> byIdentity = new HashMap<>();
+        Map<String, WorkloadRef> byAddress = new HashMap<>();
+        Map<String, String> addresses = new HashMap<>();
+        workloads.stream().sorted(java.util.Comparator.comparing(Workload::id)).forEach(w -> {
+            WorkloadRef ref = WorkloadRef.workload(w.metadata().namespace(), w.metadata().name(), segmentOf.apply(w));
+            byId.put(ref.id(), ref);
+            String spiffe = "spiffe://" + trustDomain + "/ns/" + w.metadata().namespace() + "/sa/"
+                    + (w.serviceAccount() == null || w.serviceAccount().isEmpty() ? "default" : w.serviceAccount());
+            byIdentity.computeIfAbsent(spiffe, k -> new java.util.ArrayList<>()).add(ref);
+            if (w.address() != null && !w.address().isEmpty()) {
+                byAddress.putIfAbsent(w.address(), ref);
+                addresses.put(ref.id(), w.address());
+            }
+        });
+        byIdentity.replaceAll((k, v) -> List.copyOf(v));
+        List<WorkloadRef> all = byId.values().stream().sorted(java.util.Comparator.comparing(WorkloadRef::id)).toList();
+        index.set(new Index(Map.copyOf(byId), Map.copyOf(byIdentity), Map.copyOf(byAddress), Map.copyOf(addresses), all));
+    }
+
+    @Override
+    public Optional<WorkloadRef> byNodeId(String nodeId) {
+        return Optional.ofNullable(index.get().byId().get(nodeId));
+    }
+
+    @Override
+    public Optional<WorkloadRef> bySource(String spiffeId, String address) {
+        Index i = index.get();
+        if (spiffeId == null) {
+            // Plaintext (permissive mTLS): the address is all there is.
+            return Optional.ofNullable(address == null ? null : i.byAddress().get(address));
+        }
+        List<WorkloadRef> candidates = i.byIdentity().get(spiffeId);
+        if (candidates == null || candidates.isEmpty()) {
+            return Optional.empty();
+        }
+        if (candidates.size() > 1 && address != null) {
+            Map<String, String> addresses = i.addressOf();
+            for (WorkloadRef c : candidates) {
+                if (address.equals(addresses.get(c.id()))) {
+                    return Optional.of(c);
+                }
+            }
+        }
+        return Optional.of(candidates.getFirst());
+    }
+
+    @Override
+    public Collection<WorkloadRef> workloads() {
+        return index.get().all();
+    }
+}
