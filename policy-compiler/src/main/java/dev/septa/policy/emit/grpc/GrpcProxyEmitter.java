@@ -111,7 +111,7 @@ public final class GrpcProxyEmitter {
         return Cluster.newBuilder().setName(sp.clusterName()).setType(Cluster.DiscoveryType.EDS)
                 .setEdsClusterConfig(Cluster.EdsClusterConfig.newBuilder().setEdsConfig(Xds.ADS).setServiceName(sp.clusterName()))
                 .setLbPolicy(Cluster.LbPolicy.ROUND_ROBIN)
-                .setTransportSocket(TlsConfigurer.grpcUpstream())
+                .setTransportSocket(TlsConfigurer.grpcUpstream(sp.identities()))
                 .build();
     }
 }
