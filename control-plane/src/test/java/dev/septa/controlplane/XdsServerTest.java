@@ -104,8 +104,8 @@ class XdsServerTest {
             assertThat(listenerNames(changed)).containsExactlyInAnyOrder("inbound", "extra");
             stream.send(ack("shop/a", changed));
             await().until(() -> proxy("shop/a").inSync());
-            assertThat(cp.registry.find("septa.push.latency").timer()).isNotNull();
-            assertThat(cp.registry.find("septa.push.latency").timer().count()).isGreaterThanOrEqualTo(1);
+            assertThat(cp.registry.find("septa.push.latency").tag("dialect", "envoy").timer().count()).isGreaterThanOrEqualTo(1);
+            assertThat(cp.registry.find("septa.xds.pushes").tag("type", "Listener").counter().count()).isGreaterThanOrEqualTo(2);
             assertThat(stream.pending()).isZero();
         }
     }
