@@ -206,6 +206,23 @@ class XdsServerTest {
     }
 
     @Test
+    void aNodeWithSeveralStreamsIsInSyncOnlyWhenEachStreamAcked() throws Exception {
+        // grpc-java opens one ADS stream per xds:/// target, all with the same node id.
+        try (AdsTestClient client = cp.clientWithToken("shop/a")) {
+            var one = client.sotw();
+            var two = client.sotw();
+            DiscoveryResponse r1 = one.send(request("shop/a", LDS, "", "", "inbound")).next();
+            DiscoveryResponse r2 = two.send(request("shop/a", CDS, "", "")).next();
+            one.send(ack("shop/a", r1, "inbound"));
+            await().until(() -> proxy("shop/a").ackedVersions().containsKey(LDS));
+            assertThat(proxy("shop/a").streams()).isEqualTo(2);
+            assertThat(proxy("shop/a").inSync()).isFalse();
+            two.send(ack("shop/a", r2));
+            await().until(() -> proxy("shop/a").inSync());
+        }
+    }
+
+    @Test
     void namesMissingFromTheSnapshotDoNotStarveTheOthers() throws Exception {
         try (AdsTestClient client = cp.clientWithToken("shop/a")) {
             DiscoveryResponse lds = client.sotw().send(request("shop/a", LDS, "", "", "inbound", "payments.shop:8443")).next();
