@@ -91,10 +91,10 @@ public final class FleetBenchmark {
                     heapBefore >> 20, heapAfter >> 20);
 
             // Change 1: one new intent (app-0 may call app-2): affects app-0's outbound and app-2's inbound.
-            rows.append(measure(cp, clients, n, "one intent added", perClient, distinct, () ->
+            rows.append(measure(cp, clients, n, "one intent added", heapBefore, distinct, () ->
                     Files.writeString(intents.resolve("extra.yaml"), intentYaml("extra", 0, 2))));
             // Change 2: defaultAction flips to Allow: every proxy's RBAC changes.
-            rows.append("\n").append(measure(cp, clients, n, "defaultAction flipped", perClient, distinct, () ->
+            rows.append("\n").append(measure(cp, clients, n, "defaultAction flipped", heapBefore, distinct, () ->
                     Files.writeString(intents.resolve("mesh.yaml"), meshYaml("Allow"))));
             clients.forEach(SimClient::stop);
             channels.forEach(ManagedChannel::shutdownNow);
@@ -106,7 +106,7 @@ public final class FleetBenchmark {
         void apply() throws Exception;
     }
 
-    static String measure(ControlPlane cp, List<SimClient> clients, int n, String name, long perClient, int distinct, Edit edit)
+    static String measure(ControlPlane cp, List<SimClient> clients, int n, String name, long heapBefore, int distinct, Edit edit)
             throws Exception {
         Instant appliedBefore = cp.core().meshState().status().appliedAt();
         long t0 = System.nanoTime();
@@ -117,6 +117,7 @@ public final class FleetBenchmark {
         await(Duration.ofMinutes(5), () -> cp.core().cache().allInSync());
         Duration applied = Duration.between(wall0, cp.core().meshState().status().appliedAt());
         long[] latencies = clients.stream().mapToLong(SimClient::lastAckAfter).filter(v -> v > 0).map(v -> v - t0).sorted().toArray();
+        long perClient = (usedHeap() - heapBefore) / n; // after the change: the configuration now in force
         String row = String.format("| %d | %s | %d | %d ms | %s | %s | %s | %s | %d |", n, name, latencies.length, applied.toMillis(),
                 ms(pct(latencies, 50)), ms(pct(latencies, 99)), ms(latencies.length == 0 ? 0 : latencies[latencies.length - 1]),
                 kb(perClient), cp.core().status().distinctSnapshots());

@@ -5,6 +5,7 @@ import dev.septa.controlplane.source.SourceSnapshot;
 import dev.septa.controlplane.xds.ProxyConfigCache;
 import dev.septa.controlplane.xds.ProxyKey;
 import dev.septa.controlplane.xds.ProxySnapshot;
+import dev.septa.controlplane.xds.ResourceInterner;
 import dev.septa.policy.compile.CompileResult;
 import dev.septa.policy.compile.CompiledMesh;
 import dev.septa.policy.compile.CompiledProxy;
@@ -47,6 +48,7 @@ public final class ConfigPublisher implements AutoCloseable {
     private final ScheduledExecutorService executor =
             Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("septa-publisher").factory());
     private final Debouncer debouncer;
+    private final ResourceInterner interner = new ResourceInterner();
     private String lastSeenHash;
     private String lastCompiledHash;
 
@@ -127,7 +129,8 @@ public final class ConfigPublisher implements AutoCloseable {
                 return;
             }
             CompiledMesh mesh = result.mesh().get();
-            Map<ProxyKey, ProxySnapshot> snapshots = assemble(mesh);
+            interner.nextGeneration();
+            Map<ProxyKey, ProxySnapshot> snapshots = assemble(mesh, interner);
             long assembled = System.nanoTime();
             CompileStatus status = new CompileStatus(true, Instant.now(), List.of(), warnings, input.contentHash(), Instant.now());
             state.applied(mesh.mesh(), status);
@@ -158,7 +161,7 @@ public final class ConfigPublisher implements AutoCloseable {
     }
 
     /** One snapshot per distinct (dialect, resources): equal content yields one shared instance. */
-    static Map<ProxyKey, ProxySnapshot> assemble(CompiledMesh mesh) {
+    static Map<ProxyKey, ProxySnapshot> assemble(CompiledMesh mesh, ResourceInterner interner) {
         Map<String, ProxySnapshot> byKey = new HashMap<>();
         Map<ProxyKey, ProxySnapshot> out = new HashMap<>();
         for (CompiledProxy proxy : mesh.proxies().values()) {
@@ -167,7 +170,7 @@ public final class ConfigPublisher implements AutoCloseable {
                 if (resources == null) {
                     continue;
                 }
-                ProxySnapshot snapshot = ProxySnapshot.of(dialect, resources);
+                ProxySnapshot snapshot = ProxySnapshot.of(dialect, resources, interner);
                 out.put(new ProxyKey(proxy.workloadId(), dialect), byKey.computeIfAbsent(snapshot.key(), k -> snapshot));
             }
         }

@@ -1,7 +1,5 @@
 package dev.septa.controlplane.xds;
 
-import com.google.protobuf.Any;
-import com.google.protobuf.ByteString;
 import com.google.protobuf.Message;
 import io.envoyproxy.controlplane.cache.Resources;
 import io.envoyproxy.controlplane.cache.VersionedResource;
@@ -34,14 +32,14 @@ public record TypeResources(String version, Map<String, VersionedResource<?>> by
      * configuration is sent ({@link PackedResourceSerializer} passes it through), and versions it by those bytes.
      */
     public static TypeResources of(Collection<? extends Message> resources) {
+        return of(resources, null);
+    }
+
+    public static TypeResources of(Collection<? extends Message> resources, ResourceInterner interner) {
         TreeMap<String, VersionedResource<?>> byName = new TreeMap<>();
         for (Message resource : resources) {
             String name = Resources.getResourceName(resource);
-            byte[] bytes = ContentHash.deterministicBytes(resource);
-            Any packed = Any.newBuilder()
-                    .setTypeUrl("type.googleapis.com/" + resource.getDescriptorForType().getFullName())
-                    .setValue(ByteString.copyFrom(bytes)).build();
-            byName.put(name, VersionedResource.create(packed, new ContentHash().add(bytes).hex()));
+            byName.put(name, interner == null ? ResourceInterner.pack(resource) : interner.intern(resource));
         }
         ContentHash typeHash = new ContentHash();
         byName.forEach((name, versioned) -> typeHash.add(name).add(versioned.version()));
