@@ -43,6 +43,7 @@ public class GraphController {
 
     private final TrafficGraph graph;
     private final BeanProvider<WorkloadDirectory> directory;
+    private final Map<String, String> assetCache = new java.util.concurrent.ConcurrentHashMap<>();
 
     public GraphController(TrafficGraph graph, BeanProvider<WorkloadDirectory> directory) {
         this.graph = graph;
@@ -61,7 +62,7 @@ public class GraphController {
             return HttpResponse.notFound();
         }
         String type = file.endsWith(".css") ? "text/css" : "application/javascript";
-        return HttpResponse.ok(resource(path)).contentType(type + ";charset=utf-8")
+        return HttpResponse.ok(assetCache.computeIfAbsent(path, GraphController::resource)).contentType(type + ";charset=utf-8")
                 .header("Cache-Control", file.startsWith("cytoscape") ? "max-age=86400" : "no-cache");
     }
 
