@@ -70,9 +70,14 @@ public final class CallReporter {
         return "FAILED";
     }
 
-    /** The caller's configuration has no listener for the target: the compiler scoped it away (not allowed). */
-    static boolean notRouted(WorkloadEvents.CallResult call) {
-        return call.code().equals("UNAVAILABLE") && call.detail().contains("does not exist");
+    /**
+     * The caller's configuration has no listener for the target: the compiler scoped it away (not allowed). grpc-java
+     * says so only after its 15 s resource timer ("NOT_FOUND: Timed out waiting for resource"), or "does not exist"
+     * when a listener it had was removed.
+     */
+    public static boolean notRouted(WorkloadEvents.CallResult call) {
+        return call.code().equals("UNAVAILABLE")
+                && (call.detail().contains("does not exist") || call.detail().contains("NOT_FOUND"));
     }
 
     public String totals() {
