@@ -41,7 +41,8 @@ public final class CallReporter {
         Optional<Decision> expected = decisions.get().flatMap(d -> d.decide(call.from(), call.target(), call.path(), call.server()));
         String by = expected.map(Decision::by).orElse("?");
         String dryRun = expected.flatMap(Decision::wouldDenyBy).map(w -> "  (DryRun " + w + " would deny)").orElse("");
-        boolean agrees = expected.map(d -> d.allowed() == outcome.equals("ALLOWED")).orElse(true);
+        boolean decided = outcome.equals("ALLOWED") || outcome.equals("DENIED");
+        boolean agrees = !decided || expected.map(d -> d.allowed() == outcome.equals("ALLOWED")).orElse(true);
         String to = call.ok() ? call.server() + ":" + port(call.target()) : call.target();
         String key = call.from() + " " + call.target() + " " + call.path();
         String summary = outcome + " " + by + (agrees ? "" : " !");

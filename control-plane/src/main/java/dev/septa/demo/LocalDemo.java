@@ -44,7 +44,10 @@ public final class LocalDemo implements AutoCloseable {
         this.follower = Thread.ofPlatform().daemon().name("septa-demo-follower").unstarted(this::follow);
     }
 
-    /** Starts the control plane, waits for a first good compile, then starts the workloads. */
+    /**
+     * Starts the control plane, waits for a first good compile, then starts the workloads; their periodic calls
+     * (when {@code interval} is not zero) begin once every workload serves.
+     */
     public static LocalDemo start(Options options) throws Exception {
         var demo = new LocalDemo(options);
         try {
@@ -53,6 +56,14 @@ public final class LocalDemo implements AutoCloseable {
             demo.decisions.set(new ExpectedDecisions(first));
             demo.fleet = new DemoFleet(options.workDir(), demo.access(), options.interval(), options.events()).start(first.mesh());
             demo.follower.start();
+            if (!options.interval().isZero()) {
+                try {
+                    demo.fleet.awaitReady(Duration.ofSeconds(180));
+                } catch (java.util.concurrent.TimeoutException e) {
+                    options.notices().accept("some workloads are not serving after 180 s; calling anyway");
+                }
+                demo.fleet.replan(demo.decisions.get().compiled().mesh());
+            }
             return demo;
         } catch (Exception | Error e) {
             demo.close();
