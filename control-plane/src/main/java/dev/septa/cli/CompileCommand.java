@@ -43,6 +43,10 @@ public final class CompileCommand implements Callable<Integer> {
         } catch (PolicyFiles.UnreadableException e) {
             err.println(e.getMessage());
             return 2;
+        } catch (RuntimeException e) {
+            // A compiler bug, never the user's input: say so in one line rather than with a stack trace.
+            err.println("septa: internal error in the policy compiler: " + e + " (please report it with the input)");
+            return 2;
         }
         result.diagnostics().forEach(err::println);
         if (result.mesh().isEmpty()) {

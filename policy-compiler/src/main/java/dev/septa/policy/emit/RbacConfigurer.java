@@ -37,6 +37,7 @@ public final class RbacConfigurer {
     public record Rules(RBAC deny, RBAC denyShadow, RBAC allow, RBAC allowShadow) { }
 
     private final Map<InboundRule, Policy> policies = new IdentityHashMap<>();
+    private final Map<InboundPort, List<HttpFilter>> httpFilters = new IdentityHashMap<>();
 
     public Rules rules(InboundPort port) {
         RBAC.Builder deny = RBAC.newBuilder().setAction(RBAC.Action.DENY);
@@ -61,8 +62,10 @@ public final class RbacConfigurer {
 
     /** The HTTP RBAC filters (deny, then allow) for an HTTP or gRPC port. */
     public List<HttpFilter> httpFilters(InboundPort port) {
-        Rules r = rules(port);
-        return List.of(httpFilter(DENY_FILTER, r.deny(), r.denyShadow()), httpFilter(ALLOW_FILTER, r.allow(), r.allowShadow()));
+        return httpFilters.computeIfAbsent(port, p -> {
+            Rules r = rules(p);
+            return List.of(httpFilter(DENY_FILTER, r.deny(), r.denyShadow()), httpFilter(ALLOW_FILTER, r.allow(), r.allowShadow()));
+        });
     }
 
     /** The network RBAC filters (deny, then allow) for a TCP port or the default chain. */

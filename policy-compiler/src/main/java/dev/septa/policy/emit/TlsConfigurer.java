@@ -65,7 +65,19 @@ public final class TlsConfigurer {
                 .setRequireClientCertificate(BoolValue.of(requireClientCertificate)).build());
     }
 
-    public static TransportSocket grpcUpstream() {
-        return Xds.tls(UpstreamTlsContext.newBuilder().setCommonTlsContext(grpcCommon()).build());
+    /**
+     * Upstream mTLS for grpc-java that also checks the server presents one of the service members' SPIFFE IDs.
+     * grpc-java implements {@code match_subject_alt_names} (gRFC A29), not yet the typed variant Envoy prefers.
+     */
+    @SuppressWarnings("deprecation")
+    public static TransportSocket grpcUpstream(List<String> identities) {
+        CertificateValidationContext.Builder validation = CertificateValidationContext.newBuilder()
+                .setCaCertificateProviderInstance(CertificateProviderPluginInstance.newBuilder().setInstanceName(PROVIDER_INSTANCE));
+        for (String id : identities) {
+            validation.addMatchSubjectAltNames(StringMatcher.newBuilder().setExact(id));
+        }
+        return Xds.tls(UpstreamTlsContext.newBuilder().setCommonTlsContext(CommonTlsContext.newBuilder()
+                .setTlsCertificateProviderInstance(CertificateProviderPluginInstance.newBuilder().setInstanceName(PROVIDER_INSTANCE))
+                .setValidationContext(validation)).build());
     }
 }

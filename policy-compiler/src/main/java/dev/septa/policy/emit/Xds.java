@@ -2,6 +2,7 @@ package dev.septa.policy.emit;
 
 import com.google.protobuf.Any;
 import com.google.protobuf.Message;
+import com.google.protobuf.UInt32Value;
 import io.envoyproxy.envoy.config.core.v3.Address;
 import io.envoyproxy.envoy.config.core.v3.AggregatedConfigSource;
 import io.envoyproxy.envoy.config.core.v3.ApiVersion;
@@ -47,10 +48,8 @@ public final class Xds {
     }
 
     public static ClusterLoadAssignment loadAssignment(String cluster, Collection<String> addresses, int port) {
-        // grpc-java drops a locality without load_balancing_weight ("No usable endpoint"); Envoy ignores the weight
-        // unless locality-weighted balancing is on, so 1 is right for both dialects.
-        LocalityLbEndpoints.Builder locality = LocalityLbEndpoints.newBuilder()
-                .setLoadBalancingWeight(com.google.protobuf.UInt32Value.of(1));
+        // grpc-java drops localities without a load_balancing_weight (gRFC A27); Envoy does not mind it.
+        LocalityLbEndpoints.Builder locality = LocalityLbEndpoints.newBuilder().setLoadBalancingWeight(UInt32Value.of(1));
         for (String a : addresses) {
             locality.addLbEndpoints(LbEndpoint.newBuilder().setEndpoint(Endpoint.newBuilder().setAddress(address(a, port))));
         }

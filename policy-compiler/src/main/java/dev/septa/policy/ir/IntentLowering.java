@@ -56,15 +56,22 @@ public final class IntentLowering {
         Map<Workload, List<ServicePort>> reachable = new EgressScope(mesh, principals).compute(intents);
         boolean defaultAllow = mesh.mesh().config().defaultAction() == DefaultAction.ALLOW;
         List<WorkloadPlan> plans = new ArrayList<>();
+        // Replicas have the same ports and are targeted by the same intents: they share one inbound form.
+        Map<InboundKey, WorkloadPlan> shared = new HashMap<>();
         for (List<Workload> namespace : mesh.workloadsByNamespace().values()) {
             for (Workload w : namespace) {
                 List<Intent> mine = targeting.getOrDefault(w, List.of());
-                plans.add(plan(w, mine, defaultAllow, reachable.getOrDefault(w, List.of())));
+                WorkloadPlan same = shared.computeIfAbsent(new InboundKey(IdentityKey.ofElements(mine), w.ports()),
+                        k -> plan(w, mine, defaultAllow, List.of()));
+                plans.add(new WorkloadPlan(w, mesh.identity(w), same.mtls(), same.ports(), same.otherPorts(),
+                        reachable.getOrDefault(w, List.of())));
             }
         }
         diagnostics.sort(Comparator.comparing(Diagnostic::toString));
         return new MeshPlan(plans, diagnostics);
     }
+
+    private record InboundKey(IdentityKey intents, List<WorkloadPort> ports) { }
 
     private WorkloadPlan plan(Workload w, List<Intent> intents, boolean defaultAllow, List<ServicePort> reachable) {
         Map<Integer, Protocol> protocols = new TreeMap<>();
@@ -183,6 +190,8 @@ public final class IntentLowering {
                     }
                 }
             }
+            Map<IdentityKey, List<ServicePort>> internedPorts = new HashMap<>();
+            servicePortsOf.replaceAll((w, l) -> internedPorts.computeIfAbsent(IdentityKey.ofElements(l), k -> l));
             Comparator<ServicePort> order = Comparator.comparing(ServicePort::clusterName);
             all.sort(order);
             Map<Workload, List<ServicePort>> result = new IdentityHashMap<>();
@@ -197,10 +206,17 @@ public final class IntentLowering {
                 if (intent.action() != Action.ALLOW || intent.mode() != Mode.ENFORCE) {
                     continue;
                 }
+                Set<Integer> ports = new java.util.HashSet<>();
+                intent.to().ports().forEach(r -> ports.add(r.port()));
                 Set<ServicePort> targets = new LinkedHashSet<>();
+                Set<List<ServicePort>> seen = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
                 for (Workload member : mesh.members(intent.to().segment())) {
-                    for (ServicePort sp : servicePortsOf.getOrDefault(member, List.of())) {
-                        if (intent.to().ports().isEmpty() || intent.to().ports().stream().anyMatch(r -> r.port() == sp.port())) {
+                    List<ServicePort> candidates = servicePortsOf.getOrDefault(member, List.of());
+                    if (!seen.add(candidates)) {
+                        continue; // replicas selected by the same services: already looked at
+                    }
+                    for (ServicePort sp : candidates) {
+                        if (ports.isEmpty() || ports.contains(sp.port())) {
                             targets.add(sp);
                         }
                     }
@@ -212,10 +228,11 @@ public final class IntentLowering {
                     reach.computeIfAbsent(source, k -> new LinkedHashSet<>()).addAll(targets);
                 }
             }
+            Map<IdentityKey, List<ServicePort>> interned = new HashMap<>();
             reach.forEach((w, set) -> {
                 List<ServicePort> list = new ArrayList<>(set);
                 list.sort(order);
-                result.put(w, List.copyOf(list));
+                result.put(w, interned.computeIfAbsent(IdentityKey.ofElements(list), k -> List.copyOf(list)));
             });
             return result;
         }

@@ -10,6 +10,7 @@ import java.util.List;
  */
 public record WorkloadPlan(Workload workload, String identity, MtlsMode mtls, List<InboundPort> ports,
                            InboundPort otherPorts, List<ServicePort> reachable) {
+    /** Lists are kept as given (already immutable): emitters cache by their identity, which replicas share. */
     public WorkloadPlan {
         ports = List.copyOf(ports);
         reachable = List.copyOf(reachable);

@@ -77,9 +77,13 @@ public final class MeshParser {
             .thenComparingInt(d -> d.source().column())
             .thenComparing(Diagnostic::message);
 
+    /** Large inventories are legitimate; SnakeYAML's default limit (3 MB) is not enough for 10k workloads in one file. */
+    private static final int MAX_CODE_POINTS = 256 * 1024 * 1024;
+
     private static List<Node> documents(InputFile input, List<Diagnostic> diagnostics) {
         List<Node> docs = new ArrayList<>();
-        LoadSettings settings = LoadSettings.builder().setLabel(input.name()).setAllowDuplicateKeys(true).build();
+        LoadSettings settings = LoadSettings.builder().setLabel(input.name()).setAllowDuplicateKeys(true)
+                .setCodePointLimit(MAX_CODE_POINTS).build();
         try {
             for (Node node : new Compose(settings).composeAllFromString(input.text())) {
                 if (node != null && !YamlReader.isNull(node)) {

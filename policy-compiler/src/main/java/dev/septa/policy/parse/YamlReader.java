@@ -148,8 +148,13 @@ final class YamlReader {
     Integer integer(Node node, String what) {
         if (node instanceof ScalarNode s && s.getTag().equals(Tag.INT)) {
             try {
-                return Integer.valueOf(s.getValue().replace("_", ""));
-            } catch (NumberFormatException e) {
+                String v = s.getValue().replace("_", "");
+                boolean negative = v.startsWith("-");
+                String digits = v.startsWith("-") || v.startsWith("+") ? v.substring(1) : v;
+                int radix = digits.startsWith("0x") ? 16 : digits.startsWith("0o") ? 8 : 10;
+                long parsed = Long.parseLong(radix == 10 ? digits : digits.substring(2), radix);
+                return Math.toIntExact(negative ? -parsed : parsed);
+            } catch (NumberFormatException | ArithmeticException e) {
                 error(node, "'" + what + "' is too large: " + s.getValue());
                 return null;
             }

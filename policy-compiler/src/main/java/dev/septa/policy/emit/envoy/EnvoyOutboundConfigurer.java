@@ -38,21 +38,28 @@ final class EnvoyOutboundConfigurer {
 
     private final Map<ServicePort, Cluster> clusters = new IdentityHashMap<>();
     private final Map<ServicePort, ClusterLoadAssignment> endpoints = new IdentityHashMap<>();
+    private final Map<ServicePort, VirtualHost> virtualHosts = new IdentityHashMap<>();
 
     Listener listener(WorkloadPlan plan) {
         Listener.Builder listener = Listener.newBuilder().setName(NAME).setAddress(Xds.address("0.0.0.0", PORT))
                 .setTrafficDirection(TrafficDirection.OUTBOUND).addListenerFilters(EnvoyInboundConfigurer.ORIGINAL_DST);
         Map<Integer, Boolean> httpPorts = new TreeMap<>();
+        // Envoy rejects two chains with the same (port, address) match: an address selected by two TCP services
+        // on one port goes to the first of them (by cluster name).
         Set<String> tcpMatches = new HashSet<>();
         List<FilterChain> tcpChains = new ArrayList<>();
         for (ServicePort sp : plan.reachable()) {
             if (sp.protocol().isHttp()) {
                 httpPorts.put(sp.port(), true);
-            } else if (!sp.addresses().isEmpty() && tcpMatches.add(sp.port() + "|" + sp.addresses())) {
-                FilterChainMatch.Builder match = FilterChainMatch.newBuilder().setDestinationPort(UInt32Value.of(sp.port()));
-                for (String a : sp.addresses()) {
+                continue;
+            }
+            FilterChainMatch.Builder match = FilterChainMatch.newBuilder().setDestinationPort(UInt32Value.of(sp.port()));
+            for (String a : sp.addresses()) {
+                if (tcpMatches.add(sp.port() + "|" + a)) {
                     match.addPrefixRanges(CidrRange.newBuilder().setAddressPrefix(a).setPrefixLen(UInt32Value.of(a.contains(":") ? 128 : 32)));
                 }
+            }
+            if (match.getPrefixRangesCount() > 0) {
                 tcpChains.add(FilterChain.newBuilder().setName(sp.clusterName()).setFilterChainMatch(match)
                         .addFilters(EnvoyInboundConfigurer.tcpProxy("outbound_" + sp.port() + "_" + sp.host(), sp.clusterName())).build());
             }
@@ -77,7 +84,7 @@ final class EnvoyOutboundConfigurer {
         for (ServicePort sp : plan.reachable()) {
             if (sp.protocol().isHttp()) {
                 byPort.computeIfAbsent(sp.port(), k -> new ArrayList<>())
-                        .add(Xds.forwardAll(sp.authority(), List.of(sp.host(), sp.authority()), sp.clusterName()));
+                        .add(virtualHosts.computeIfAbsent(sp, s -> Xds.forwardAll(s.authority(), List.of(s.host(), s.authority()), s.clusterName())));
             }
         }
         List<RouteConfiguration> routes = new ArrayList<>();

@@ -8,7 +8,10 @@ import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import dev.septa.policy.ir.IdentityKey;
 
 /** Emits one Envoy sidecar's resources (DESIGN.md, xDS conventions). One instance per compile; it caches shared resources. */
 public final class EnvoyProxyEmitter {
@@ -19,7 +22,15 @@ public final class EnvoyProxyEmitter {
         this.inbound = new EnvoyInboundConfigurer(rbac);
     }
 
+    private final Map<IdentityKey, ProxyResources> shared = new HashMap<>();
+
+    /** Workloads with the same inbound form and reach (replicas, typically) get the very same resources. */
     public ProxyResources emit(WorkloadPlan plan) {
+        return shared.computeIfAbsent(new IdentityKey(plan.ports(), plan.otherPorts(), plan.reachable(), plan.mtls()),
+                k -> build(plan));
+    }
+
+    private ProxyResources build(WorkloadPlan plan) {
         List<Listener> listeners = List.of(inbound.listener(plan), outbound.listener(plan));
         List<Cluster> clusters = new ArrayList<>(inbound.clusters(plan));
         clusters.addAll(outbound.clusters(plan));

@@ -5,6 +5,7 @@ import dev.septa.policy.compile.ProxyResources;
 import dev.septa.policy.emit.RbacConfigurer;
 import dev.septa.policy.emit.TlsConfigurer;
 import dev.septa.policy.emit.Xds;
+import dev.septa.policy.ir.IdentityKey;
 import dev.septa.policy.ir.InboundPort;
 import dev.septa.policy.ir.ServicePort;
 import dev.septa.policy.ir.WorkloadPlan;
@@ -49,7 +50,14 @@ public final class GrpcProxyEmitter {
         this.rbac = rbac;
     }
 
+    private final Map<IdentityKey, ProxyResources> shared = new java.util.HashMap<>();
+
+    /** Workloads with the same inbound form and reach (replicas, typically) get the very same resources. */
     public ProxyResources emit(WorkloadPlan plan) {
+        return shared.computeIfAbsent(new IdentityKey(plan.ports(), plan.reachable(), plan.mtls()), k -> build(plan));
+    }
+
+    private ProxyResources build(WorkloadPlan plan) {
         List<Listener> listeners = new ArrayList<>();
         var tls = TlsConfigurer.grpcDownstream(plan.mtls() == MtlsMode.STRICT);
         for (InboundPort port : plan.ports()) {
@@ -103,7 +111,7 @@ public final class GrpcProxyEmitter {
         return Cluster.newBuilder().setName(sp.clusterName()).setType(Cluster.DiscoveryType.EDS)
                 .setEdsClusterConfig(Cluster.EdsClusterConfig.newBuilder().setEdsConfig(Xds.ADS).setServiceName(sp.clusterName()))
                 .setLbPolicy(Cluster.LbPolicy.ROUND_ROBIN)
-                .setTransportSocket(TlsConfigurer.grpcUpstream())
+                .setTransportSocket(TlsConfigurer.grpcUpstream(sp.identities()))
                 .build();
     }
 }
