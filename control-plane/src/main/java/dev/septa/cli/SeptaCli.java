@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** The {@code septa} command: one executable, one subcommand per job. Exit 0 ok, 1 policy says no / findings, 2 bad input. */
 @Command(name = "septa", mixinStandardHelpOptions = true, version = "septa 0.1.0",
         description = "Service-mesh microsegmentation control plane.",
-        subcommands = {CommandLine.HelpCommand.class, ValidateCommand.class, CompileCommand.class, CaCommand.class, ServeCommand.class, StatusCommand.class,
+        subcommands = {CommandLine.HelpCommand.class, ValidateCommand.class, CompileCommand.class, CheckCommand.class,
+                CaCommand.class, ServeCommand.class, StatusCommand.class,
                 AgentCommand.class, BootstrapCommand.class, DemoCommand.class})
 public final class SeptaCli implements Runnable {
 

@@ -102,21 +102,33 @@ public final class Checker {
     /** Envoy: the one {@code inbound} listener under key 0. gRPC: one server listener per port, keyed by port. */
     private Map<Integer, InboundIndex> index(String workloadId) {
         CompiledProxy proxy = compiled.proxies().get(workloadId);
-        var out = new HashMap<Integer, InboundIndex>();
         if (proxy == null) {
-            return out;
+            // Every workload gets a proxy; answering for one without would be a guess.
+            throw new IllegalStateException("the compiled mesh has no proxy for workload " + workloadId);
         }
+        var out = new HashMap<Integer, InboundIndex>();
         proxy.resources(dialect).routes().forEach(rc -> InboundIndex.rejectPerRouteRbac(rc, "proxy " + workloadId));
         for (Listener l : proxy.resources(dialect).listeners()) {
             if (dialect == Dialect.ENVOY && l.getName().equals(INBOUND_LISTENER)) {
                 out.put(0, new InboundIndex(l));
             } else if (dialect == Dialect.GRPC && l.getName().startsWith(GRPC_SERVER_PREFIX)) {
-                String addr = l.getName().substring(GRPC_SERVER_PREFIX.length());
-                int port = Integer.parseInt(addr.substring(addr.lastIndexOf(':') + 1));
-                out.put(port, new InboundIndex(l));
+                out.put(grpcPort(l), new InboundIndex(l));
             }
         }
         return out;
+    }
+
+    /** The listener's own port, else the one in its name ({@code ...listening_address=0.0.0.0:PORT}). */
+    private static int grpcPort(Listener l) {
+        if (l.hasAddress() && l.getAddress().hasSocketAddress()) {
+            return l.getAddress().getSocketAddress().getPortValue();
+        }
+        String name = l.getName();
+        try {
+            return Integer.parseInt(name.substring(name.lastIndexOf(':') + 1));
+        } catch (NumberFormatException e) {
+            throw new IllegalStateException("gRPC server listener " + name + " names no port");
+        }
     }
 
     private Workload workload(String id, String role) {

@@ -8,6 +8,7 @@ import dev.septa.policy.model.LabelSelector;
 import dev.septa.policy.model.Mesh;
 import dev.septa.policy.model.MeshConfig;
 import dev.septa.policy.model.Mode;
+import dev.septa.policy.model.MtlsMode;
 import dev.septa.policy.model.ObjectMeta;
 import dev.septa.policy.model.Peer;
 import dev.septa.policy.model.PortRule;
@@ -45,7 +46,7 @@ final class MeshArbitraries {
     /** Not declared by any workload, to see what the default chain answers. */
     static final int UNDECLARED_PORT = 9999;
     static final List<String> METHODS = List.of("GET", "POST", "DELETE");
-    static final List<String> PATHS = List.of("/a", "/a/*", "/b", "/v1*", "/v1/x");
+    static final List<String> PATHS = List.of("/a", "/a/*", "/b", "/v1*", "/v1/x", "/*");
     static final List<String> QUERY_METHODS = java.util.Arrays.asList(null, "GET", "POST", "PUT");
     static final List<String> QUERY_PATHS = java.util.Arrays.asList(null, "/a", "/a/x", "/a/", "/b", "/v1", "/v1/x", "/v2");
 
@@ -80,12 +81,13 @@ final class MeshArbitraries {
                 Arbitraries.integers().between(0, 7)).as(PeerSpec::new);
         Arbitrary<RuleSpec> rule = Combinators.combine(Arbitraries.integers().between(0, 3),
                 Arbitraries.of(true, false), Arbitraries.integers().between(0, 2).set().ofMaxSize(2),
-                Arbitraries.integers().between(0, 4).set().ofMaxSize(2)).as(RuleSpec::new);
+                Arbitraries.integers().between(0, 5).set().ofMaxSize(2)).as(RuleSpec::new);
         Arbitrary<IntentSpec> intent = Combinators.combine(Arbitraries.integers().between(0, 7),
                 peer.list().ofMinSize(1).ofMaxSize(2), Arbitraries.of(Action.class),
                 Arbitraries.of(Mode.ENFORCE, Mode.ENFORCE, Mode.DRY_RUN),
                 rule.list().ofMaxSize(2).uniqueElements(RuleSpec::port)).as(IntentSpec::new);
-        return Combinators.combine(Arbitraries.of(DefaultAction.class), workload.list().ofMinSize(1).ofMaxSize(12),
+        return Combinators.combine(Arbitraries.of(DefaultAction.class), Arbitraries.of(MtlsMode.class),
+                workload.list().ofMinSize(1).ofMaxSize(12),
                 segment.list().ofMinSize(1).ofMaxSize(6), intent.list().ofMinSize(1).ofMaxSize(10)).as(MeshArbitraries::build);
     }
 
@@ -139,10 +141,9 @@ final class MeshArbitraries {
                 && s.selector().matches(w.metadata().labels())).toList();
     }
 
-    static Mesh build(DefaultAction defaultAction, List<WorkloadSpec> workloads, List<SegmentSpec> segments,
+    static Mesh build(DefaultAction defaultAction, MtlsMode mtls, List<WorkloadSpec> workloads, List<SegmentSpec> segments,
                       List<IntentSpec> intents) {
-        var config = new MeshConfig("cluster.local", defaultAction, MeshConfig.DEFAULT.mtls(),
-                MeshConfig.DEFAULT.certificateTTL());
+        var config = new MeshConfig("cluster.local", defaultAction, mtls, MeshConfig.DEFAULT.certificateTTL());
         var ws = new ArrayList<Workload>();
         for (int i = 0; i < workloads.size(); i++) {
             WorkloadSpec w = workloads.get(i);

@@ -21,6 +21,7 @@ final class MeshYaml {
         var c = mesh.config();
         out.append("apiVersion: septa.dev/v1alpha1\nkind: MeshConfig\nmetadata: {name: mesh}\nspec: {trustDomain: ")
                 .append(c.trustDomain()).append(", defaultAction: ").append(title(c.defaultAction().name()))
+                .append(", mtls: ").append(title(c.mtls().name()))
                 .append("}\n");
         for (Segment s : mesh.segments()) {
             out.append("---\napiVersion: septa.dev/v1alpha1\nkind: Segment\nmetadata: ").append(meta(s.metadata().name(),

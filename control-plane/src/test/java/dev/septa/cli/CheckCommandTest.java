@@ -1,0 +1,170 @@
+package dev.septa.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** {@code septa check} end to end on the bundled shop example: real parser, real compiler, real evaluator. */
+class CheckCommandTest {
+    static final String SHOP = Path.of("..", "examples", "shop").toString();
+
+    record Run(int exit, String out, String err) { }
+
+    static Run run(String... args) {
+        var out = new StringWriter();
+        var err = new StringWriter();
+        CommandLine cli = SeptaCli.commandLine();
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
+        int exit = cli.execute(args);
+        return new Run(exit, out.toString(), err.toString());
+    }
+
+    static Run check(String... args) {
+        var all = new ArrayList<>(List.of("check", "-f", SHOP));
+        all.addAll(List.of(args));
+        return run(all.toArray(String[]::new));
+    }
+
+    @Test
+    void allowNamesTheIntentAndExitsZero() {
+        Run r = check("--from", "shop/checkout-1", "--to", "shop/payments-1", "--port", "8443",
+                "--method", "POST", "--path", "/shop.Payments/Charge");
+        assertThat(r.out()).isEqualTo("ALLOW shop/checkout-may-charge\n");
+        assertThat(r.exit()).isZero();
+    }
+
+    @Test
+    void denyNamesTheDenyIntentAndExitsOne() {
+        Run r = check("--from", "shop/storefront-1", "--to", "shop/payments-1", "--port", "8443",
+                "--method", "POST", "--path", "/shop.Payments/Charge");
+        assertThat(r.out()).isEqualTo("DENY shop/storefront-never-pays\n");
+        assertThat(r.exit()).isEqualTo(1);
+    }
+
+    @Test
+    void unknownMethodAndPathMatchOnlyUnconstrainedRules() {
+        Run r = check("--from", "shop/checkout-1", "--to", "shop/payments-1", "--port", "8443");
+        assertThat(r.out()).isEqualTo("DENY default\n");
+        assertThat(r.exit()).isEqualTo(1);
+    }
+
+    @Test
+    void dryRunDenyIsReportedAsANote() {
+        Run r = check("--from", "shop/checkout-1", "--to", "shop/catalog-1", "--port", "9090",
+                "--method", "POST", "--path", "/shop.Catalog/UpdateItem");
+        assertThat(r.out()).isEqualTo("ALLOW shop/checkout-may-read-catalog\n"
+                + "would be denied by shop/lock-catalog-writes (DryRun)\n");
+        assertThat(r.exit()).isZero();
+        Run json = check("--from", "shop/checkout-1", "--to", "shop/catalog-1", "--port", "9090",
+                "--method", "POST", "--path", "/shop.Catalog/UpdateItem", "-o", "json");
+        assertThat(json.out()).isEqualTo("{\"from\":\"shop/checkout-1\",\"to\":\"shop/catalog-1\",\"port\":9090,"
+                + "\"method\":\"POST\",\"path\":\"/shop.Catalog/UpdateItem\",\"decision\":\"ALLOW\","
+                + "\"by\":\"shop/checkout-may-read-catalog\",\"wouldDenyBy\":\"shop/lock-catalog-writes\"}\n");
+    }
+
+    @Test
+    void namespaceSourceAndGrpcDialectAgree() {
+        for (String dialect : List.of("envoy", "grpc")) {
+            Run r = check("--from", "monitoring/prometheus-1", "--to", "shop/payments-1", "--port", "8443",
+                    "--method", "POST", "--path", "/grpc.health.v1.Health/Check", "--dialect", dialect);
+            assertThat(r.out()).as(dialect).isEqualTo("ALLOW shop/monitoring-may-probe\n");
+        }
+    }
+
+    @Test
+    void unknownWorkloadIsBadInput() {
+        Run r = check("--from", "shop/nope", "--to", "shop/payments-1", "--port", "8443");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.out()).isEmpty();
+        assertThat(r.err()).contains("unknown from workload 'shop/nope'").contains("shop/checkout-1");
+    }
+
+    @Test
+    void missingArgumentsAreBadInput() {
+        Run r = check("--from", "shop/checkout-1");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("give --from NS/NAME --to NS/NAME --port P");
+        assertThat(run("check", "--from", "a/b").exit()).isEqualTo(2);
+    }
+
+    @Test
+    void batchAnswersEveryQueryInOrder(@TempDir Path dir) throws Exception {
+        Path q = dir.resolve("q.jsonl");
+        Files.writeString(q, """
+                {"from":"shop/checkout-1","to":"shop/payments-1","port":8443,"method":"POST","path":"/shop.Payments/Charge"}
+                {"from":"shop/storefront-1","to":"shop/payments-1","port":8443}
+
+                {"from":"shop/checkout-1","to":"shop/catalog-1","port":9090,"path":"/shop.Catalog/UpdateItem"}
+                """);
+        Run r = check("--queries", q.toString());
+        assertThat(r.exit()).isZero();
+        assertThat(r.out()).isEqualTo("""
+                {"from":"shop/checkout-1","to":"shop/payments-1","port":8443,"method":"POST","path":"/shop.Payments/Charge","decision":"ALLOW","by":"shop/checkout-may-charge"}
+                {"from":"shop/storefront-1","to":"shop/payments-1","port":8443,"decision":"DENY","by":"shop/storefront-never-pays"}
+                {"from":"shop/checkout-1","to":"shop/catalog-1","port":9090,"path":"/shop.Catalog/UpdateItem","decision":"ALLOW","by":"shop/checkout-may-read-catalog","wouldDenyBy":"shop/lock-catalog-writes"}
+                """);
+    }
+
+    @Test
+    void batchReadsStdin() {
+        InputStream saved = System.in;
+        try {
+            System.setIn(new ByteArrayInputStream(
+                    "{\"from\":\"shop/checkout-1\",\"to\":\"shop/payments-1\",\"port\":8443}\n"
+                            .getBytes(StandardCharsets.UTF_8)));
+            Run r = check("--queries", "-");
+            assertThat(r.exit()).isZero();
+            assertThat(r.out()).isEqualTo("{\"from\":\"shop/checkout-1\",\"to\":\"shop/payments-1\",\"port\":8443,"
+                    + "\"decision\":\"DENY\",\"by\":\"default\"}\n");
+        } finally {
+            System.setIn(saved);
+        }
+    }
+
+    @Test
+    void malformedBatchLinesAnswerNothing(@TempDir Path dir) throws Exception {
+        Path q = dir.resolve("q.jsonl");
+        Files.writeString(q, """
+                {"from":"shop/checkout-1","to":"shop/payments-1","port":8443}
+                {"from":"shop/checkout-1","to":"shop/payments-1"}
+                {"from":"shop/ghost","to":"shop/payments-1","port":8443}
+                """);
+        Run r = check("--queries", q.toString());
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.out()).isEmpty();
+        assertThat(r.err()).contains(q + ":2: missing 'port' (a number from 1 to 65535)\n")
+                .contains(q + ":3: unknown from workload 'shop/ghost'\n")
+                .doesNotContain(":1:");
+    }
+
+    @Test
+    void compileErrorsArePrintedAndExitTwo(@TempDir Path dir) throws Exception {
+        Path bad = dir.resolve("bad.yaml");
+        Files.writeString(bad, """
+                apiVersion: septa.dev/v1alpha1
+                kind: Segmnet
+                metadata: {name: x, namespace: shop}
+                """);
+        Run r = run("check", "-f", bad.toString(), "--from", "a/b", "--to", "a/c", "--port", "1");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.out()).isEmpty();
+        assertThat(r.err()).contains(bad + ":2:").contains("error").contains("does not compile");
+        assertThat(run("check", "-f", dir.resolve("missing").toString(), "--queries", "-").err())
+                .contains("no such file or directory");
+        Run dirAsQueries = check("--queries", dir.toString());
+        assertThat(dirAsQueries.exit()).isEqualTo(2);
+        assertThat(dirAsQueries.err()).contains(dir + ": cannot read");
+    }
+}
