@@ -34,6 +34,9 @@ final class CsrValidator {
     record CheckedCsr(SubjectPublicKeyInfo subjectPublicKeyInfo, PublicKey publicKey) {
     }
 
+    /** Real CSRs are well under 2 KiB (RSA-8192 about 2.5 KiB); anything far larger is not a CSR worth parsing. */
+    static final int MAX_CSR_BYTES = 64 * 1024;
+
     private CsrValidator() {
     }
 
@@ -50,6 +53,9 @@ final class CsrValidator {
     private static PKCS10CertificationRequest parse(byte[] csr) {
         if (csr == null || csr.length == 0) {
             throw malformed("the CSR is empty");
+        }
+        if (csr.length > MAX_CSR_BYTES) {
+            throw malformed("the CSR is " + csr.length + " bytes; at most " + MAX_CSR_BYTES + " are accepted");
         }
         byte[] der = csr;
         String start = new String(csr, 0, Math.min(csr.length, 64), StandardCharsets.US_ASCII).strip();

@@ -62,6 +62,9 @@ class IssuanceRefusalTest {
         byte[] certPem = ca.trustBundle().toPem().getBytes(StandardCharsets.US_ASCII);
         assertRefused(() -> ca.issue(certPem, PAYMENTS, HOUR), RefusalReason.MALFORMED_CSR)
                 .hasMessageContaining("expected one '-----BEGIN CERTIFICATE REQUEST-----' PEM block, found [CERTIFICATE]");
+        assertRefused(() -> ca.issue(new byte[0], PAYMENTS, HOUR), RefusalReason.MALFORMED_CSR).hasMessageContaining("empty");
+        assertRefused(() -> ca.issue(new byte[100_000], PAYMENTS, HOUR), RefusalReason.MALFORMED_CSR)
+                .hasMessageContaining("the CSR is 100000 bytes; at most 65536 are accepted");
     }
 
     @Test

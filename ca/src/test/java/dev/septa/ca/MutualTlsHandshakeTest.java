@@ -49,6 +49,31 @@ class MutualTlsHandshakeTest {
     }
 
     @Test
+    void anIntermediateIssuedChainIsAcceptedByPeersTrustingOnlyTheRoot(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        OperatorPki ops = OperatorPki.create(dir, "v3_int", 10);
+        CaConfig config = CaConfig.forTrustDomain("cluster.local");
+        CertificateAuthority intermediate = CertificateAuthority.fromMaterial(IntermediateLoader.load(ops.intermediateCert,
+                ops.intermediateKey, null, ops.rootCert, config, java.time.Clock.systemUTC()), config,
+                java.time.Clock.systemUTC(), IssuanceListener.NONE);
+        SSLContext server = context(intermediate.issueWorkloadCredential(PAYMENTS), intermediate.trustBundle());
+        SSLContext client = context(intermediate.issueWorkloadCredential(CHECKOUT), intermediate.trustBundle());
+
+        try (SSLServerSocket listener = listen(server)) {
+            CompletableFuture<String> seenByServer = CompletableFuture.supplyAsync(() -> serveOnce(listener));
+            try (SSLSocket socket = connect(client, listener)) {
+                socket.startHandshake();
+                assertThat(socket.getSession().getPeerCertificates()).hasSize(2);
+                assertThat(SpiffeId.fromCertificate((X509Certificate) socket.getSession().getPeerCertificates()[0]))
+                        .contains(PAYMENTS);
+                var in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+                assertThat(in.readLine()).isEqualTo("hello " + CHECKOUT.uri());
+            }
+            assertThat(seenByServer.get(60, TimeUnit.SECONDS)).isEqualTo(CHECKOUT.uri());
+        }
+    }
+
+    @Test
     void aClientWithAForeignCasCertificateIsRejected() throws Exception {
         SSLContext server = context(ca.issueWorkloadCredential(PAYMENTS), ca.trustBundle());
         // Same trust domain and SPIFFE ID, but a different CA: only the signature tells them apart.

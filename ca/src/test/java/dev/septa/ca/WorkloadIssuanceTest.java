@@ -135,6 +135,25 @@ class WorkloadIssuanceTest {
     }
 
     @Test
+    void concurrentIssuanceGivesValidCertificatesWithDistinctSerials() throws Exception {
+        byte[] csr = Csrs.plain(TestKeys.pair("leaf-p256.pem"));
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            var futures = java.util.stream.IntStream.range(0, 80)
+                    .mapToObj(i -> pool.submit(() -> ca.issue(csr, PAYMENTS, Duration.ofHours(1)))).toList();
+            var serials = new java.util.HashSet<java.math.BigInteger>();
+            for (var future : futures) {
+                IssuedCertificate issued = future.get(120, java.util.concurrent.TimeUnit.SECONDS);
+                issued.leaf().verify(ca.trustBundle().roots().getFirst().getPublicKey());
+                serials.add(issued.serial());
+            }
+            assertThat(serials).hasSize(80);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void aFailingListenerDoesNotBreakIssuance() {
         CertificateAuthority noisy = CertificateAuthority.open(new InMemoryCaKeyStore(),
                 CaConfig.forTrustDomain("cluster.local"), clock, new IssuanceListener() {
