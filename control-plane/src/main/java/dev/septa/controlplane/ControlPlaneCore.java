@@ -106,7 +106,7 @@ public final class ControlPlaneCore implements AutoCloseable {
     }
 
     private String trustDomain() {
-        return mesh.mesh().map(m -> m.mesh().config().trustDomain()).orElse(MeshConfig.DEFAULT.trustDomain());
+        return mesh.mesh().map(m -> m.config().trustDomain()).orElse(MeshConfig.DEFAULT.trustDomain());
     }
 
     private KeyedCertificate issueServing() {

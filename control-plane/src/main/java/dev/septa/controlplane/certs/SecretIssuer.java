@@ -91,7 +91,7 @@ public final class SecretIssuer implements SecretSource, AutoCloseable {
                 cache.publishSecrets(nodeId, secrets(current), current.notAfter());
                 return;
             }
-            Duration ttl = mesh.mesh().map(m -> m.mesh().config().certificateTTL()).orElse(Duration.ofHours(1));
+            Duration ttl = mesh.mesh().map(m -> m.config().certificateTTL()).orElse(Duration.ofHours(1));
             KeyedCertificate fresh = certificates.issueWorkload(spiffeId.get(), ttl);
             issued.put(nodeId, fresh);
             listener.issued(nodeId, fresh);

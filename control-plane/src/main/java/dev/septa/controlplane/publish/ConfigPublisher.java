@@ -5,6 +5,7 @@ import dev.septa.controlplane.source.SourceSnapshot;
 import dev.septa.controlplane.xds.ProxyConfigCache;
 import dev.septa.controlplane.xds.ProxyKey;
 import dev.septa.controlplane.xds.ProxySnapshot;
+import dev.septa.controlplane.xds.ResourceInterner;
 import dev.septa.policy.compile.CompileResult;
 import dev.septa.policy.compile.CompiledMesh;
 import dev.septa.policy.compile.CompiledProxy;
@@ -47,6 +48,7 @@ public final class ConfigPublisher implements AutoCloseable {
     private final ScheduledExecutorService executor =
             Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("septa-publisher").factory());
     private final Debouncer debouncer;
+    private final ResourceInterner interner = new ResourceInterner();
     private String lastSeenHash;
     private String lastCompiledHash;
 
@@ -119,6 +121,7 @@ public final class ConfigPublisher implements AutoCloseable {
             }
             lastCompiledHash = input.contentHash();
             CompileResult result = compilation.compile(input.files());
+            long compiled = System.nanoTime();
             List<String> errors = result.diagnostics().stream().filter(Diagnostic::isError).map(Diagnostic::toString).toList();
             List<String> warnings = result.diagnostics().stream().filter(d -> !d.isError()).map(Diagnostic::toString).toList();
             if (result.hasErrors() || result.mesh().isEmpty()) {
@@ -126,13 +129,17 @@ public final class ConfigPublisher implements AutoCloseable {
                 return;
             }
             CompiledMesh mesh = result.mesh().get();
-            Map<ProxyKey, ProxySnapshot> snapshots = assemble(mesh);
+            interner.nextGeneration();
+            Map<ProxyKey, ProxySnapshot> snapshots = assemble(mesh, interner);
+            long assembled = System.nanoTime();
             CompileStatus status = new CompileStatus(true, Instant.now(), List.of(), warnings, input.contentHash(), Instant.now());
-            state.applied(mesh, status);
+            state.applied(mesh.mesh(), status);
             cache.publish(snapshots, changeNanos);
             int distinct = (int) snapshots.values().stream().map(ProxySnapshot::key).distinct().count();
-            LOG.info("applied configuration {}: {} proxies, {} distinct snapshots{}", input.contentHash(),
-                    mesh.proxies().size(), distinct, warnings.isEmpty() ? "" : ", " + warnings.size() + " warnings");
+            LOG.info("applied configuration {} (compile {} ms, snapshots {} ms, publish {} ms): {} proxies, {} distinct snapshots{}",
+                    input.contentHash(), (compiled - started) / 1_000_000, (assembled - compiled) / 1_000_000,
+                    (System.nanoTime() - assembled) / 1_000_000, mesh.proxies().size(), distinct,
+                    warnings.isEmpty() ? "" : ", " + warnings.size() + " warnings");
             warnings.forEach(w -> LOG.warn("{}", w));
             listener.compiled(status, Duration.ofNanos(System.nanoTime() - started));
             listener.applied(mesh, distinct);
@@ -154,7 +161,7 @@ public final class ConfigPublisher implements AutoCloseable {
     }
 
     /** One snapshot per distinct (dialect, resources): equal content yields one shared instance. */
-    static Map<ProxyKey, ProxySnapshot> assemble(CompiledMesh mesh) {
+    static Map<ProxyKey, ProxySnapshot> assemble(CompiledMesh mesh, ResourceInterner interner) {
         Map<String, ProxySnapshot> byKey = new HashMap<>();
         Map<ProxyKey, ProxySnapshot> out = new HashMap<>();
         for (CompiledProxy proxy : mesh.proxies().values()) {
@@ -163,7 +170,7 @@ public final class ConfigPublisher implements AutoCloseable {
                 if (resources == null) {
                     continue;
                 }
-                ProxySnapshot snapshot = ProxySnapshot.of(dialect, resources);
+                ProxySnapshot snapshot = ProxySnapshot.of(dialect, resources, interner);
                 out.put(new ProxyKey(proxy.workloadId(), dialect), byKey.computeIfAbsent(snapshot.key(), k -> snapshot));
             }
         }

@@ -1,15 +1,22 @@
 package dev.septa.controlplane.publish;
 
-import dev.septa.policy.compile.CompiledMesh;
+import dev.septa.policy.model.Mesh;
 import dev.septa.policy.model.Workload;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Optional;
 
-/** The configuration in force (the last good compile) and the latest compile's status. Thread-safe. */
+/**
+ * The input model in force (of the last good compile) and the latest compile's status. Thread-safe. Only the
+ * {@link Mesh} is kept, not the compiled proxies: those live on as shared snapshots, and keeping the per-proxy
+ * protos here too would cost memory per workload.
+ */
 public final class MeshState {
-    private volatile CompiledMesh mesh;
+    private volatile Mesh mesh;
+    private volatile Map<String, Workload> workloads = Map.of();
     private volatile CompileStatus status = CompileStatus.NONE;
 
-    public Optional<CompiledMesh> mesh() {
+    public Optional<Mesh> mesh() {
         return Optional.ofNullable(mesh);
     }
 
@@ -17,7 +24,10 @@ public final class MeshState {
         return status;
     }
 
-    void applied(CompiledMesh mesh, CompileStatus status) {
+    void applied(Mesh mesh, CompileStatus status) {
+        Map<String, Workload> byId = new HashMap<>();
+        mesh.workloads().forEach(w -> byId.putIfAbsent(w.id(), w));
+        this.workloads = byId;
         this.mesh = mesh;
         this.status = status;
     }
@@ -27,16 +37,12 @@ public final class MeshState {
     }
 
     public Optional<Workload> workload(String nodeId) {
-        CompiledMesh m = mesh;
-        if (m == null) {
-            return Optional.empty();
-        }
-        return m.mesh().workloads().stream().filter(w -> w.id().equals(nodeId)).findFirst();
+        return Optional.ofNullable(workloads.get(nodeId));
     }
 
     /** The SPIFFE ID of a workload of the mesh in force. */
     public Optional<String> spiffeId(String nodeId) {
-        CompiledMesh m = mesh;
-        return workload(nodeId).map(w -> m.mesh().config().spiffeId(w.metadata().namespace(), w.serviceAccount()));
+        Mesh m = mesh;
+        return workload(nodeId).map(w -> m.config().spiffeId(w.metadata().namespace(), w.serviceAccount()));
     }
 }

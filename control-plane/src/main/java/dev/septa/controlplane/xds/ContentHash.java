@@ -28,6 +28,12 @@ final class ContentHash {
         return this;
     }
 
+    ContentHash add(byte[] bytes) {
+        addLength(bytes.length);
+        digest.update(bytes);
+        return this;
+    }
+
     ContentHash add(Message message) {
         byte[] bytes = deterministicBytes(message);
         addLength(bytes.length);

@@ -96,6 +96,18 @@ public final class ProxyConfigCache implements ConfigWatcher {
         }
     }
 
+    /** Every connected proxy has ACKed the configuration in force for every type it watches (cheap; for tests). */
+    public boolean allInSync() {
+        synchronized (lock) {
+            for (ProxyState p : proxies.values()) {
+                if (!isConverged(p)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
     public int connectedCount(Dialect dialect) {
         synchronized (lock) {
             return (int) proxies.values().stream().filter(p -> p.dialect == dialect).count();

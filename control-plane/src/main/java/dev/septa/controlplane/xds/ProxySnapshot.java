@@ -21,11 +21,15 @@ public record ProxySnapshot(String key, Map<String, TypeResources> types) {
     }
 
     public static ProxySnapshot of(Dialect dialect, ProxyResources resources) {
+        return of(dialect, resources, null);
+    }
+
+    public static ProxySnapshot of(Dialect dialect, ProxyResources resources, ResourceInterner interner) {
         Map<String, TypeResources> types = Map.of(
-                Resources.V3.LISTENER_TYPE_URL, TypeResources.of(resources.listeners()),
-                Resources.V3.ROUTE_TYPE_URL, TypeResources.of(resources.routes()),
-                Resources.V3.CLUSTER_TYPE_URL, TypeResources.of(resources.clusters()),
-                Resources.V3.ENDPOINT_TYPE_URL, TypeResources.of(resources.endpoints()));
+                Resources.V3.LISTENER_TYPE_URL, TypeResources.of(resources.listeners(), interner),
+                Resources.V3.ROUTE_TYPE_URL, TypeResources.of(resources.routes(), interner),
+                Resources.V3.CLUSTER_TYPE_URL, TypeResources.of(resources.clusters(), interner),
+                Resources.V3.ENDPOINT_TYPE_URL, TypeResources.of(resources.endpoints(), interner));
         ContentHash key = new ContentHash().add(dialect.name());
         for (String typeUrl : Resources.V3.TYPE_URLS) {
             TypeResources t = types.get(typeUrl);

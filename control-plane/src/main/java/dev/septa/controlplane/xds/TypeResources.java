@@ -27,11 +27,19 @@ public record TypeResources(String version, Map<String, VersionedResource<?>> by
         return out.append(']').toString();
     }
 
+    /**
+     * Packs each resource once, with deterministic serialization, into the {@link Any} every proxy sharing this
+     * configuration is sent ({@link PackedResourceSerializer} passes it through), and versions it by those bytes.
+     */
     public static TypeResources of(Collection<? extends Message> resources) {
+        return of(resources, null);
+    }
+
+    public static TypeResources of(Collection<? extends Message> resources, ResourceInterner interner) {
         TreeMap<String, VersionedResource<?>> byName = new TreeMap<>();
         for (Message resource : resources) {
             String name = Resources.getResourceName(resource);
-            byName.put(name, VersionedResource.create(resource, ContentHash.of(resource)));
+            byName.put(name, interner == null ? ResourceInterner.pack(resource) : interner.intern(resource));
         }
         ContentHash typeHash = new ContentHash();
         byName.forEach((name, versioned) -> typeHash.add(name).add(versioned.version()));

@@ -38,7 +38,8 @@ public final class XdsServer implements AutoCloseable {
                 .keyManager(keyManager)
                 .trustManager(trustManager)
                 .clientAuth(TlsServerCredentials.ClientAuth.OPTIONAL);
-        V3DiscoveryServer discovery = new V3DiscoveryServer(List.of(authorizer), cache);
+        V3DiscoveryServer discovery = new V3DiscoveryServer(List.of(authorizer), cache,
+                new io.envoyproxy.controlplane.server.DefaultExecutorGroup(), new PackedResourceSerializer());
         this.server = NettyServerBuilder.forAddress(bind, tls.build())
                 .addService(ServerInterceptors.intercept(discovery.getAggregatedDiscoveryServiceImpl(), auth))
                 .addService(ServerInterceptors.intercept(discovery.getSecretDiscoveryServiceImpl(), auth))

@@ -1,0 +1,306 @@
+package dev.septa.bench;
+
+import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
+import dev.septa.controlplane.ControlPlane;
+import dev.septa.controlplane.ControlPlaneOptions;
+import io.envoyproxy.controlplane.cache.Resources;
+import io.envoyproxy.envoy.config.core.v3.Node;
+import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
+import io.grpc.Grpc;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.TlsChannelCredentials;
+import io.grpc.stub.MetadataUtils;
+import io.grpc.stub.StreamObserver;
+import java.io.ByteArrayInputStream;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Fleet benchmark (not JMH: one measurement is a whole fleet): starts the control plane in-process on a generated
+ * mesh of N workloads (N/10 apps of 10 replicas, a chain of Allow intents), connects N simulated Envoy nodes over
+ * ADS (TLS, node tokens; streams multiplexed 100 per channel so the client side stays small), and measures for one
+ * intent change the time from the file write until each affected client ACKed (p50/p99/max), and the heap per
+ * connected client. Run: {@code java -cp e2e/target/benchmarks.jar dev.septa.bench.FleetBenchmark 100 1000}.
+ */
+public final class FleetBenchmark {
+    static final List<String> TYPES = List.of(Resources.V3.LISTENER_TYPE_URL, Resources.V3.ROUTE_TYPE_URL,
+            Resources.V3.CLUSTER_TYPE_URL, Resources.V3.ENDPOINT_TYPE_URL);
+    static final int STREAMS_PER_CHANNEL = 100;
+
+    public static void main(String[] args) throws Exception {
+        int[] sizes = args.length == 0 ? new int[] {100, 1000} : Arrays.stream(args).mapToInt(Integer::parseInt).toArray();
+        List<String> rows = new ArrayList<>();
+        for (int n : sizes) {
+            rows.add(run(n));
+        }
+        System.out.println();
+        System.out.println("| clients | change | affected | applied after | p50 | p99 | max | heap/client | distinct snapshots |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|");
+        rows.forEach(System.out::println);
+        System.exit(0);
+    }
+
+    static String run(int n) throws Exception {
+        Path dir = Files.createTempDirectory("septa-fleet-" + n);
+        int apps = Math.max(2, n / 10);
+        Path intents = Files.createDirectories(dir.resolve("intents"));
+        Files.writeString(intents.resolve("mesh.yaml"), meshYaml("Deny"));
+        Files.writeString(intents.resolve("segments.yaml"), segmentsYaml(apps));
+        Files.writeString(intents.resolve("intents.yaml"), chainYaml(apps));
+        Files.writeString(dir.resolve("inventory.yaml"), inventoryYaml(n, apps));
+        ControlPlaneOptions options = ControlPlaneOptions.builder().intentsDir(intents).inventoryFile(dir.resolve("inventory.yaml"))
+                .stateDir(dir.resolve("state")).xdsHost("127.0.0.1").xdsPort(0).httpPort(0).build();
+        StringBuilder rows = new StringBuilder();
+        try (ControlPlane cp = ControlPlane.start(options)) {
+            String bundle = Files.readString(dir.resolve("state/ca/trust-bundle.pem"));
+            long heapBefore = usedHeap();
+            List<ManagedChannel> channels = new ArrayList<>();
+            List<SimClient> clients = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                if (i % STREAMS_PER_CHANNEL == 0) {
+                    channels.add(Grpc.newChannelBuilderForAddress("localhost", cp.xdsPort(), TlsChannelCredentials.newBuilder()
+                            .trustManager(new ByteArrayInputStream(bundle.getBytes(StandardCharsets.US_ASCII))).build()).build());
+                }
+                String node = "bench/" + workload(i, apps);
+                clients.add(new SimClient(channels.getLast(), node, cp.core().nodeTokens().mint(node)));
+            }
+            long connectStart = System.nanoTime();
+            clients.forEach(SimClient::start);
+            await(Duration.ofMinutes(5), () -> clients.stream().allMatch(SimClient::synced)
+                    && cp.core().cache().allInSync());
+            Duration initial = Duration.ofNanos(System.nanoTime() - connectStart);
+            long heapAfter = usedHeap();
+            long perClient = (heapAfter - heapBefore) / n;
+            int distinct = cp.core().status().distinctSnapshots();
+            System.out.printf("n=%d: %d clients synced in %d ms; heap %d MB -> %d MB%n", n, n, initial.toMillis(),
+                    heapBefore >> 20, heapAfter >> 20);
+
+            // Change 1: one new intent (app-0 may call app-2): affects app-0's outbound and app-2's inbound.
+            rows.append(measure(cp, clients, n, "one intent added", heapBefore, distinct, () ->
+                    Files.writeString(intents.resolve("extra.yaml"), intentYaml("extra", 0, 2))));
+            // Change 2: defaultAction flips to Allow: every proxy's RBAC changes.
+            rows.append("\n").append(measure(cp, clients, n, "defaultAction flipped", heapBefore, distinct, () ->
+                    Files.writeString(intents.resolve("mesh.yaml"), meshYaml("Allow"))));
+            clients.forEach(SimClient::stop);
+            channels.forEach(ManagedChannel::shutdownNow);
+        }
+        return rows.toString();
+    }
+
+    interface Edit {
+        void apply() throws Exception;
+    }
+
+    static String measure(ControlPlane cp, List<SimClient> clients, int n, String name, long heapBefore, int distinct, Edit edit)
+            throws Exception {
+        Instant appliedBefore = cp.core().meshState().status().appliedAt();
+        long t0 = System.nanoTime();
+        Instant wall0 = Instant.now();
+        clients.forEach(c -> c.since(t0));
+        edit.apply();
+        await(Duration.ofMinutes(5), () -> !java.util.Objects.equals(appliedBefore, cp.core().meshState().status().appliedAt()));
+        await(Duration.ofMinutes(5), () -> cp.core().cache().allInSync());
+        Duration applied = Duration.between(wall0, cp.core().meshState().status().appliedAt());
+        long[] latencies = clients.stream().mapToLong(SimClient::lastAckAfter).filter(v -> v > 0).map(v -> v - t0).sorted().toArray();
+        long perClient = (usedHeap() - heapBefore) / n; // after the change: the configuration now in force
+        String row = String.format("| %d | %s | %d | %d ms | %s | %s | %s | %s | %d |", n, name, latencies.length, applied.toMillis(),
+                ms(pct(latencies, 50)), ms(pct(latencies, 99)), ms(latencies.length == 0 ? 0 : latencies[latencies.length - 1]),
+                kb(perClient), cp.core().status().distinctSnapshots());
+        System.out.println(row);
+        return row;
+    }
+
+    static long pct(long[] sorted, int p) {
+        if (sorted.length == 0) {
+            return 0;
+        }
+        int i = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
+        return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
+    }
+
+    static String ms(long nanos) {
+        return TimeUnit.NANOSECONDS.toMillis(nanos) + " ms";
+    }
+
+    static String kb(long bytes) {
+        return String.format("%.1f KB", bytes / 1024.0);
+    }
+
+    static long usedHeap() throws InterruptedException {
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+            Thread.sleep(200);
+        }
+        return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+    }
+
+    static void await(Duration max, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + max.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("condition not met within " + max);
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    static String workload(int i, int apps) {
+        return "app-" + (i % apps) + "-" + (i / apps);
+    }
+
+    static String meshYaml(String defaultAction) {
+        return """
+                apiVersion: septa.dev/v1alpha1
+                kind: MeshConfig
+                metadata: {name: mesh}
+                spec: {trustDomain: cluster.local, defaultAction: %s, mtls: Strict, certificateTTL: 1h}
+                """.formatted(defaultAction);
+    }
+
+    static String segmentsYaml(int apps) {
+        StringBuilder y = new StringBuilder();
+        for (int a = 0; a < apps; a++) {
+            y.append("""
+                    apiVersion: septa.dev/v1alpha1
+                    kind: Segment
+                    metadata: {name: app-%d, namespace: bench}
+                    spec: {selector: {matchLabels: {app: app-%d}}}
+                    ---
+                    """.formatted(a, a));
+        }
+        return y.toString();
+    }
+
+    static String intentYaml(String name, int from, int to) {
+        return """
+                apiVersion: septa.dev/v1alpha1
+                kind: Intent
+                metadata: {name: %s, namespace: bench}
+                spec:
+                  action: Allow
+                  from: [{segment: app-%d}]
+                  to: {segment: app-%d, ports: [{port: 8080, protocol: GRPC}]}
+                ---
+                """.formatted(name, from, to);
+    }
+
+    static String chainYaml(int apps) {
+        StringBuilder y = new StringBuilder();
+        for (int a = 0; a + 1 < apps; a++) {
+            y.append(intentYaml("app-" + a + "-to-" + (a + 1), a, a + 1));
+        }
+        return y.toString();
+    }
+
+    static String inventoryYaml(int n, int apps) {
+        StringBuilder y = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+            int app = i % apps;
+            y.append("""
+                    apiVersion: septa.dev/v1alpha1
+                    kind: Workload
+                    metadata: {name: %s, namespace: bench, labels: {app: app-%d}}
+                    spec: {serviceAccount: app-%d, address: 127.%d.%d.%d, ports: [{name: grpc, port: 8080, protocol: GRPC}]}
+                    ---
+                    """.formatted(workload(i, apps), app, app, 10 + i / 62500, (i / 250) % 250, i % 250 + 1));
+        }
+        for (int a = 0; a < apps; a++) {
+            y.append("""
+                    apiVersion: septa.dev/v1alpha1
+                    kind: Service
+                    metadata: {name: app-%d, namespace: bench}
+                    spec: {selector: {app: app-%d}, ports: [{name: grpc, port: 8080, protocol: GRPC}]}
+                    ---
+                    """.formatted(a, a));
+        }
+        return y.toString();
+    }
+
+    /** One simulated Envoy: wildcard ADS for LDS/RDS/CDS/EDS, ACKs every response at once. */
+    static final class SimClient {
+        private final AggregatedDiscoveryServiceGrpc.AggregatedDiscoveryServiceStub stub;
+        private final String node;
+        private final Map<String, String> acked = new ConcurrentHashMap<>();
+        private volatile long since = Long.MAX_VALUE;
+        private volatile long lastAckAfter;
+        private volatile boolean stopped;
+        private StreamObserver<DiscoveryRequest> requests;
+
+        SimClient(ManagedChannel channel, String node, String token) {
+            Metadata md = new Metadata();
+            md.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
+            this.stub = AggregatedDiscoveryServiceGrpc.newStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md));
+            this.node = node;
+        }
+
+        void start() {
+            requests = stub.streamAggregatedResources(new StreamObserver<>() {
+                @Override
+                public void onNext(DiscoveryResponse r) {
+                    synchronized (SimClient.this) {
+                        requests.onNext(DiscoveryRequest.newBuilder().setTypeUrl(r.getTypeUrl())
+                                .setVersionInfo(r.getVersionInfo()).setResponseNonce(r.getNonce()).build());
+                    }
+                    acked.put(r.getTypeUrl(), r.getVersionInfo());
+                    long now = System.nanoTime();
+                    if (now > since) {
+                        lastAckAfter = now;
+                    }
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                    if (!stopped) {
+                        System.err.println(node + ": stream failed: " + t);
+                    }
+                }
+
+                @Override
+                public void onCompleted() {
+                }
+            });
+            Node n = Node.newBuilder().setId(node).setUserAgentName("envoy")
+                    .setMetadata(Struct.newBuilder().putFields("SEPTA_DIALECT", Value.newBuilder().setStringValue("envoy").build())).build();
+            synchronized (this) {
+                for (String type : TYPES) {
+                    requests.onNext(DiscoveryRequest.newBuilder().setNode(n).setTypeUrl(type).build());
+                }
+            }
+        }
+
+        boolean synced() {
+            return acked.keySet().containsAll(TYPES);
+        }
+
+        void since(long t0) {
+            lastAckAfter = 0;
+            since = t0;
+        }
+
+        long lastAckAfter() {
+            return lastAckAfter;
+        }
+
+        void stop() {
+            stopped = true;
+            synchronized (this) {
+                requests.onCompleted();
+            }
+        }
+    }
+}
