@@ -41,7 +41,8 @@ public final class CallReporter {
         Optional<Decision> expected = decisions.get().flatMap(d -> d.decide(call.from(), call.target(), call.path(), call.server()));
         String by = expected.map(Decision::by).orElse("?");
         String dryRun = expected.flatMap(Decision::wouldDenyBy).map(w -> "  (DryRun " + w + " would deny)").orElse("");
-        boolean agrees = expected.map(d -> d.allowed() == outcome.equals("ALLOWED")).orElse(true);
+        boolean decided = outcome.equals("ALLOWED") || outcome.equals("DENIED");
+        boolean agrees = !decided || expected.map(d -> d.allowed() == outcome.equals("ALLOWED")).orElse(true);
         String to = call.ok() ? call.server() + ":" + port(call.target()) : call.target();
         String key = call.from() + " " + call.target() + " " + call.path();
         String summary = outcome + " " + by + (agrees ? "" : " !");
@@ -70,9 +71,14 @@ public final class CallReporter {
         return "FAILED";
     }
 
-    /** The caller's configuration has no listener for the target: the compiler scoped it away (not allowed). */
-    static boolean notRouted(WorkloadEvents.CallResult call) {
-        return call.code().equals("UNAVAILABLE") && call.detail().contains("does not exist");
+    /**
+     * The caller's configuration has no listener for the target: the compiler scoped it away (not allowed). grpc-java
+     * says so only after its 15 s resource timer ("NOT_FOUND: Timed out waiting for resource"), or "does not exist"
+     * when a listener it had was removed.
+     */
+    public static boolean notRouted(WorkloadEvents.CallResult call) {
+        return call.code().equals("UNAVAILABLE")
+                && (call.detail().contains("does not exist") || call.detail().contains("NOT_FOUND"));
     }
 
     public String totals() {

@@ -39,12 +39,14 @@ public final class DemoFleet implements AutoCloseable {
         this.events = events;
     }
 
-    /** Spawns every workload of {@code mesh} that has an address, calling per {@link CallPlanner}. */
+    /**
+     * Spawns every workload of {@code mesh} that has an address. They make no calls until {@link #replan} (after
+     * {@link #awaitReady}: calling a server that is not up yet would only show refused connections).
+     */
     public synchronized DemoFleet start(Mesh mesh) throws IOException {
         Files.createDirectories(workDir);
         Path trustBundle = workDir.resolve("control-plane-ca.pem");
         Files.writeString(trustBundle, controlPlane.trustBundlePem());
-        Map<String, List<CallPlanner.PlannedCall>> plan = CallPlanner.plan(mesh);
         for (Workload workload : mesh.workloads()) {
             if (workload.address() == null || processes.containsKey(workload.id())) {
                 continue;
@@ -67,11 +69,6 @@ public final class DemoFleet implements AutoCloseable {
             workload.metadata().labels().forEach((k, v) -> args.addAll(List.of("--label", k + "=" + v)));
             if (!workload.ports().isEmpty()) {
                 args.addAll(List.of("--port", String.join(",", workload.ports().stream().map(WorkloadPort::port).map(String::valueOf).toList())));
-            }
-            if (!interval.isZero()) {
-                for (CallPlanner.PlannedCall call : plan.getOrDefault(workload.id(), List.of())) {
-                    args.addAll(List.of("--call", call.target() + "=" + call.path()));
-                }
             }
             String id = workload.id();
             processes.put(id, WorkloadProcess.start(id, args, dir.resolve("workload.log"), event -> events.accept(id, event)));

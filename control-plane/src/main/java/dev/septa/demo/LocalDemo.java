@@ -4,6 +4,8 @@ import dev.septa.controlplane.ControlPlane;
 import dev.septa.controlplane.ControlPlaneOptions;
 import dev.septa.controlplane.status.StatusReport;
 import dev.septa.policy.compile.CompiledMesh;
+import dev.septa.policy.compile.PolicyCompiler;
+import dev.septa.policy.model.Mesh;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -44,7 +46,10 @@ public final class LocalDemo implements AutoCloseable {
         this.follower = Thread.ofPlatform().daemon().name("septa-demo-follower").unstarted(this::follow);
     }
 
-    /** Starts the control plane, waits for a first good compile, then starts the workloads. */
+    /**
+     * Starts the control plane, waits for a first good compile, then starts the workloads; their periodic calls
+     * (when {@code interval} is not zero) begin once every workload serves.
+     */
     public static LocalDemo start(Options options) throws Exception {
         var demo = new LocalDemo(options);
         try {
@@ -53,6 +58,14 @@ public final class LocalDemo implements AutoCloseable {
             demo.decisions.set(new ExpectedDecisions(first));
             demo.fleet = new DemoFleet(options.workDir(), demo.access(), options.interval(), options.events()).start(first.mesh());
             demo.follower.start();
+            if (!options.interval().isZero()) {
+                try {
+                    demo.fleet.awaitReady(Duration.ofSeconds(180));
+                } catch (java.util.concurrent.TimeoutException e) {
+                    options.notices().accept("some workloads are not serving after 180 s; calling anyway");
+                }
+                demo.fleet.replan(demo.decisions.get().compiled().mesh());
+            }
             return demo;
         } catch (Exception | Error e) {
             demo.close();
@@ -69,9 +82,9 @@ public final class LocalDemo implements AutoCloseable {
     private CompiledMesh awaitCompiled(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
-            Optional<CompiledMesh> mesh = controlPlane.get().core().meshState().mesh();
+            Optional<Mesh> mesh = controlPlane.get().core().meshState().mesh();
             if (mesh.isPresent()) {
-                return mesh.get();
+                return compiled(mesh.get());
             }
             Thread.sleep(50);
         }
@@ -81,7 +94,7 @@ public final class LocalDemo implements AutoCloseable {
 
     /** Notices recompiles and compile errors: replans the workloads, refreshes what {@code septa check} expects. */
     private void follow() {
-        CompiledMesh seen = decisions.get().compiled();
+        Mesh seen = decisions.get().compiled().mesh();
         List<String> seenErrors = List.of();
         while (!closed) {
             try {
@@ -90,12 +103,13 @@ public final class LocalDemo implements AutoCloseable {
                 if (cp == null) {
                     continue;
                 }
-                Optional<CompiledMesh> mesh = cp.core().meshState().mesh();
+                Optional<Mesh> mesh = cp.core().meshState().mesh();
                 if (mesh.isPresent() && mesh.get() != seen) {
                     seen = mesh.get();
-                    decisions.set(new ExpectedDecisions(seen));
-                    fleet.replan(seen.mesh());
-                    options.notices().accept("intents changed: recompiled, " + seen.proxies().size() + " proxies updated live");
+                    CompiledMesh compiled = compiled(seen);
+                    decisions.set(new ExpectedDecisions(compiled));
+                    fleet.replan(seen);
+                    options.notices().accept("intents changed: recompiled, " + compiled.proxies().size() + " proxies updated live");
                 }
                 List<String> errors = cp.core().status().compile().errors();
                 if (!errors.equals(seenErrors)) {
@@ -113,6 +127,15 @@ public final class LocalDemo implements AutoCloseable {
                 options.notices().accept("demo: " + e.getMessage());
             }
         }
+    }
+
+    /**
+     * The control plane keeps only the input model in force; the compiler is a pure function, so compiling it again
+     * gives exactly the resources the proxies hold, which is what {@code septa check} evaluates.
+     */
+    private static CompiledMesh compiled(Mesh mesh) {
+        var result = PolicyCompiler.compile(mesh);
+        return result.mesh().orElseThrow(() -> new IllegalStateException("the mesh in force does not compile: " + result.diagnostics()));
     }
 
     private ControlPlaneAccess access() {

@@ -108,7 +108,7 @@ class ShopDemoE2ETest {
         if (result.ok()) {
             return Decision.Verdict.ALLOW;
         }
-        if (result.permissionDenied() || (result.code().equals("UNAVAILABLE") && result.detail().contains("does not exist"))) {
+        if (result.permissionDenied() || dev.septa.demo.CallReporter.notRouted(result)) {
             return Decision.Verdict.DENY;
         }
         return null;

@@ -1,0 +1,136 @@
+package dev.septa.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.util.JsonFormat;
+import dev.septa.cli.SeptaCli;
+import dev.septa.controlplane.ControlPlane;
+import dev.septa.controlplane.ControlPlaneOptions;
+import dev.septa.e2e.support.ShopExample;
+import dev.septa.policy.validate.EnvoyResourceValidation;
+import io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext;
+import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * {@code septa bootstrap} and {@code septa agent} as a user runs them against {@code septa serve}'s control plane;
+ * the Envoy bootstrap checked against Envoy's own PGV rules, the agent's certificate by openssl.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class BootstrapAgentE2ETest {
+    Path work;
+    Path state;
+    ControlPlane cp;
+
+    record Run(int exit, String out, String err) { }
+
+    static Run septa(String... args) {
+        var out = new StringWriter();
+        var err = new StringWriter();
+        var cli = SeptaCli.commandLine();
+        cli.setOut(new PrintWriter(out));
+        cli.setErr(new PrintWriter(err));
+        int exit = cli.execute(args);
+        return new Run(exit, out.toString(), err.toString());
+    }
+
+    @BeforeAll
+    void start() throws Exception {
+        work = Files.createTempDirectory("septa-bootstrap");
+        state = work.resolve("state");
+        Path shop = ShopExample.root();
+        cp = ControlPlane.start(ControlPlaneOptions.builder().intentsDir(shop.resolve("intents"))
+                .inventoryFile(shop.resolve("inventory.yaml")).stateDir(state)
+                .xdsHost("127.0.0.1").xdsPort(0).httpHost("127.0.0.1").httpPort(0).build());
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (cp.core().meshState().mesh().isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+    }
+
+    @AfterAll
+    void stop() {
+        if (cp != null) {
+            cp.close();
+        }
+    }
+
+    @Test
+    void grpcBootstrapThenAgentWritesAnSvidThatOpensslVerifies() throws Exception {
+        Path certs = work.resolve("payments-1");
+        Run bootstrap = septa("bootstrap", "--workload", "shop/payments-1", "--dialect", "grpc", "--state-dir", state.toString(),
+                "--server", "127.0.0.1:" + cp.xdsPort(), "--inventory", ShopExample.root().resolve("inventory.yaml").toString(),
+                "--dir", certs.toString());
+        assertThat(bootstrap.exit()).as(bootstrap.err()).isZero();
+        assertThat(bootstrap.out()).contains("\"id\": \"shop/payments-1\"").contains("\"type\": \"tls\"")
+                .contains(certs.resolve("cert.pem").toString()).contains("\"SEPTA_SERVICE_ACCOUNT\": \"payments\"")
+                .contains("grpc/server?xds.resource.listening_address");
+        Path token = certs.resolve("node-token");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(token))).isEqualTo("rw-------");
+        assertThat(bootstrap.err()).contains("septa agent --workload shop/payments-1");
+
+        Run agent = septa("agent", "--workload", "shop/payments-1", "--dir", certs.toString(), "--server", "127.0.0.1:" + cp.xdsPort(),
+                "--token-file", token.toString(), "--state-dir", state.toString(), "--once");
+        assertThat(agent.exit()).as(agent.err()).isZero();
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(certs.resolve("key.pem")))).isEqualTo("rw-------");
+
+        Process verify = new ProcessBuilder("openssl", "verify", "-CAfile", certs.resolve("ca.pem").toString(),
+                certs.resolve("cert.pem").toString()).redirectErrorStream(true).start();
+        String verified = new String(verify.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(verify.waitFor()).as(verified).isZero();
+        Process san = new ProcessBuilder("openssl", "x509", "-noout", "-ext", "subjectAltName", "-in",
+                certs.resolve("cert.pem").toString()).redirectErrorStream(true).start();
+        String sans = new String(san.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(san.waitFor()).isZero();
+        assertThat(sans).contains("URI:spiffe://cluster.local/ns/shop/sa/payments");
+        Process keyCheck = new ProcessBuilder("openssl", "pkey", "-in", certs.resolve("key.pem").toString(), "-noout")
+                .redirectErrorStream(true).start();
+        assertThat(keyCheck.waitFor()).isZero();
+    }
+
+    @Test
+    void envoyBootstrapCarriesAValidTokenAndPassesEnvoysValidationRules() throws Exception {
+        Run run = septa("bootstrap", "--workload", "shop/checkout-1", "--dialect", "envoy", "--state-dir", state.toString(),
+                "--server", "127.0.0.1:" + cp.xdsPort(), "--inventory", ShopExample.root().resolve("inventory.yaml").toString());
+        assertThat(run.exit()).as(run.err()).isZero();
+        var builder = Bootstrap.newBuilder();
+        JsonFormat.parser().usingTypeRegistry(JsonFormat.TypeRegistry.newBuilder()
+                .add(UpstreamTlsContext.getDescriptor()).add(HttpProtocolOptions.getDescriptor()).build()).merge(run.out(), builder);
+        Bootstrap bootstrap = builder.build();
+        EnvoyResourceValidation.assertValid(bootstrap);
+        assertThat(bootstrap.getNode().getId()).isEqualTo("shop/checkout-1");
+        String bearer = bootstrap.getDynamicResources().getAdsConfig().getGrpcServices(0).getInitialMetadata(0).getValue();
+        assertThat(bearer).startsWith("Bearer v1.");
+        assertThat(cp.core().nodeTokens().verify(bearer.substring("Bearer ".length())).subject()).isEqualTo("shop/checkout-1");
+        var tls = bootstrap.getStaticResources().getClusters(0).getTransportSocket().getTypedConfig().unpack(UpstreamTlsContext.class);
+        assertThat(tls.getCommonTlsContext().getValidationContext().getTrustedCa().getInlineString())
+                .isEqualTo(Files.readString(state.resolve("ca").resolve("trust-bundle.pem")));
+    }
+
+    @Test
+    void badInputGetsAClearMessageAndExit2() {
+        Run noState = septa("bootstrap", "--workload", "shop/x", "--dialect", "envoy", "--state-dir", work.resolve("nothing").toString());
+        assertThat(noState.exit()).isEqualTo(2);
+        assertThat(noState.err()).contains("trust-bundle.pem does not exist").contains("septa serve");
+        Run badId = septa("bootstrap", "--workload", "nonamespace", "--dialect", "grpc", "--state-dir", state.toString());
+        assertThat(badId.exit()).isEqualTo(2);
+        assertThat(badId.err()).contains("NS/NAME");
+        Run unknown = septa("bootstrap", "--workload", "shop/ghost", "--dialect", "grpc", "--state-dir", state.toString(),
+                "--inventory", ShopExample.root().resolve("inventory.yaml").toString());
+        assertThat(unknown.exit()).isEqualTo(2);
+        assertThat(unknown.err()).contains("has no Workload shop/ghost");
+        assertThat(List.of(noState.err(), badId.err(), unknown.err())).noneMatch(e -> e.contains("Exception"));
+    }
+}
