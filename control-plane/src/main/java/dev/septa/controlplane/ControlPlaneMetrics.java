@@ -31,6 +31,31 @@ public final class ControlPlaneMetrics implements XdsEvents, ConfigPublisher.Lis
         this.compiles = Counter.builder("septa.compiles").description("Compiles run").register(registry);
         this.certificatesIssued = Counter.builder("septa.certificates.issued").description("Workload SVIDs issued").register(registry);
         registry.gauge("septa.compile.last.ok", lastCompileOk);
+        // Registered up front so dashboards and alerts see zeros rather than absent series.
+        for (String type : new String[] {"Listener", "RouteConfiguration", "Cluster", "ClusterLoadAssignment", "Secret"}) {
+            pushes(type);
+            nacks(type);
+        }
+        for (Dialect dialect : Dialect.values()) {
+            latency(dialect);
+        }
+    }
+
+    private Counter pushes(String type) {
+        return Counter.builder("septa.xds.pushes").description("xDS responses sent").tag("type", type).register(registry);
+    }
+
+    private Counter nacks(String type) {
+        return Counter.builder("septa.xds.nacks").description("xDS responses rejected by proxies").tag("type", type).register(registry);
+    }
+
+    private Timer latency(Dialect dialect) {
+        return Timer.builder("septa.push.latency")
+                .description("From a detected change to the proxy's ACK of every type it watches")
+                .tag("dialect", dialect.name().toLowerCase())
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofSeconds(30))
+                .register(registry);
     }
 
     public MeterRegistry registry() {
@@ -39,23 +64,18 @@ public final class ControlPlaneMetrics implements XdsEvents, ConfigPublisher.Lis
 
     @Override
     public void pushed(String nodeId, String typeUrl, String version) {
-        registry.counter("septa.xds.pushes", "type", shortType(typeUrl)).increment();
+        pushes(shortType(typeUrl)).increment();
     }
 
     @Override
     public void nacked(String nodeId, String typeUrl, String version, String error) {
-        registry.counter("septa.xds.nacks", "type", shortType(typeUrl)).increment();
+        nacks(shortType(typeUrl)).increment();
         LOG.warn("{} rejected {} version {}: {}", nodeId, shortType(typeUrl), version, error);
     }
 
     @Override
     public void converged(String nodeId, Dialect dialect, Duration latency) {
-        Timer.builder("septa.push.latency")
-                .description("From a detected change to the proxy's ACK of every type it watches")
-                .tag("dialect", dialect.name().toLowerCase())
-                .publishPercentileHistogram()
-                .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofSeconds(30))
-                .register(registry).record(latency);
+        latency(dialect).record(latency);
     }
 
     @Override

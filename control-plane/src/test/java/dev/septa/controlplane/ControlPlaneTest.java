@@ -73,7 +73,9 @@ class ControlPlaneTest {
                 await().atMost(Duration.ofSeconds(30)).until(() -> get(cp.httpPort(), "/api/status").contains("shop/checkout-1"));
                 assertThat(get(cp.httpPort(), "/prometheus"))
                         .contains("septa_proxies_connected{dialect=\"envoy\"} 1.0")
-                        .contains("septa_compile_errors_total");
+                        .contains("septa_compile_errors_total")
+                        .contains("septa_xds_nacks_total{type=\"Listener\"} 0.0")
+                        .contains("septa_push_latency_seconds_bucket");
             }
         }
         // A restart with the same state dir keeps the CA: the old trust bundle still verifies the new server.

@@ -224,10 +224,11 @@ public final class ProxyConfigCache implements ConfigWatcher {
                 sends.add(() -> events.nacked(proxy.nodeId, typeUrl, v, error));
             } else if (hasNonce && last != null && (sotwVersion == null || sotwVersion.equals(last.version()))) {
                 proxy.acked.put(typeUrl, last.version());
-                checkConverged(proxy, sends);
+                session.acked.put(typeUrl, last.version());
             }
             if (!secrets) {
-                proxy.watchedTypes.add(typeUrl);
+                session.watchedTypes.add(typeUrl);
+                checkConverged(proxy, sends);
             }
             OpenWatch base = watchFactory.apply(session);
             OpenWatch open = new OpenWatch(session, typeUrl, base.sotw(), base.delta(), suppressed);
@@ -352,15 +353,18 @@ public final class ProxyConfigCache implements ConfigWatcher {
         sends.add(() -> events.converged(nodeId, dialect, latency));
     }
 
+    /** Every stream of the node has ACKed the version in force of every config type it watches. */
     private static boolean isConverged(ProxyState proxy) {
         if (proxy.config == null) {
             return false;
         }
-        for (String typeUrl : proxy.watchedTypes) {
-            TypeResources t = proxy.config.type(typeUrl);
-            String want = t == null ? TypeResources.EMPTY.version() : t.version();
-            if (!want.equals(proxy.acked.get(typeUrl))) {
-                return false;
+        for (StreamSession session : proxy.sessions) {
+            for (String typeUrl : session.watchedTypes) {
+                TypeResources t = proxy.config.type(typeUrl);
+                String want = t == null ? TypeResources.EMPTY.version() : t.version();
+                if (!want.equals(session.acked.get(typeUrl))) {
+                    return false;
+                }
             }
         }
         return true;

@@ -15,9 +15,8 @@ final class ProxyState {
     ProxySnapshot config;
     TypeResources secrets;
     Instant certificateExpiry;
+    /** The latest version ACKed per type on any of the node's streams (for status). */
     final Map<String, String> acked = new HashMap<>();
-    /** Config types this node has asked for: convergence means all of them are ACKed at the current version. */
-    final Set<String> watchedTypes = new LinkedHashSet<>();
     Nack lastNack;
     /** System.nanoTime() of the change whose configuration is not yet ACKed everywhere, or 0. */
     long pendingChangeNanos;

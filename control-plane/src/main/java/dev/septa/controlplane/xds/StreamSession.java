@@ -20,6 +20,9 @@ public final class StreamSession {
     private volatile boolean closed;
     private final Map<String, Sent> lastSent = new ConcurrentHashMap<>();
     private final Map<String, OpenWatch> watches = new ConcurrentHashMap<>();
+    /** Config types this stream watches and what it ACKed of each; guarded by the cache's lock. */
+    final Map<String, String> acked = new java.util.HashMap<>();
+    final java.util.Set<String> watchedTypes = new java.util.HashSet<>();
 
     StreamSession(Principal principal) {
         this.principal = principal;

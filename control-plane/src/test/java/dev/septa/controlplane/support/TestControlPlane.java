@@ -21,13 +21,17 @@ public final class TestControlPlane implements AutoCloseable {
     public final ControlPlaneCore core;
 
     public TestControlPlane(Path dir, String config) throws IOException {
+        this(dir, config, Duration.ofMillis(50));
+    }
+
+    public TestControlPlane(Path dir, String config, Duration quiet) throws IOException {
         intents = Files.createDirectories(dir.resolve("intents"));
         stateDir = dir.resolve("state");
         Files.writeString(intents.resolve("mesh.yaml"), config);
         core = new ControlPlaneCore(ControlPlaneOptions.builder()
                 .intentsDir(intents).stateDir(stateDir)
                 .xdsHost("127.0.0.1").xdsPort(0).httpPort(0)
-                .debounce(Duration.ofMillis(50), Duration.ofMillis(500)).pollInterval(Duration.ofMillis(20))
+                .debounce(quiet, quiet.multipliedBy(10)).pollInterval(Duration.ofMillis(20))
                 .build(), new LineCompilation(), ca, new ControlPlaneMetrics(registry)).start();
     }
 
