@@ -39,8 +39,13 @@ public final class SyntheticMesh {
     private SyntheticMesh() { }
 
     public static Mesh generate(int workloads, int intents) {
+        return generate(workloads, intents, REPLICAS);
+    }
+
+    /** With {@code replicas = 1} every workload is its own app: no two proxies share a configuration (worst case). */
+    public static Mesh generate(int workloads, int intents, int replicas) {
         Random random = new Random(42);
-        int namespaces = Math.max(1, workloads / (APPS * REPLICAS));
+        int namespaces = Math.max(1, workloads / (APPS * replicas));
         List<Workload> ws = new ArrayList<>();
         List<Segment> segments = new ArrayList<>();
         List<Service> services = new ArrayList<>();
@@ -53,7 +58,7 @@ public final class SyntheticMesh {
                 WorkloadPort port = isDatabase(app) ? new WorkloadPort("pg", 5432, Protocol.TCP) : new WorkloadPort("grpc", 8443, Protocol.GRPC);
                 segments.add(new Segment(new ObjectMeta(name, namespace, null), new LabelSelector(Map.of("app", name), List.of()), SRC));
                 services.add(new Service(new ObjectMeta(name, namespace, null), Map.of("app", name), List.of(port), SRC));
-                for (int r = 0; r < REPLICAS && n < workloads; r++, n++) {
+                for (int r = 0; r < replicas && n < workloads; r++, n++) {
                     String address = "10." + (n >> 16 & 255) + "." + (n >> 8 & 255) + "." + (n & 255);
                     ws.add(new Workload(new ObjectMeta(name + "-" + r, namespace, Map.of("app", name, "replica", "r" + r)),
                             name, address, List.of(port, new WorkloadPort("metrics", 9090, Protocol.HTTP)), SRC));
