@@ -40,7 +40,8 @@ public final class CallReporter {
         String outcome = outcome(call);
         Optional<Decision> expected = decisions.get().flatMap(d -> d.decide(call.from(), call.target(), call.path(), call.server()));
         String by = expected.map(Decision::by).orElse("?");
-        String dryRun = expected.flatMap(Decision::wouldDenyBy).map(w -> "  (DryRun " + w + " would deny)").orElse("");
+        String dryRun = expected.flatMap(Decision::wouldDenyBy).map(w -> "  (DryRun " + w + " would deny)").orElse("")
+                + (notRouted(call) ? "  (no route: not in the caller's configuration)" : "");
         boolean decided = outcome.equals("ALLOWED") || outcome.equals("DENIED");
         boolean agrees = !decided || expected.map(d -> d.allowed() == outcome.equals("ALLOWED")).orElse(true);
         String to = call.ok() ? call.server() + ":" + port(call.target()) : call.target();

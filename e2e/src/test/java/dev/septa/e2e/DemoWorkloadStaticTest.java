@@ -44,7 +44,7 @@ class DemoWorkloadStaticTest {
 
     @Test
     void everyPlannedCallMatchesSeptaCheck() throws Exception {
-        CompiledMesh compiled = ShopExample.compile(ShopExample.root());
+        CompiledMesh compiled = ShopExample.compile(ShopExample.copyTo(work.resolve("shop")));
         var expected = new ExpectedDecisions(compiled);
         try (var server = new StaticXdsServer(compiled);
              var fleet = new DemoFleet(work, server, Duration.ZERO, (id, event) -> {

@@ -199,20 +199,22 @@ class ShopDemoE2ETest {
     @Test
     @Order(2)
     void mtlsIsRealForeignCaAndPlaintextCallersFail() throws Exception {
-        // catalog-1 serves 9090 on 127.0.1.4; checkout's identity may call it (checkout-may-read-catalog).
+        // catalog-1 serves 9090 on its own address; checkout's identity may call it (checkout-may-read-catalog).
+        String catalog = demo.decisions().orElseThrow().compiled().mesh().workloads().stream()
+                .filter(w -> w.id().equals("shop/catalog-1")).findFirst().orElseThrow().address();
         String checkoutId = "spiffe://cluster.local/ns/shop/sa/checkout";
         var septaCa = CertificateAuthority.open(new FileCaKeyStore(work.resolve("state").resolve("ca")), CaConfig.forTrustDomain("cluster.local"));
         var ours = septaCa.issueWorkloadCredential(SpiffeId.parse(checkoutId));
-        Status control = directCall(tlsChannel("127.0.1.4", 9090, ours), "/shop.Catalog/List");
+        Status control = directCall(tlsChannel(catalog, 9090, ours), "/shop.Catalog/List");
         assertThat(control.getCode()).as(control.toString()).isEqualTo(Status.Code.OK);
         assertThat(control.getDescription()).isEqualTo("shop/catalog-1 " + checkoutId);
 
         var foreign = CertificateAuthority.open(new InMemoryCaKeyStore(), CaConfig.forTrustDomain("cluster.local"))
                 .issueWorkloadCredential(SpiffeId.parse(checkoutId));
-        Status foreignResult = directCall(tlsChannel("127.0.1.4", 9090, foreign), "/shop.Catalog/List");
+        Status foreignResult = directCall(tlsChannel(catalog, 9090, foreign), "/shop.Catalog/List");
         assertThat(foreignResult.getCode()).as(foreignResult.toString()).isEqualTo(Status.Code.UNAVAILABLE);
 
-        Status plaintext = directCall(Grpc.newChannelBuilderForAddress("127.0.1.4", 9090,
+        Status plaintext = directCall(Grpc.newChannelBuilderForAddress(catalog, 9090,
                 io.grpc.InsecureChannelCredentials.create()).build(), "/shop.Catalog/List");
         assertThat(plaintext.getCode()).as(plaintext.toString()).isEqualTo(Status.Code.UNAVAILABLE);
     }

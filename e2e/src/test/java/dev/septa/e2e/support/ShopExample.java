@@ -25,8 +25,19 @@ public final class ShopExample {
         throw new IllegalStateException("examples/shop not found above " + Path.of("").toAbsolutePath());
     }
 
-    /** Copies the example into {@code target} (intents/ and inventory.yaml) so a test may edit it. */
+    /**
+     * Copies the example into {@code target} (intents/ and inventory.yaml) so a test may edit it, moving the
+     * workloads from 127.0.x.y to 127.N.x.y with a random N, so that parallel runs on one machine never collide.
+     */
     public static Path copyTo(Path target) throws IOException {
+        Path copy = copyVerbatim(target);
+        Path inventory = copy.resolve("inventory.yaml");
+        int octet = java.util.concurrent.ThreadLocalRandom.current().nextInt(100, 250);
+        Files.writeString(inventory, Files.readString(inventory).replace("address: 127.0.", "address: 127." + octet + "."));
+        return copy;
+    }
+
+    private static Path copyVerbatim(Path target) throws IOException {
         Path source = root();
         Files.createDirectories(target.resolve("intents"));
         try (Stream<Path> files = Files.list(source.resolve("intents"))) {
