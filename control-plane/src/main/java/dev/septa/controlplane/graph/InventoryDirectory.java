@@ -50,6 +50,20 @@ public final class InventoryDirectory implements WorkloadDirectory {
         index.set(new Index(Map.copyOf(byId), Map.copyOf(byIdentity), Map.copyOf(byAddress), Map.copyOf(addresses), all));
     }
 
+    /**
+     * The workloads of a mesh, each drawn in the alphabetically first segment of its namespace whose selector
+     * matches it.
+     */
+    public void update(dev.septa.policy.model.Mesh mesh) {
+        List<dev.septa.policy.model.Segment> segments = mesh.segments().stream()
+                .sorted(java.util.Comparator.comparing(s -> s.metadata().name())).toList();
+        update(mesh.config().trustDomain(), mesh.workloads(), w -> segments.stream()
+                .filter(s -> s.metadata().namespace().equals(w.metadata().namespace()))
+                .filter(s -> s.selector() != null && s.selector().matches(
+                        w.metadata().labels() == null ? Map.of() : w.metadata().labels()))
+                .map(s -> s.metadata().name()).findFirst().orElse(null));
+    }
+
     @Override
     public Optional<WorkloadRef> byNodeId(String nodeId) {
         return Optional.ofNullable(index.get().byId().get(nodeId));
