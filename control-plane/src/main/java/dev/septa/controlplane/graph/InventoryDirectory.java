@@ -51,17 +51,25 @@ public final class InventoryDirectory implements WorkloadDirectory {
     }
 
     /**
-     * The workloads of a mesh, each drawn in the alphabetically first segment of its namespace whose selector
-     * matches it.
+     * The workloads of a mesh, each drawn in the most specific segment of its namespace that selects it: the one
+     * selecting the fewest workloads (a catch-all segment would otherwise swallow every group), then by name.
      */
     public void update(dev.septa.policy.model.Mesh mesh) {
-        List<dev.septa.policy.model.Segment> segments = mesh.segments().stream()
-                .sorted(java.util.Comparator.comparing(s -> s.metadata().name())).toList();
-        update(mesh.config().trustDomain(), mesh.workloads(), w -> segments.stream()
-                .filter(s -> s.metadata().namespace().equals(w.metadata().namespace()))
-                .filter(s -> s.selector() != null && s.selector().matches(
-                        w.metadata().labels() == null ? Map.of() : w.metadata().labels()))
-                .map(s -> s.metadata().name()).findFirst().orElse(null));
+        Map<dev.septa.policy.model.Segment, List<Workload>> members = new HashMap<>();
+        for (var s : mesh.segments()) {
+            members.put(s, mesh.workloads().stream().filter(w -> selects(s, w)).toList());
+        }
+        java.util.Comparator<dev.septa.policy.model.Segment> specific = java.util.Comparator
+                .<dev.septa.policy.model.Segment>comparingInt(s -> members.get(s).size())
+                .thenComparing(s -> s.metadata().name());
+        update(mesh.config().trustDomain(), mesh.workloads(), w -> mesh.segments().stream()
+                .filter(s -> members.get(s).contains(w)).min(specific)
+                .map(s -> s.metadata().name()).orElse(null));
+    }
+
+    private static boolean selects(dev.septa.policy.model.Segment s, Workload w) {
+        return s.metadata().namespace().equals(w.metadata().namespace()) && s.selector() != null
+                && s.selector().matches(w.metadata().labels() == null ? Map.of() : w.metadata().labels());
     }
 
     @Override
