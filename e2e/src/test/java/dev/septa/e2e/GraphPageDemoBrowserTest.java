@@ -11,7 +11,17 @@ import dev.septa.ca.CertificateAuthority;
 import dev.septa.ca.FileCaKeyStore;
 import dev.septa.ca.SpiffeId;
 import dev.septa.ca.WorkloadCredential;
+import dev.septa.controlplane.graph.GraphJson;
+import dev.septa.controlplane.recommend.IntentRecommender;
+import dev.septa.controlplane.recommend.ObservedEdge;
 import dev.septa.demo.LocalDemo;
+import dev.septa.policy.check.Checker;
+import dev.septa.policy.check.Query;
+import dev.septa.policy.compile.CompiledMesh;
+import dev.septa.policy.compile.Diagnostic;
+import dev.septa.policy.compile.Dialect;
+import dev.septa.policy.compile.PolicyCompiler;
+import dev.septa.policy.model.Mesh;
 import dev.septa.e2e.support.ShopExample;
 import io.grpc.CallOptions;
 import io.grpc.Grpc;
@@ -175,6 +185,60 @@ class GraphPageDemoBrowserTest {
         assertThat(style(page, allowed, "line-style")).isEqualTo("dashed");
         assertThat(style(page, allowed, "line-color")).isEqualTo("rgb(46,125,50)");
         assertThat(page.evaluate("() => window.__loadedOnce")).isEqualTo("still-the-same-page");
+    }
+
+    /**
+     * {@code septa recommend} on the demo's own observed traffic (the allowed edges of {@code /api/graph}): compiled
+     * with the inventory and checked by the {@code septa check} evaluator on the proxyless RBAC, it allows every
+     * observed edge and nothing else but the pairs it reports as widened.
+     */
+    @Test
+    void recommendationFromTheDemosTrafficAllowsWhatWasSeenAndNothingElse() throws Exception {
+        var http = java.net.http.HttpClient.newHttpClient();
+        var json = io.micronaut.json.JsonMapper.createDefault();
+        var graph = new java.util.concurrent.atomic.AtomicReference<GraphJson>();
+        org.awaitility.Awaitility.await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).until(() -> {
+            String body = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+                    "http://127.0.0.1:" + demo.httpPort() + "/api/graph?verdict=ALLOW")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+            graph.set(json.readValue(body, GraphJson.class));
+            return graph.get().edges().stream().map(GraphJson.Edge::target).distinct().count() >= 4;
+        });
+        Mesh mesh = demo.controlPlane().core().meshState().mesh().orElseThrow();
+        List<ObservedEdge> edges = graph.get().edges().stream().map(ObservedEdge::of).toList();
+        var r = new IntentRecommender("app").recommend(mesh, edges);
+        assertThat(r.unexpressible()).isEmpty();
+
+        Path out = Files.createDirectories(work.resolve("recommended-" + System.nanoTime()));
+        Files.writeString(out.resolve("mesh.yaml"), r.meshYaml());
+        Files.writeString(out.resolve("segments.yaml"), r.segmentsYaml());
+        Files.writeString(out.resolve("intents.yaml"), r.intentsYaml());
+        List<dev.septa.policy.parse.InputFile> inputs = new java.util.ArrayList<>();
+        for (Path f : List.of(out.resolve("mesh.yaml"), out.resolve("segments.yaml"), out.resolve("intents.yaml"),
+                example.resolve("inventory.yaml"))) {
+            inputs.add(new dev.septa.policy.parse.InputFile(f.toString(), Files.readString(f)));
+        }
+        var result = PolicyCompiler.compile(inputs);
+        assertThat(result.diagnostics().stream().filter(d -> d.severity() == Diagnostic.Severity.ERROR)).isEmpty();
+        CompiledMesh compiled = result.mesh().orElseThrow();
+
+        java.util.Set<String> expected = new java.util.TreeSet<>();
+        edges.forEach(e -> expected.add(e.from() + " -> " + e.to() + ":" + e.port()));
+        r.widened().forEach(w -> expected.add(w.from() + " -> " + w.to() + ":" + w.port()));
+        java.util.Set<String> allowed = new java.util.TreeSet<>();
+        Checker checker = new Checker(compiled, Dialect.GRPC);
+        for (var from : compiled.mesh().workloads()) {
+            for (var to : compiled.mesh().workloads()) {
+                for (var p : to.ports()) {
+                    if (checker.check(Query.of(from.id(), to.id(), p.port())).allowed()) {
+                        allowed.add(from.id() + " -> " + to.id() + ":" + p.port());
+                    }
+                }
+            }
+        }
+        System.out.printf("recommend on the demo: %d observed edges -> %d segments, %d intents, %d widened%n",
+                edges.size(), r.segments(), r.intents(), r.widened().size());
+        assertThat(allowed).isEqualTo(expected);
     }
 
     /** Waits (over the page's live updates) for an edge with this verdict and deciding intent; returns its id. */
