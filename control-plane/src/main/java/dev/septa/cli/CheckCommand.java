@@ -1,5 +1,6 @@
 package dev.septa.cli;
 
+import dev.septa.controlplane.recommend.ImpactAnalyzer;
 import dev.septa.policy.check.Checker;
 import dev.septa.policy.check.Decision;
 import dev.septa.policy.check.Query;
@@ -80,6 +81,17 @@ public final class CheckCommand implements Callable<Integer> {
             description = "Whose compiled RBAC to evaluate: envoy (default) or grpc (proxyless server listeners).")
     String dialect;
 
+    @Option(names = "--impact", description = "Impact mode: -f is a proposed policy (with its inventory); list the observed "
+            + "edges (of --server or --graph) it would newly deny or newly allow. Exit 0 no change, 1 some change.")
+    boolean impact;
+
+    @Option(names = "--server", paramLabel = "URL", description = "With --impact: a running control plane's HTTP address "
+            + "(default " + ObservedGraph.DEFAULT_SERVER + ").")
+    String server;
+
+    @Option(names = "--graph", paramLabel = "FILE", description = "With --impact: a saved graph (GET /api/graph, 'septa graph -o json').")
+    Path graph;
+
     @Override
     public Integer call() throws IOException {
         PrintWriter err = spec.commandLine().getErr();
@@ -95,6 +107,18 @@ public final class CheckCommand implements Callable<Integer> {
             return usage("-o must be text or json, not '" + output + "'");
         }
         boolean single = from != null || to != null || port != null || method != null || path != null;
+        if (impact) {
+            if (single || queries != null) {
+                return usage("--impact evaluates the observed edges; do not combine it with --queries or --from/--to/--port/--method/--path");
+            }
+            if (server != null && graph != null) {
+                return usage("give --server or --graph, not both");
+            }
+            return impact(d, err);
+        }
+        if (server != null || graph != null) {
+            return usage("--server and --graph go with --impact");
+        }
         if (queries != null && single) {
             return usage("--queries answers a file of queries; do not combine it with --from/--to/--port/--method/--path");
         }
@@ -128,6 +152,52 @@ public final class CheckCommand implements Callable<Integer> {
         } finally {
             err.flush();
         }
+    }
+
+    private int impact(Dialect d, PrintWriter err) {
+        dev.septa.controlplane.graph.GraphJson observed;
+        try {
+            observed = ObservedGraph.load(server, graph);
+        } catch (PolicyFiles.UnreadableException e) {
+            err.println("septa check: " + e.getMessage());
+            return BAD_INPUT;
+        }
+        CompiledMesh mesh = load(err);
+        if (mesh == null) {
+            return BAD_INPUT;
+        }
+        ImpactAnalyzer.Impact impact;
+        try {
+            impact = ImpactAnalyzer.analyze(new Checker(mesh, d), observed.edges());
+        } catch (UnsupportedRbacException | IllegalStateException e) {
+            err.println("septa check: cannot evaluate the compiled configuration: " + e.getMessage());
+            return BAD_INPUT;
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        for (ImpactAnalyzer.Change c : impact.changes()) {
+            var e = c.edge();
+            String was = e.verdict().equals("ALLOW") ? "allowed" : "denied";
+            String what = (c.kind() == ImpactAnalyzer.Kind.NEWLY_DENIED ? "NEWLY DENIED  " : "NEWLY ALLOWED ")
+                    + e.source() + " -> " + e.target() + ":" + e.port() + (c.request() == null ? "" : " " + c.request());
+            if (output.equals("json")) {
+                out.println("{\"change\":\"" + c.kind() + "\",\"from\":\"" + e.source() + "\",\"to\":\"" + e.target()
+                        + "\",\"port\":" + e.port() + (c.request() == null ? "" : ",\"request\":\"" + c.request().replace("\"", "") + "\"")
+                        + ",\"requests\":" + e.requests() + ",\"was\":\"" + e.verdict() + "\",\"wasBy\":\""
+                        + (e.decidedBy() == null ? "" : e.decidedBy()) + "\",\"by\":\"" + c.now().by() + "\"}");
+            } else {
+                out.println(what + "  (" + e.requests() + " calls in the window; was " + was
+                        + (e.decidedBy() == null ? "" : " by " + e.decidedBy()) + ", now " + c.now().verdict() + " " + c.now().by() + ")");
+            }
+        }
+        for (var e : impact.unknown()) {
+            err.println("septa check: skipped " + e.source() + " -> " + e.target() + ":" + e.port()
+                    + ": not a workload of the proposed mesh");
+        }
+        long denied = impact.changes().stream().filter(c -> c.kind() == ImpactAnalyzer.Kind.NEWLY_DENIED).count();
+        err.println("septa check --impact: " + impact.evaluated() + " observed edges evaluated: " + denied + " newly denied, "
+                + (impact.changes().size() - denied) + " newly allowed");
+        out.flush();
+        return impact.changes().isEmpty() ? ALLOW : DENY;
     }
 
     private int single(Checker checker, Query q) {

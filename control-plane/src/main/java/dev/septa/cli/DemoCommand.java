@@ -76,6 +76,7 @@ public final class DemoCommand implements Callable<Integer> {
         var reporter = new CallReporter(out, demo::decisions, verbose);
         out.printf("septa demo: control plane xDS/SDS (TLS) on 127.0.0.1:%d, HTTP on http://127.0.0.1:%d/api/status; %d workload processes%n",
                 demo.xdsPort(), demo.httpPort(), demo.fleet().processes().size());
+        out.printf("Traffic graph: http://127.0.0.1:%d/graph%n", demo.httpPort());
         out.println("septa demo: edit " + intents + " and watch the results change; Ctrl-C stops everything.");
         out.println();
         reporter.header();

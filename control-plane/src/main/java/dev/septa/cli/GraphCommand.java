@@ -34,7 +34,7 @@ public final class GraphCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--server", defaultValue = "${env:SEPTA_SERVER:-http://127.0.0.1:8080}",
+    @Option(names = "--server", defaultValue = "${env:SEPTA_SERVER:-http://127.0.0.1:15000}",
             description = "The control plane's HTTP address (env SEPTA_SERVER; default ${DEFAULT-VALUE}).")
     String server;
 
@@ -71,7 +71,7 @@ public final class GraphCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("not an http(s) URL");
             }
         } catch (IllegalArgumentException e) {
-            err.println("septa graph: --server '" + server + "' is not an http(s) URL like http://127.0.0.1:8080");
+            err.println("septa graph: --server '" + server + "' is not an http(s) URL like http://127.0.0.1:15000");
             return 2;
         }
         String query = query();

@@ -66,8 +66,9 @@ public final class ServeCommand implements Callable<Integer> {
             cp.close();
             stopped.countDown();
         }, "septa-shutdown"));
-        out.printf("septa serve: xDS/SDS (TLS) on %s:%d, HTTP on http://%s:%d (/api/status, /health, /prometheus)%n",
+        out.printf("septa serve: xDS/SDS/ALS (TLS) on %s:%d, HTTP on http://%s:%d (/api/status, /api/graph, /health, /prometheus)%n",
                 xdsHost, cp.xdsPort(), httpHost, cp.httpPort());
+        out.printf("Traffic graph: http://%s:%d/graph%n", httpHost, cp.httpPort());
         out.printf("septa serve: trust bundle %s; bootstrap a workload with: septa bootstrap --workload NS/NAME --state-dir %s%n",
                 stateDir.resolve("ca").resolve("trust-bundle.pem"), stateDir);
         var compile = cp.core().status().compile();

@@ -65,6 +65,11 @@ public final class ControlPlane implements AutoCloseable {
         return core;
     }
 
+    /** The traffic graph the access-log receiver on the xDS port feeds. */
+    public dev.septa.controlplane.graph.TrafficGraph trafficGraph() {
+        return context.getBean(dev.septa.controlplane.graph.TrafficGraph.class);
+    }
+
     @Override
     public void close() {
         http.stop();

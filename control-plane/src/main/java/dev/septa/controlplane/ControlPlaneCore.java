@@ -27,6 +27,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.function.Consumer;
+import io.grpc.BindableService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -50,6 +52,8 @@ public final class ControlPlaneCore implements AutoCloseable {
     private final ScheduledExecutorService servingRotation =
             Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("septa-serving-cert").factory());
     private XdsServer xds;
+    private final List<BindableService> extraServices = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<Consumer<CompiledMesh>> meshListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /** Septa's compiler and the CA in {@code stateDir/ca}, unless the options name others. */
     public ControlPlaneCore(ControlPlaneOptions options, ControlPlaneMetrics metrics) {
@@ -80,6 +84,13 @@ public final class ControlPlaneCore implements AutoCloseable {
             @Override
             public void applied(CompiledMesh compiled, int distinctSnapshots) {
                 secrets.meshChanged();
+                for (Consumer<CompiledMesh> l : meshListeners) {
+                    try {
+                        l.accept(compiled);
+                    } catch (RuntimeException e) {
+                        org.slf4j.LoggerFactory.getLogger(ControlPlaneCore.class).warn("mesh listener failed: {}", e.toString());
+                    }
+                }
             }
         };
         this.publisher = new ConfigPublisher(options.effectiveSource(), compilation, cache, mesh, onApplied,
@@ -95,12 +106,29 @@ public final class ControlPlaneCore implements AutoCloseable {
                 .description("Seconds until the earliest-expiring workload certificate in use expires").register(metrics.registry());
     }
 
+    /** Serves this gRPC service on the xDS port, behind the same TLS and authentication; call before {@link #start}. */
+    public ControlPlaneCore addService(BindableService service) {
+        extraServices.add(service);
+        return this;
+    }
+
+    /** Called on the publisher thread with every compiled mesh put in force (the first one during {@link #start}). */
+    public ControlPlaneCore onMeshApplied(Consumer<CompiledMesh> listener) {
+        meshListeners.add(listener);
+        return this;
+    }
+
+    /** The ADS rule of decision 0002: which nodes a principal may act (and report) as. */
+    public MeshNodeAuthorizer nodeAuthorizer() {
+        return new MeshNodeAuthorizer(mesh);
+    }
+
     public ControlPlaneCore start() throws IOException {
         publisher.start();
         KeyedCertificate serving = issueServing();
         xds = new XdsServer(new InetSocketAddress(options.xdsHost(), options.xdsPort()), cache,
                 new StreamAuthInterceptor(tokens, cache), new StreamAuthorizer(new MeshNodeAuthorizer(mesh), cache),
-                serving, certificates.trustBundlePem()).start();
+                serving, certificates.trustBundlePem(), List.copyOf(extraServices)).start();
         scheduleServingRotation(serving);
         return this;
     }

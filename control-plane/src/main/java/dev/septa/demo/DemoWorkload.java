@@ -6,6 +6,9 @@ import dev.septa.sidecar.bootstrap.CertificateFileLayout;
 import dev.septa.sidecar.bootstrap.ControlPlaneEndpoint;
 import dev.septa.sidecar.bootstrap.GrpcBootstrapGenerator;
 import dev.septa.sidecar.bootstrap.ProxyNode;
+import dev.septa.sidecar.grpc.FileTlsXdsCredentialsProvider;
+import dev.septa.sidecar.report.AccessLogReporter;
+import dev.septa.sidecar.report.ReportingServerTracerFactory;
 import io.grpc.CallOptions;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
@@ -63,6 +66,7 @@ public final class DemoWorkload implements java.util.concurrent.Callable<Integer
     @Option(names = "--deadline", defaultValue = "PT20S") Duration deadline;
 
     private final PrintStream out = System.out;
+    private AccessLogReporter reporter;
     private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
 
     public static void main(String[] args) {
@@ -107,12 +111,19 @@ public final class DemoWorkload implements java.util.concurrent.Callable<Integer
 
         // Only now, with the files in place, may grpc read the bootstrap (it loads the tls channel creds at once).
         System.setProperty("io.grpc.xds.bootstrapConfig", new GrpcBootstrapGenerator().generate(node, endpoint, files));
+        // Every call this workload serves (allowed or refused by RBAC) goes to the control plane's traffic graph,
+        // over the xDS port with the same SVID as the xDS channel.
+        ManagedChannel reportChannel = Grpc.newChannelBuilderForAddress(endpoint.host(), endpoint.port(),
+                FileTlsXdsCredentialsProvider.forFiles(files, Duration.ofSeconds(5))).build();
+        reporter = new AccessLogReporter(reportChannel, AccessLogReporter.Settings.forWorkload(workload));
         List<Server> servers = new ArrayList<>();
         var serving = new java.util.concurrent.CountDownLatch(ports.size());
         for (int port : ports) {
             servers.add(startServer(port, serving));
         }
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            reporter.close();
+            reportChannel.shutdownNow();
             servers.forEach(Server::shutdownNow);
             channels.values().forEach(ManagedChannel::shutdownNow);
         }));
@@ -136,6 +147,7 @@ public final class DemoWorkload implements java.util.concurrent.Callable<Integer
     private Server startServer(int port, java.util.concurrent.CountDownLatch serving) throws IOException {
         var builder = XdsServerBuilder.forAddress(new InetSocketAddress(address, port),
                         XdsServerCredentials.create(InsecureServerCredentials.create()))
+                .addStreamTracerFactory(new ReportingServerTracerFactory(reporter))
                 .fallbackHandlerRegistry(new AnyMethodRegistry(workload, served -> WorkloadEvents.emit(out, "served", port, served)))
                 .xdsServingStatusListener(new XdsServerBuilder.XdsServingStatusListener() {
                     @Override

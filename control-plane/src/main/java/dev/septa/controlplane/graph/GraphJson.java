@@ -28,10 +28,21 @@ public record GraphJson(String generatedAt, long windowSeconds, long version, Li
      * @param verdict {@code ALLOW} or {@code DENY}
      * @param decidedBy the intent that decided ({@code ns/name}) or {@code default}; null if unknown
      * @param wouldDenyBy the DryRun Deny intent that would have denied these calls, or null
+     * @param samples the first few distinct requests seen on the edge, {@code METHOD /path} (empty for TCP)
      */
     @Serdeable
     public record Edge(String id, String source, String target, int port, String verdict, @Nullable String decidedBy,
-                       @Nullable String wouldDenyBy, long requests, double ratePerSecond, String lastSeen) {
+                       @Nullable String wouldDenyBy, long requests, double ratePerSecond, String lastSeen,
+                       @Nullable List<String> samples) {
+        @io.micronaut.core.annotation.Creator
+        public Edge {
+            samples = samples == null ? List.of() : List.copyOf(samples);
+        }
+
+        public Edge(String id, String source, String target, int port, String verdict, String decidedBy,
+                    String wouldDenyBy, long requests, double ratePerSecond, String lastSeen) {
+            this(id, source, target, port, verdict, decidedBy, wouldDenyBy, requests, ratePerSecond, lastSeen, List.of());
+        }
     }
 
     @Serdeable
@@ -81,7 +92,8 @@ public record GraphJson(String generatedAt, long windowSeconds, long version, Li
             nodes.putIfAbsent(e.source().id(), node(e.source()));
             nodes.putIfAbsent(e.destination().id(), node(e.destination()));
             edges.add(new Edge(e.id(), e.source().id(), e.destination().id(), e.port(), e.verdict().name(), e.decidedBy(),
-                    e.wouldDenyBy(), e.requests(), Math.round(e.ratePerSecond() * 1000) / 1000.0, e.lastSeen().toString()));
+                    e.wouldDenyBy(), e.requests(), Math.round(e.ratePerSecond() * 1000) / 1000.0, e.lastSeen().toString(),
+                    e.samples()));
         }
         List<Node> sortedNodes = new ArrayList<>(nodes.values());
         sortedNodes.sort(java.util.Comparator.comparing(Node::id));

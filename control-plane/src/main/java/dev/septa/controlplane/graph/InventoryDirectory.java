@@ -50,6 +50,28 @@ public final class InventoryDirectory implements WorkloadDirectory {
         index.set(new Index(Map.copyOf(byId), Map.copyOf(byIdentity), Map.copyOf(byAddress), Map.copyOf(addresses), all));
     }
 
+    /**
+     * The workloads of a mesh, each drawn in the most specific segment of its namespace that selects it: the one
+     * selecting the fewest workloads (a catch-all segment would otherwise swallow every group), then by name.
+     */
+    public void update(dev.septa.policy.model.Mesh mesh) {
+        Map<dev.septa.policy.model.Segment, List<Workload>> members = new HashMap<>();
+        for (var s : mesh.segments()) {
+            members.put(s, mesh.workloads().stream().filter(w -> selects(s, w)).toList());
+        }
+        java.util.Comparator<dev.septa.policy.model.Segment> specific = java.util.Comparator
+                .<dev.septa.policy.model.Segment>comparingInt(s -> members.get(s).size())
+                .thenComparing(s -> s.metadata().name());
+        update(mesh.config().trustDomain(), mesh.workloads(), w -> mesh.segments().stream()
+                .filter(s -> members.get(s).contains(w)).min(specific)
+                .map(s -> s.metadata().name()).orElse(null));
+    }
+
+    private static boolean selects(dev.septa.policy.model.Segment s, Workload w) {
+        return s.metadata().namespace().equals(w.metadata().namespace()) && s.selector() != null
+                && s.selector().matches(w.metadata().labels() == null ? Map.of() : w.metadata().labels());
+    }
+
     @Override
     public Optional<WorkloadRef> byNodeId(String nodeId) {
         return Optional.ofNullable(index.get().byId().get(nodeId));

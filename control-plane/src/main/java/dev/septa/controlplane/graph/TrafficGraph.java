@@ -40,12 +40,24 @@ public final class TrafficGraph {
     record EdgeKey(String source, String destination, int port, Verdict verdict, String decidedBy, String wouldDenyBy) {
     }
 
-    private record EdgeState(WorkloadRef source, WorkloadRef destination, WindowCounter counter) {
+    private record EdgeState(WorkloadRef source, WorkloadRef destination, WindowCounter counter, RequestSamples samples) {
     }
 
-    /** One edge as the page and the API show it. {@code requests} counts the whole window. */
+    /**
+     * One edge as the page and the API show it. {@code requests} counts the whole window; {@code samples} are the
+     * first few distinct requests ({@code METHOD /path}) seen on it, empty for TCP.
+     */
     public record Edge(WorkloadRef source, WorkloadRef destination, int port, Verdict verdict, String decidedBy,
-                       String wouldDenyBy, long requests, double ratePerSecond, Instant lastSeen) {
+                       String wouldDenyBy, long requests, double ratePerSecond, Instant lastSeen, List<String> samples) {
+        public Edge {
+            samples = samples == null ? List.of() : List.copyOf(samples);
+        }
+
+        public Edge(WorkloadRef source, WorkloadRef destination, int port, Verdict verdict, String decidedBy,
+                    String wouldDenyBy, long requests, double ratePerSecond, Instant lastSeen) {
+            this(source, destination, port, verdict, decidedBy, wouldDenyBy, requests, ratePerSecond, lastSeen, List.of());
+        }
+
         public String id() {
             return source.id() + "->" + destination.id() + ":" + port + "/" + verdict
                     + (decidedBy == null ? "" : "/" + decidedBy) + (wouldDenyBy == null ? "" : "/~" + wouldDenyBy);
@@ -105,9 +117,10 @@ public final class TrafficGraph {
                 }
             }
             state = edges.computeIfAbsent(key, k -> new EdgeState(o.source(), o.destination(),
-                    new WindowCounter(settings.buckets(), bucketMillis)));
+                    new WindowCounter(settings.buckets(), bucketMillis), new RequestSamples()));
         }
         state.counter().add(now, weight);
+        state.samples().add(o.method(), o.path());
         counters.recorded.add(weight);
         version.incrementAndGet();
     }
@@ -135,7 +148,8 @@ public final class TrafficGraph {
                 continue;
             }
             out.add(new Edge(e.getValue().source(), e.getValue().destination(), k.port(), k.verdict(), k.decidedBy(),
-                    k.wouldDenyBy(), requests, c.rate(now, rateMillis), Instant.ofEpochMilli(c.lastSeenMillis())));
+                    k.wouldDenyBy(), requests, c.rate(now, rateMillis), Instant.ofEpochMilli(c.lastSeenMillis()),
+                    e.getValue().samples().list()));
         }
         out.sort(Comparator.comparing(Edge::id));
         return new Snapshot(Instant.ofEpochMilli(now), settings.window(), version.get(), List.copyOf(out), counters.snapshot());

@@ -3,14 +3,26 @@ package dev.septa.controlplane.http;
 import dev.septa.controlplane.ControlPlaneCore;
 import dev.septa.controlplane.ControlPlaneMetrics;
 import dev.septa.controlplane.ControlPlaneOptions;
+import dev.septa.controlplane.graph.AccessLogReceiver;
+import dev.septa.controlplane.graph.CheckerPolicyAnnotator;
+import dev.septa.controlplane.graph.FloodGuard;
+import dev.septa.controlplane.graph.InventoryDirectory;
+import dev.septa.controlplane.graph.TrafficGraph;
+import dev.septa.controlplane.graph.WorkloadDirectory;
+import dev.septa.controlplane.xds.SessionReporterAuthorizer;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micronaut.context.annotation.Bean;
 import io.micronaut.context.annotation.Factory;
+import io.micronaut.context.annotation.Value;
 import jakarta.inject.Singleton;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 
-/** Exposes the control plane core as a bean; the options come from {@code septa serve} or a test. */
+/**
+ * Exposes the control plane core as a bean; the options come from {@code septa serve} or a test. Wires the traffic
+ * graph into it: the access-log receiver on the xDS port (same TLS, same authentication, a reporter may report only
+ * as a node it may act as), and, on every applied compile, the graph's inventory and the policy annotator.
+ */
 @Factory
 public class ControlPlaneFactory {
 
@@ -21,9 +33,19 @@ public class ControlPlaneFactory {
 
     @Singleton
     @Bean(preDestroy = "close")
-    ControlPlaneCore core(ControlPlaneOptions options, ControlPlaneMetrics metrics) {
+    ControlPlaneCore core(ControlPlaneOptions options, ControlPlaneMetrics metrics, TrafficGraph graph,
+                          WorkloadDirectory directory, InventoryDirectory inventory, FloodGuard guard,
+                          @Value("${septa.graph.als.max-message-bytes:1048576}") int maxMessageBytes) {
+        ControlPlaneCore core = new ControlPlaneCore(options, metrics);
+        CheckerPolicyAnnotator annotator = new CheckerPolicyAnnotator(core.cache()::dialectOf);
+        core.addService(new AccessLogReceiver(graph, directory, guard, annotator, maxMessageBytes,
+                new SessionReporterAuthorizer(core.nodeAuthorizer())));
+        core.onMeshApplied(compiled -> {
+            inventory.update(compiled.mesh());
+            annotator.meshApplied(compiled);
+        });
         try {
-            return new ControlPlaneCore(options, metrics).start();
+            return core.start();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start the xDS server on " + options.xdsHost() + ":" + options.xdsPort()
                     + ": " + e.getMessage(), e);

@@ -21,6 +21,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -111,6 +112,14 @@ public final class ProxyConfigCache implements ConfigWatcher {
     public int connectedCount(Dialect dialect) {
         synchronized (lock) {
             return (int) proxies.values().stream().filter(p -> p.dialect == dialect).count();
+        }
+    }
+
+    /** The dialect a connected node's streams announced, if it is connected. */
+    public Optional<Dialect> dialectOf(String nodeId) {
+        synchronized (lock) {
+            ProxyState proxy = proxies.get(nodeId);
+            return proxy == null ? Optional.empty() : Optional.ofNullable(proxy.dialect);
         }
     }
 

@@ -3,6 +3,7 @@ package dev.septa.controlplane.xds;
 import dev.septa.controlplane.certs.KeyedCertificate;
 import dev.septa.controlplane.certs.Pems;
 import io.envoyproxy.controlplane.server.V3DiscoveryServer;
+import io.grpc.BindableService;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.grpc.TlsServerCredentials;
@@ -27,6 +28,16 @@ public final class XdsServer implements AutoCloseable {
 
     public XdsServer(InetSocketAddress bind, ProxyConfigCache cache, StreamAuthInterceptor auth,
                      StreamAuthorizer authorizer, KeyedCertificate serving, String trustBundlePem) {
+        this(bind, cache, auth, authorizer, serving, trustBundlePem, List.of());
+    }
+
+    /**
+     * @param extraServices served next to ADS and SDS with the same TLS and authentication (the access-log
+     *                      receiver, so workloads report with the address and credentials they use for xDS)
+     */
+    public XdsServer(InetSocketAddress bind, ProxyConfigCache cache, StreamAuthInterceptor auth,
+                     StreamAuthorizer authorizer, KeyedCertificate serving, String trustBundlePem,
+                     List<BindableService> extraServices) {
         try {
             trustManager = AdvancedTlsX509TrustManager.newBuilder()
                     .setVerification(AdvancedTlsX509TrustManager.Verification.CERTIFICATE_ONLY_VERIFICATION).build();
@@ -40,9 +51,11 @@ public final class XdsServer implements AutoCloseable {
                 .clientAuth(TlsServerCredentials.ClientAuth.OPTIONAL);
         V3DiscoveryServer discovery = new V3DiscoveryServer(List.of(authorizer), cache,
                 new io.envoyproxy.controlplane.server.DefaultExecutorGroup(), new PackedResourceSerializer());
-        this.server = NettyServerBuilder.forAddress(bind, tls.build())
+        NettyServerBuilder builder = NettyServerBuilder.forAddress(bind, tls.build())
                 .addService(ServerInterceptors.intercept(discovery.getAggregatedDiscoveryServiceImpl(), auth))
-                .addService(ServerInterceptors.intercept(discovery.getSecretDiscoveryServiceImpl(), auth))
+                .addService(ServerInterceptors.intercept(discovery.getSecretDiscoveryServiceImpl(), auth));
+        extraServices.forEach(s -> builder.addService(ServerInterceptors.intercept(s, auth)));
+        this.server = builder
                 .permitKeepAliveTime(10, TimeUnit.SECONDS)
                 .permitKeepAliveWithoutCalls(true)
                 .maxInboundMessageSize(16 * 1024 * 1024)

@@ -55,6 +55,11 @@ public final class AdsTestClient implements AutoCloseable {
         sds = SecretDiscoveryServiceGrpc.newStub(channel);
     }
 
+    /** The authenticated channel, for the other services on the xDS port (the access-log receiver). */
+    public ManagedChannel channel() {
+        return channel;
+    }
+
     public static Node node(String id, String dialect) {
         return Node.newBuilder().setId(id).setUserAgentName("envoy")
                 .setMetadata(Struct.newBuilder().putFields("SEPTA_DIALECT", Value.newBuilder().setStringValue(dialect).build()))

@@ -29,7 +29,9 @@ public final class ProxyJson {
             OriginalDst.getDefaultInstance(),
             DownstreamTlsContext.getDefaultInstance(),
             UpstreamTlsContext.getDefaultInstance(),
-            HttpProtocolOptions.getDefaultInstance());
+            HttpProtocolOptions.getDefaultInstance(),
+            io.envoyproxy.envoy.extensions.access_loggers.grpc.v3.HttpGrpcAccessLogConfig.getDefaultInstance(),
+            io.envoyproxy.envoy.extensions.access_loggers.grpc.v3.TcpGrpcAccessLogConfig.getDefaultInstance());
 
     public static final JsonFormat.TypeRegistry TYPES = registry();
 

@@ -38,6 +38,7 @@ public final class RbacConfigurer {
 
     private final Map<InboundRule, Policy> policies = new IdentityHashMap<>();
     private final Map<InboundPort, List<HttpFilter>> httpFilters = new IdentityHashMap<>();
+    private final Map<InboundPort, List<HttpFilter>> envoyHttpFilters = new IdentityHashMap<>();
 
     public Rules rules(InboundPort port) {
         RBAC.Builder deny = RBAC.newBuilder().setAction(RBAC.Action.DENY);
@@ -64,7 +65,21 @@ public final class RbacConfigurer {
     public List<HttpFilter> httpFilters(InboundPort port) {
         return httpFilters.computeIfAbsent(port, p -> {
             Rules r = rules(p);
-            return List.of(httpFilter(DENY_FILTER, r.deny(), r.denyShadow()), httpFilter(ALLOW_FILTER, r.allow(), r.allowShadow()));
+            return List.of(httpFilter(DENY_FILTER, r.deny(), r.denyShadow(), null), httpFilter(ALLOW_FILTER, r.allow(), r.allowShadow(), null));
+        });
+    }
+
+    /**
+     * The HTTP RBAC filters of an Envoy sidecar: as {@link #httpFilters}, plus distinct {@code rules_stat_prefix} and
+     * {@code shadow_rules_stat_prefix} ({@code septa_deny_}, {@code septa_allow_}). Envoy writes each filter's
+     * decision into the request's dynamic metadata under these prefixes; without them the allow filter's keys
+     * overwrite the deny filter's, and the access log could not tell which intent decided.
+     */
+    public List<HttpFilter> envoyHttpFilters(InboundPort port) {
+        return envoyHttpFilters.computeIfAbsent(port, p -> {
+            Rules r = rules(p);
+            return List.of(httpFilter(DENY_FILTER, r.deny(), r.denyShadow(), "septa_deny_"),
+                    httpFilter(ALLOW_FILTER, r.allow(), r.allowShadow(), "septa_allow_"));
         });
     }
 
@@ -75,8 +90,11 @@ public final class RbacConfigurer {
                 networkFilter(ALLOW_FILTER, statPrefix + "allow_", r.allow(), r.allowShadow()));
     }
 
-    private static HttpFilter httpFilter(String name, RBAC rules, RBAC shadow) {
+    private static HttpFilter httpFilter(String name, RBAC rules, RBAC shadow, String statPrefix) {
         var config = io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.newBuilder().setRules(rules);
+        if (statPrefix != null) {
+            config.setRulesStatPrefix(statPrefix).setShadowRulesStatPrefix(statPrefix);
+        }
         if (shadow != null) {
             config.setShadowRules(shadow);
         }
@@ -84,7 +102,9 @@ public final class RbacConfigurer {
     }
 
     private static Filter networkFilter(String name, String statPrefix, RBAC rules, RBAC shadow) {
-        var config = io.envoyproxy.envoy.extensions.filters.network.rbac.v3.RBAC.newBuilder().setStatPrefix(statPrefix).setRules(rules);
+        // shadow_rules_stat_prefix keeps the two filters' shadow results apart in the connection's dynamic metadata.
+        var config = io.envoyproxy.envoy.extensions.filters.network.rbac.v3.RBAC.newBuilder().setStatPrefix(statPrefix)
+                .setShadowRulesStatPrefix(statPrefix).setRules(rules);
         if (shadow != null) {
             config.setShadowRules(shadow);
         }

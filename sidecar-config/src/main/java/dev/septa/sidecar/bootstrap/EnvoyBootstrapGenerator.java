@@ -34,7 +34,8 @@ import java.util.regex.Pattern;
 /**
  * The Envoy sidecar's bootstrap, built as a typed {@link Bootstrap} (no text template): node {@code ns/name} with
  * Septa's metadata, LDS and CDS over ADS (RDS, EDS and SDS follow through the resources' own {@code ads} config
- * sources), and one static cluster {@code septa-xds} to the control plane over HTTP/2 and TLS. The control plane's
+ * sources), a static cluster {@code septa-xds} to the control plane over HTTP/2 and TLS, and {@code septa-als} to
+ * the same address presenting the workload's SVID, for the inbound listener's access logs (the traffic graph). The control plane's
  * certificate is verified with the trust bundle carried inline and its SPIFFE ID; the stream carries
  * {@code authorization: Bearer <node token>} as {@code initial_metadata} (decision 0002, option 1).
  *
@@ -45,6 +46,8 @@ import java.util.regex.Pattern;
  */
 public final class EnvoyBootstrapGenerator {
     public static final String XDS_CLUSTER = "septa-xds";
+    /** The access-log service (same address as xDS), named by the compiler's inbound access log (policy-compiler). */
+    public static final String ALS_CLUSTER = "septa-als";
     private static final Pattern IP_LITERAL = Pattern.compile("^[0-9.]+$|^[0-9a-fA-F:]+$");
     private static final JsonFormat.TypeRegistry TYPES = JsonFormat.TypeRegistry.newBuilder()
             .add(UpstreamTlsContext.getDescriptor()).add(HttpProtocolOptions.getDescriptor()).build();
@@ -82,7 +85,8 @@ public final class EnvoyBootstrapGenerator {
                                 .setSetNodeOnFirstMessageOnly(true))
                         .setLdsConfig(ads).setCdsConfig(ads))
                 .setStaticResources(Bootstrap.StaticResources.newBuilder()
-                        .addClusters(xdsCluster(controlPlane, controlPlaneSpiffeId)))
+                        .addClusters(xdsCluster(XDS_CLUSTER, controlPlane, controlPlaneSpiffeId, null))
+                        .addClusters(xdsCluster(ALS_CLUSTER, controlPlane, controlPlaneSpiffeId, svid(grpcService.build()))))
                 .setAdmin(Admin.newBuilder().setAddress(socket("127.0.0.1", adminPort)))
                 .build();
     }
@@ -96,25 +100,40 @@ public final class EnvoyBootstrapGenerator {
         return Node.newBuilder().setId(node.id()).setCluster(node.namespace()).setMetadata(metadata).build();
     }
 
-    private static Cluster xdsCluster(ControlPlaneEndpoint controlPlane, String controlPlaneSpiffeId) {
+    /**
+     * The SVID ({@code default}) fetched over SDS on its own stream to {@link #XDS_CLUSTER}, with the node token: the
+     * access-log cluster presents it, so the control plane knows which node reports (decision 0002). The xDS cluster
+     * itself cannot: it would need the certificate before its first response.
+     */
+    private static io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.SdsSecretConfig svid(GrpcService xds) {
+        return io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.SdsSecretConfig.newBuilder().setName("default")
+                .setSdsConfig(ConfigSource.newBuilder().setResourceApiVersion(ApiVersion.V3)
+                        .setApiConfigSource(ApiConfigSource.newBuilder().setApiType(ApiConfigSource.ApiType.GRPC)
+                                .setTransportApiVersion(ApiVersion.V3).addGrpcServices(xds)))
+                .build();
+    }
+
+    private static Cluster xdsCluster(String name, ControlPlaneEndpoint controlPlane, String controlPlaneSpiffeId,
+                                      io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.SdsSecretConfig clientCertificate) {
         var validation = CertificateValidationContext.newBuilder()
                 .setTrustedCa(DataSource.newBuilder().setInlineString(controlPlane.trustBundlePem()))
                 .addMatchTypedSubjectAltNames(SubjectAltNameMatcher.newBuilder()
                         .setSanType(SubjectAltNameMatcher.SanType.URI)
                         .setMatcher(StringMatcher.newBuilder().setExact(controlPlaneSpiffeId)));
-        var tls = UpstreamTlsContext.newBuilder()
-                .setCommonTlsContext(CommonTlsContext.newBuilder().setValidationContext(validation)
-                        .addAlpnProtocols("h2"))
-                .build();
+        var common = CommonTlsContext.newBuilder().setValidationContext(validation).addAlpnProtocols("h2");
+        if (clientCertificate != null) {
+            common.addTlsCertificateSdsSecretConfigs(clientCertificate);
+        }
+        var tls = UpstreamTlsContext.newBuilder().setCommonTlsContext(common).build();
         var http2 = HttpProtocolOptions.newBuilder().setExplicitHttpConfig(HttpProtocolOptions.ExplicitHttpConfig.newBuilder()
                 .setHttp2ProtocolOptions(Http2ProtocolOptions.getDefaultInstance())).build();
         boolean literal = IP_LITERAL.matcher(controlPlane.host()).matches();
         return Cluster.newBuilder()
-                .setName(XDS_CLUSTER)
+                .setName(name)
                 .setType(literal ? Cluster.DiscoveryType.STATIC : Cluster.DiscoveryType.LOGICAL_DNS)
                 .setConnectTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(1))
                 .putTypedExtensionProtocolOptions("envoy.extensions.upstreams.http.v3.HttpProtocolOptions", Any.pack(http2))
-                .setLoadAssignment(ClusterLoadAssignment.newBuilder().setClusterName(XDS_CLUSTER)
+                .setLoadAssignment(ClusterLoadAssignment.newBuilder().setClusterName(name)
                         .addEndpoints(LocalityLbEndpoints.newBuilder().addLbEndpoints(LbEndpoint.newBuilder()
                                 .setEndpoint(Endpoint.newBuilder().setAddress(socket(controlPlane.host(), controlPlane.port()))))))
                 .setTransportSocket(TransportSocket.newBuilder().setName("envoy.transport_sockets.tls").setTypedConfig(Any.pack(tls)))

@@ -58,6 +58,22 @@ public final class FileTlsXdsCredentialsProvider extends XdsCredentialsProvider 
         }
     }
 
+    /**
+     * The same mutual-TLS credentials as the bootstrap's {@code channel_creds}, for other channels to the control
+     * plane (the access-log reporter), so they present the workload's SVID and follow its rotation.
+     */
+    public static ChannelCredentials forFiles(dev.septa.sidecar.bootstrap.CertificateFileLayout files, Duration refresh) {
+        ChannelCredentials credentials = new FileTlsXdsCredentialsProvider().newChannelCredentials(Map.of(
+                "certificate_file", files.cert().toString(),
+                "private_key_file", files.key().toString(),
+                "ca_certificate_file", files.ca().toString(),
+                "refresh_interval", Math.max(1, refresh.toSeconds()) + "s"));
+        if (credentials == null) {
+            throw new IllegalStateException("cannot load the certificate files in " + files.dir());
+        }
+        return credentials;
+    }
+
     static long refreshSeconds(Object value) {
         if (value instanceof String text && !text.isBlank()) {
             String trimmed = text.trim();

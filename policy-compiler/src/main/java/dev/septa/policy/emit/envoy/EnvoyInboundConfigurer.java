@@ -1,5 +1,10 @@
 package dev.septa.policy.emit.envoy;
 
+import io.envoyproxy.envoy.config.accesslog.v3.AccessLog;
+import io.envoyproxy.envoy.config.core.v3.GrpcService;
+import io.envoyproxy.envoy.extensions.access_loggers.grpc.v3.CommonGrpcAccessLogConfig;
+import io.envoyproxy.envoy.extensions.access_loggers.grpc.v3.HttpGrpcAccessLogConfig;
+import io.envoyproxy.envoy.extensions.access_loggers.grpc.v3.TcpGrpcAccessLogConfig;
 import com.google.protobuf.Any;
 import dev.septa.policy.emit.RbacConfigurer;
 import dev.septa.policy.emit.TlsConfigurer;
@@ -41,6 +46,10 @@ final class EnvoyInboundConfigurer {
             .build());
     static final String HTTP_PROTOCOL_OPTIONS = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
 
+    /** The Envoy bootstrap's static cluster to the control plane's access log service (sidecar-config). */
+    public static final String ACCESS_LOG_CLUSTER = "septa-als";
+    public static final String ACCESS_LOG_NAME = "septa.inbound";
+
     private final RbacConfigurer rbac;
 
     EnvoyInboundConfigurer(RbacConfigurer rbac) {
@@ -61,7 +70,8 @@ final class EnvoyInboundConfigurer {
                         .setStatPrefix("inbound_" + port.port())
                         .setRouteConfig(Xds.routes("inbound|" + port.port(),
                                 List.of(Xds.forwardAll("inbound|" + port.port(), List.of("*"), cluster))))
-                        .addAllHttpFilters(rbac.httpFilters(port))
+                        .addAllHttpFilters(rbac.envoyHttpFilters(port))
+                        .addAccessLog(httpAccessLog())
                         .addHttpFilters(Xds.ROUTER)
                         .build();
                 chain.addFilters(Xds.filter(Xds.HCM, hcm)).setTransportSocket(httpTls);
@@ -104,6 +114,28 @@ final class EnvoyInboundConfigurer {
     }
 
     static Filter tcpProxy(String statPrefix, String cluster) {
-        return Xds.filter("envoy.filters.network.tcp_proxy", TcpProxy.newBuilder().setStatPrefix(statPrefix).setCluster(cluster).build());
+        return Xds.filter("envoy.filters.network.tcp_proxy", TcpProxy.newBuilder().setStatPrefix(statPrefix).setCluster(cluster)
+                .addAccessLog(tcpAccessLog()).build());
+    }
+
+    /**
+     * Every inbound request (HTTP/gRPC) and connection (TCP) is logged to the control plane's access log service, with
+     * the RBAC filters' dynamic metadata: the traffic graph. The cluster is a static cluster of the Envoy bootstrap
+     * ({@code EnvoyBootstrapGenerator.ALS_CLUSTER} in sidecar-config, asserted equal by an e2e test).
+     */
+    private static final CommonGrpcAccessLogConfig ACCESS_LOG_COMMON = CommonGrpcAccessLogConfig.newBuilder()
+            .setLogName(ACCESS_LOG_NAME)
+            .setTransportApiVersion(io.envoyproxy.envoy.config.core.v3.ApiVersion.V3)
+            .setGrpcService(GrpcService.newBuilder().setEnvoyGrpc(GrpcService.EnvoyGrpc.newBuilder().setClusterName(ACCESS_LOG_CLUSTER)))
+            .build();
+
+    static AccessLog httpAccessLog() {
+        return AccessLog.newBuilder().setName("envoy.access_loggers.http_grpc")
+                .setTypedConfig(Any.pack(HttpGrpcAccessLogConfig.newBuilder().setCommonConfig(ACCESS_LOG_COMMON).build())).build();
+    }
+
+    static AccessLog tcpAccessLog() {
+        return AccessLog.newBuilder().setName("envoy.access_loggers.tcp_grpc")
+                .setTypedConfig(Any.pack(TcpGrpcAccessLogConfig.newBuilder().setCommonConfig(ACCESS_LOG_COMMON).build())).build();
     }
 }

@@ -1,0 +1,302 @@
+package dev.septa.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.microsoft.playwright.Browser;
+import com.microsoft.playwright.BrowserType;
+import com.microsoft.playwright.Page;
+import com.microsoft.playwright.Playwright;
+import dev.septa.ca.CaConfig;
+import dev.septa.ca.CertificateAuthority;
+import dev.septa.ca.FileCaKeyStore;
+import dev.septa.ca.SpiffeId;
+import dev.septa.ca.WorkloadCredential;
+import dev.septa.controlplane.graph.GraphJson;
+import dev.septa.controlplane.recommend.IntentRecommender;
+import dev.septa.controlplane.recommend.ObservedEdge;
+import dev.septa.demo.LocalDemo;
+import dev.septa.policy.check.Checker;
+import dev.septa.policy.check.Query;
+import dev.septa.policy.compile.CompiledMesh;
+import dev.septa.policy.compile.Diagnostic;
+import dev.septa.policy.compile.Dialect;
+import dev.septa.policy.compile.PolicyCompiler;
+import dev.septa.policy.model.Mesh;
+import dev.septa.e2e.support.ShopExample;
+import io.grpc.CallOptions;
+import io.grpc.Grpc;
+import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.TlsChannelCredentials;
+import io.grpc.netty.shaded.io.netty.handler.ssl.util.InsecureTrustManagerFactory;
+import io.grpc.stub.ClientCalls;
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * The traffic-graph page in headless Chromium (Debian's {@code /usr/bin/chromium}, Playwright for Java, no browser
+ * download) against a running {@code septa demo}: six proxyless workload processes calling each other and reporting
+ * every served call to the control plane over the access log service. Nothing is fed to the graph by the test but
+ * real calls. The screenshot lands in {@code target/graph-demo.png}; with {@code -Dsepta.updateScreenshot=true} it
+ * replaces {@code docs/graph.png}.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class GraphPageDemoBrowserTest {
+    static final Path CHROMIUM = Paths.get(System.getProperty("septa.chromium", "/usr/bin/chromium"));
+    static final double TIMEOUT_MS = 120_000;
+    static final String STOREFRONT = "shop/storefront-1";
+    static final String PAYMENTS = "shop/payments-1";
+
+    Path work;
+    Path example;
+    LocalDemo demo;
+    Playwright playwright;
+    Browser browser;
+
+    @BeforeAll
+    void start() throws Exception {
+        assertThat(Files.isExecutable(CHROMIUM))
+                .as("headless Chromium at %s (apt-get install chromium; .ci/run installs it)", CHROMIUM).isTrue();
+        work = Files.createTempDirectory("septa-e2e-graph");
+        example = ShopExample.copyTo(work.resolve("shop"));
+        demo = LocalDemo.start(new LocalDemo.Options(example.resolve("intents"), example.resolve("inventory.yaml"),
+                work.resolve("state"), work.resolve("workloads"), Duration.ofSeconds(2),
+                (id, event) -> {
+                    if (event.kind().equals("error")) {
+                        System.out.println("[" + id + "] " + event.kind() + " " + event.fields());
+                    }
+                },
+                notice -> System.out.println("* " + notice)));
+        playwright = Playwright.create(new Playwright.CreateOptions().setEnv(Map.of("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")));
+        browser = playwright.chromium().launch(new BrowserType.LaunchOptions()
+                .setExecutablePath(CHROMIUM)
+                .setHeadless(true)
+                .setArgs(List.of("--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                        "--disable-background-networking", "--disable-component-update", "--disable-sync")));
+    }
+
+    @AfterAll
+    void stop() {
+        if (browser != null) {
+            browser.close();
+        }
+        if (playwright != null) {
+            playwright.close();
+        }
+        if (demo != null) {
+            demo.close();
+        }
+    }
+
+    @Test
+    void showsTheDemosTrafficItsDenialsAndIntentChangesLive() throws Exception {
+        Page page = browser.newPage(new Browser.NewPageOptions().setViewportSize(1400, 850));
+        page.setDefaultTimeout(TIMEOUT_MS);
+        try {
+            exercise(page);
+        } catch (Throwable t) {
+            page.screenshot(new Page.ScreenshotOptions().setPath(Paths.get("target", "graph-demo-failure.png")));
+            throw t;
+        } finally {
+            page.close();
+        }
+    }
+
+    private void exercise(Page page) throws Exception {
+        page.navigate("http://127.0.0.1:" + demo.httpPort() + "/graph");
+        page.evaluate("() => { window.__loadedOnce = 'still-the-same-page'; }");
+
+        // Every workload of the demo, in its namespace and segment.
+        page.waitForFunction("() => window.septa && window.septa.cy.nodes('[kind = \"workload\"]').length >= 6");
+        @SuppressWarnings("unchecked")
+        List<String> workloads = (List<String>) page.evaluate("() => window.septa.cy.nodes('[kind = \"workload\"]').map(n => n.id()).sort()");
+        assertThat(workloads).contains(STOREFRONT, "shop/checkout-1", PAYMENTS, "shop/catalog-1", "shop/catalog-2",
+                "monitoring/prometheus-1");
+        assertThat(page.evaluate("() => window.septa.cy.getElementById('shop/payments-1').parent().id()")).isEqualTo("seg:shop/payments");
+
+        // The demo's own calls, reported by the workloads: allowed edges named by their intents.
+        waitForEdge(page, "shop/checkout-1", PAYMENTS, "ALLOW", "shop/checkout-may-charge");
+        waitForEdge(page, STOREFRONT, "shop/catalog-1", "ALLOW", "shop/storefront-may-browse");
+
+        // The storefront has no route to payments (egress scoping), so a compromised storefront calls it directly
+        // with its own SVID: payments' RBAC refuses, its report reaches the page as denied by storefront-never-pays.
+        WorkloadCredential storefront = CertificateAuthority.open(new FileCaKeyStore(work.resolve("state").resolve("ca")),
+                CaConfig.forTrustDomain("cluster.local")).issueWorkloadCredential(SpiffeId.parse("spiffe://cluster.local/ns/shop/sa/storefront"));
+        assertThat(directCall(storefront, "127.0.1.3", 8443, "/shop.Payments/Charge").getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+        String denied = waitForEdge(page, STOREFRONT, PAYMENTS, "DENY", "shop/storefront-never-pays");
+        assertThat(style(page, denied, "line-color")).isEqualTo("rgb(198,40,40)");
+        double[] at = screenPoint(page, denied);
+        page.mouse().click(at[0], at[1]);
+        page.waitForSelector("#details-intent");
+        assertThat(page.textContent("#details-intent")).isEqualTo("shop/storefront-never-pays");
+
+        Path shot = Paths.get("target", "graph-demo.png");
+        page.screenshot(new Page.ScreenshotOptions().setPath(shot));
+        assertThat(Files.size(shot)).isGreaterThan(10_000);
+        if (Boolean.getBoolean("septa.updateScreenshot")) {
+            Files.copy(shot, Paths.get("..", "docs", "graph.png"), StandardCopyOption.REPLACE_EXISTING);
+        }
+
+        // An intent change: storefront may now pay, the old Deny only reported (DryRun). The next direct call is
+        // allowed and shows up without a reload, named by the new intent, dashed for the DryRun would-deny.
+        Path intents = example.resolve("intents").resolve("intents.yaml");
+        String text = Files.readString(intents);
+        String deny = "metadata: {name: storefront-never-pays, namespace: shop}\nspec:\n  action: Deny\n";
+        assertThat(text).contains(deny);
+        Files.writeString(intents, text.replace(deny, deny + "  mode: DryRun\n") + """
+                ---
+                apiVersion: septa.dev/v1alpha1
+                kind: Intent
+                metadata: {name: storefront-may-pay, namespace: shop}
+                spec:
+                  action: Allow
+                  from:
+                    - segment: storefront
+                  to:
+                    segment: payments
+                    ports:
+                      - port: 8443
+                        protocol: GRPC
+                """);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        Status status;
+        do {
+            status = directCall(storefront, "127.0.1.3", 8443, "/shop.Payments/Charge");
+        } while (status.getCode() != Status.Code.OK && System.nanoTime() < deadline && pause());
+        assertThat(status.getCode()).as(status.toString()).isEqualTo(Status.Code.OK);
+        String allowed = waitForEdge(page, STOREFRONT, PAYMENTS, "ALLOW", "shop/storefront-may-pay");
+        assertThat(page.evaluate("id => window.septa.cy.getElementById(id).data('wouldDenyBy')", allowed))
+                .isEqualTo("shop/storefront-never-pays");
+        assertThat(style(page, allowed, "line-style")).isEqualTo("dashed");
+        assertThat(style(page, allowed, "line-color")).isEqualTo("rgb(46,125,50)");
+        assertThat(page.evaluate("() => window.__loadedOnce")).isEqualTo("still-the-same-page");
+    }
+
+    /**
+     * {@code septa recommend} on the demo's own observed traffic (the allowed edges of {@code /api/graph}): compiled
+     * with the inventory and checked by the {@code septa check} evaluator on the proxyless RBAC, it allows every
+     * observed edge and nothing else but the pairs it reports as widened.
+     */
+    @Test
+    void recommendationFromTheDemosTrafficAllowsWhatWasSeenAndNothingElse() throws Exception {
+        var http = java.net.http.HttpClient.newHttpClient();
+        var json = io.micronaut.json.JsonMapper.createDefault();
+        var graph = new java.util.concurrent.atomic.AtomicReference<GraphJson>();
+        org.awaitility.Awaitility.await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).until(() -> {
+            String body = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+                    "http://127.0.0.1:" + demo.httpPort() + "/api/graph?verdict=ALLOW")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+            graph.set(json.readValue(body, GraphJson.class));
+            return graph.get().edges().stream().map(GraphJson.Edge::target).distinct().count() >= 4;
+        });
+        Mesh mesh = demo.controlPlane().core().meshState().mesh().orElseThrow();
+        List<ObservedEdge> edges = graph.get().edges().stream().map(ObservedEdge::of).toList();
+        var r = new IntentRecommender("app").recommend(mesh, edges);
+        assertThat(r.unexpressible()).isEmpty();
+
+        Path out = Files.createDirectories(work.resolve("recommended-" + System.nanoTime()));
+        Files.writeString(out.resolve("mesh.yaml"), r.meshYaml());
+        Files.writeString(out.resolve("segments.yaml"), r.segmentsYaml());
+        Files.writeString(out.resolve("intents.yaml"), r.intentsYaml());
+        List<dev.septa.policy.parse.InputFile> inputs = new java.util.ArrayList<>();
+        for (Path f : List.of(out.resolve("mesh.yaml"), out.resolve("segments.yaml"), out.resolve("intents.yaml"),
+                example.resolve("inventory.yaml"))) {
+            inputs.add(new dev.septa.policy.parse.InputFile(f.toString(), Files.readString(f)));
+        }
+        var result = PolicyCompiler.compile(inputs);
+        assertThat(result.diagnostics().stream().filter(d -> d.severity() == Diagnostic.Severity.ERROR)).isEmpty();
+        CompiledMesh compiled = result.mesh().orElseThrow();
+
+        java.util.Set<String> expected = new java.util.TreeSet<>();
+        edges.forEach(e -> expected.add(e.from() + " -> " + e.to() + ":" + e.port()));
+        r.widened().forEach(w -> expected.add(w.from() + " -> " + w.to() + ":" + w.port()));
+        java.util.Set<String> allowed = new java.util.TreeSet<>();
+        Checker checker = new Checker(compiled, Dialect.GRPC);
+        for (var from : compiled.mesh().workloads()) {
+            for (var to : compiled.mesh().workloads()) {
+                for (var p : to.ports()) {
+                    if (checker.check(Query.of(from.id(), to.id(), p.port())).allowed()) {
+                        allowed.add(from.id() + " -> " + to.id() + ":" + p.port());
+                    }
+                }
+            }
+        }
+        System.out.printf("recommend on the demo: %d observed edges -> %d segments, %d intents, %d widened%n",
+                edges.size(), r.segments(), r.intents(), r.widened().size());
+        assertThat(allowed).isEqualTo(expected);
+    }
+
+    /** Waits (over the page's live updates) for an edge with this verdict and deciding intent; returns its id. */
+    private static String waitForEdge(Page page, String from, String to, String verdict, String decidedBy) {
+        String find = "([s, t, v, by]) => window.septa.cy.edges().filter(e => e.source().id() === s && e.target().id() === t"
+                + " && e.data('verdict') === v && e.data('decidedBy') === by).map(e => e.id())[0] || null";
+        page.waitForFunction(find, List.of(from, to, verdict, decidedBy));
+        return (String) page.evaluate(find, List.of(from, to, verdict, decidedBy));
+    }
+
+    private static String style(Page page, String edgeId, String property) {
+        return (String) page.evaluate("([id, p]) => window.septa.cy.getElementById(id).style(p).replace(/\\s/g, '')",
+                List.of(edgeId, property));
+    }
+
+    /** A point a third of the way along the edge, on the screen (clear of its label and of the nodes). */
+    private static double[] screenPoint(Page page, String edgeId) {
+        @SuppressWarnings("unchecked")
+        List<Number> p = (List<Number>) page.evaluate("id => { const e = window.septa.cy.getElementById(id);"
+                + " const s = e.renderedSourceEndpoint(), t = e.renderedTargetEndpoint();"
+                + " const r = document.getElementById('cy').getBoundingClientRect();"
+                + " return [r.left + s.x + (t.x - s.x) / 3, r.top + s.y + (t.y - s.y) / 3]; }", edgeId);
+        return new double[]{p.get(0).doubleValue(), p.get(1).doubleValue()};
+    }
+
+    private static boolean pause() {
+        try {
+            Thread.sleep(500);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
+        @Override public InputStream stream(byte[] value) { return new ByteArrayInputStream(value); }
+        @Override public byte[] parse(InputStream stream) {
+            try { return stream.readAllBytes(); } catch (java.io.IOException e) { throw new java.io.UncheckedIOException(e); }
+        }
+    };
+
+    /** One call straight to a workload's address with this SVID, bypassing the caller's xDS routes. */
+    static Status directCall(WorkloadCredential credential, String host, int port, String path) throws Exception {
+        var creds = TlsChannelCredentials.newBuilder()
+                .keyManager(new ByteArrayInputStream(credential.certificate().certificateChainPem().getBytes(StandardCharsets.US_ASCII)),
+                        new ByteArrayInputStream(credential.privateKeyPkcs8Pem().getBytes(StandardCharsets.US_ASCII)))
+                .trustManager(InsecureTrustManagerFactory.INSTANCE.getTrustManagers()).build();
+        ManagedChannel channel = Grpc.newChannelBuilderForAddress(host, port, creds).build();
+        var method = MethodDescriptor.<byte[], byte[]>newBuilder().setType(MethodDescriptor.MethodType.UNARY)
+                .setFullMethodName(path.substring(1)).setRequestMarshaller(BYTES).setResponseMarshaller(BYTES).build();
+        try {
+            ClientCalls.blockingUnaryCall(channel, method, CallOptions.DEFAULT.withDeadlineAfter(20, TimeUnit.SECONDS), new byte[0]);
+            return Status.OK;
+        } catch (StatusRuntimeException e) {
+            return e.getStatus();
+        } finally {
+            channel.shutdownNow();
+        }
+    }
+}
