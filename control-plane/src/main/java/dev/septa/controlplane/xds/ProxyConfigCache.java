@@ -188,10 +188,16 @@ public final class ProxyConfigCache implements ConfigWatcher {
                                        boolean isWildcard, Consumer<DeltaResponse> responseConsumer,
                                        boolean hasClusterChanged) {
         // Names subscribed by this very request that the snapshot lacks are reported removed once (delta's
-        // "does not exist"); pending names are otherwise only answered when they appear.
-        DeltaWatch watch = new DeltaWatch(request, Map.copyOf(resourceVersions), Set.copyOf(pendingResources),
-                requesterVersion, isWildcard, responseConsumer);
+        // "does not exist"); pending names are otherwise only answered when they appear. Wildcard is decided by
+        // the protocol's rule per stream, not java-control-plane's "LDS and CDS are always wildcard".
         String typeUrl = typeUrl(request.getTypeUrl(), true);
+        StreamSession stream = StreamSession.current();
+        boolean wildcard = stream == null ? isWildcard : stream.deltaWildcard(typeUrl,
+                request.v3Request().getResourceNamesSubscribeList(), request.v3Request().getResourceNamesUnsubscribeList());
+        Set<String> pending = new HashSet<>(pendingResources);
+        pending.remove("*");
+        DeltaWatch watch = new DeltaWatch(request, Map.copyOf(resourceVersions), Set.copyOf(pending),
+                requesterVersion, wildcard, responseConsumer);
         boolean nack = request.hasErrorDetail();
         String error = nack ? request.v3Request().getErrorDetail().getMessage() : null;
         register(typeUrl, nack, error, !request.getResponseNonce().isEmpty(), null,
@@ -313,7 +319,7 @@ public final class ProxyConfigCache implements ConfigWatcher {
         tracked.keySet().stream().filter(name -> !current.byName().containsKey(name)).forEach(removed::add);
         if (fresh) {
             watch.request().getResourceNamesSubscribeList().stream()
-                    .filter(name -> !current.byName().containsKey(name)).forEach(removed::add);
+                    .filter(name -> !name.equals("*") && !current.byName().containsKey(name)).forEach(removed::add);
         }
         boolean firstAnswer = session.lastSent(open.typeUrl()) == null;
         if (changed.isEmpty() && removed.isEmpty() && !(firstAnswer && watch.isWildcard())) {
