@@ -30,7 +30,9 @@ import java.util.function.Consumer;
  * Septa's {@link ConfigWatcher}: answers ADS (state of the world and delta) and SDS from the published snapshots.
  * Differs from java-control-plane's SimpleCache where a real control plane must:
  * <ul>
- *   <li>a request naming resources that do not exist is answered with the ones that do (never starved);</li>
+ *   <li>every (re)subscription is answered at once with the resources that exist (never starved): in SotW a name
+ *   left out means "does not exist", in delta it is listed in {@code removed_resources}; a proxyless gRPC client
+ *   asking for a client listener it may not reach gets an {@link UnroutedListener} instead;</li>
  *   <li>a NACKed version is recorded and never resent; only a different version answers the stream again;</li>
  *   <li>a node's identity comes from its authenticated stream ({@link StreamSession}), not from each request.</li>
  * </ul>
@@ -290,9 +292,13 @@ public final class ProxyConfigCache implements ConfigWatcher {
             } else {
                 for (String name : names) {
                     VersionedResource<?> r = current.byName().get(name);
+                    Message standIn = r != null || proxy.dialect != Dialect.GRPC ? null
+                            : UnroutedListener.standIn(open.typeUrl(), name);
                     if (r != null) {
-                        resources.add(r.resource()); // absent names are simply not in the answer
-                    }
+                        resources.add(r.resource());
+                    } else if (standIn != null) {
+                        resources.add(standIn); // fails calls at once, see UnroutedListener
+                    } // otherwise absent from a full-state answer: "does not exist"
                 }
             }
             session.recordSent(open.typeUrl(), new StreamSession.Sent(current.version(), List.copyOf(names)));
