@@ -73,9 +73,10 @@ public final class CallReporter {
     }
 
     /**
-     * The caller's configuration has no listener for the target: the compiler scoped it away (not allowed). grpc-java
-     * says so only after its 15 s resource timer ("NOT_FOUND: Timed out waiting for resource"), or "does not exist"
-     * when a listener it had was removed.
+     * The caller's configuration has no listener for the target: the compiler scoped it away (not allowed). The
+     * control plane answers such a name with a listener that aborts every call at once with PERMISSION_DENIED (so
+     * this is mostly seen as "does not exist" when a listener the caller had was removed, or "NOT_FOUND: Timed out
+     * waiting for resource" after grpc's 15 s timer when the name was left out).
      */
     public static boolean notRouted(WorkloadEvents.CallResult call) {
         return call.code().equals("UNAVAILABLE")

@@ -192,8 +192,8 @@ public final class DemoWorkload implements java.util.concurrent.Callable<Integer
     }
 
     /**
-     * One asynchronous call (no thread waits, so a round of slow calls cannot pile up). The first call to a service
-     * the compiler scoped away waits for grpc's 15 s resource timer before "does not exist": the deadline outlasts it.
+     * One asynchronous call (no thread waits, so a round of slow calls cannot pile up). A call to a service the
+     * compiler scoped away fails at once (the control plane answers with a listener that routes nothing).
      */
     void callOnce(String requestId, String target, String path) {
         ManagedChannel channel = channels.computeIfAbsent(target, t -> Grpc.newChannelBuilder("xds:///" + t,

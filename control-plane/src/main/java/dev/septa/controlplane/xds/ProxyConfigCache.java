@@ -31,7 +31,9 @@ import java.util.function.Consumer;
  * Septa's {@link ConfigWatcher}: answers ADS (state of the world and delta) and SDS from the published snapshots.
  * Differs from java-control-plane's SimpleCache where a real control plane must:
  * <ul>
- *   <li>a request naming resources that do not exist is answered with the ones that do (never starved);</li>
+ *   <li>every (re)subscription is answered at once with the resources that exist (never starved): in SotW a name
+ *   left out means "does not exist", in delta it is listed in {@code removed_resources}; a proxyless gRPC client
+ *   asking for a client listener it may not reach gets an {@link UnroutedListener} instead;</li>
  *   <li>a NACKed version is recorded and never resent; only a different version answers the stream again;</li>
  *   <li>a node's identity comes from its authenticated stream ({@link StreamSession}), not from each request.</li>
  * </ul>
@@ -197,10 +199,16 @@ public final class ProxyConfigCache implements ConfigWatcher {
                                        boolean isWildcard, Consumer<DeltaResponse> responseConsumer,
                                        boolean hasClusterChanged) {
         // Names subscribed by this very request that the snapshot lacks are reported removed once (delta's
-        // "does not exist"); pending names are otherwise only answered when they appear.
-        DeltaWatch watch = new DeltaWatch(request, Map.copyOf(resourceVersions), Set.copyOf(pendingResources),
-                requesterVersion, isWildcard, responseConsumer);
+        // "does not exist"); pending names are otherwise only answered when they appear. Wildcard is decided by
+        // the protocol's rule per stream, not java-control-plane's "LDS and CDS are always wildcard".
         String typeUrl = typeUrl(request.getTypeUrl(), true);
+        StreamSession stream = StreamSession.current();
+        boolean wildcard = stream == null ? isWildcard : stream.deltaWildcard(typeUrl,
+                request.v3Request().getResourceNamesSubscribeList(), request.v3Request().getResourceNamesUnsubscribeList());
+        Set<String> pending = new HashSet<>(pendingResources);
+        pending.remove("*");
+        DeltaWatch watch = new DeltaWatch(request, Map.copyOf(resourceVersions), Set.copyOf(pending),
+                requesterVersion, wildcard, responseConsumer);
         boolean nack = request.hasErrorDetail();
         String error = nack ? request.v3Request().getErrorDetail().getMessage() : null;
         register(typeUrl, nack, error, !request.getResponseNonce().isEmpty(), null,
@@ -293,9 +301,13 @@ public final class ProxyConfigCache implements ConfigWatcher {
             } else {
                 for (String name : names) {
                     VersionedResource<?> r = current.byName().get(name);
+                    Message standIn = r != null || proxy.dialect != Dialect.GRPC ? null
+                            : UnroutedListener.standIn(open.typeUrl(), name);
                     if (r != null) {
-                        resources.add(r.resource()); // absent names are simply not in the answer
-                    }
+                        resources.add(r.resource());
+                    } else if (standIn != null) {
+                        resources.add(standIn); // fails calls at once, see UnroutedListener
+                    } // otherwise absent from a full-state answer: "does not exist"
                 }
             }
             session.recordSent(open.typeUrl(), new StreamSession.Sent(current.version(), List.copyOf(names)));
@@ -322,7 +334,7 @@ public final class ProxyConfigCache implements ConfigWatcher {
         tracked.keySet().stream().filter(name -> !current.byName().containsKey(name)).forEach(removed::add);
         if (fresh) {
             watch.request().getResourceNamesSubscribeList().stream()
-                    .filter(name -> !current.byName().containsKey(name)).forEach(removed::add);
+                    .filter(name -> !name.equals("*") && !current.byName().containsKey(name)).forEach(removed::add);
         }
         boolean firstAnswer = session.lastSent(open.typeUrl()) == null;
         if (changed.isEmpty() && removed.isEmpty() && !(firstAnswer && watch.isWildcard())) {

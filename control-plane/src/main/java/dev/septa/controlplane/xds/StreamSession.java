@@ -23,6 +23,8 @@ public final class StreamSession {
     /** Config types this stream watches and what it ACKed of each; guarded by the cache's lock. */
     final Map<String, String> acked = new java.util.HashMap<>();
     final java.util.Set<String> watchedTypes = new java.util.HashSet<>();
+    /** Delta only: per type, whether the client subscribed as a wildcard (requests of one stream arrive in order). */
+    private final Map<String, Boolean> deltaWildcard = new ConcurrentHashMap<>();
 
     StreamSession(Principal principal) {
         this.principal = principal;
@@ -64,6 +66,25 @@ public final class StreamSession {
 
     void recordSent(String typeUrl, Sent sent) {
         lastSent.put(typeUrl, sent);
+    }
+
+    /**
+     * The delta wildcard state of a type after this request, by the xDS protocol: the first request of a type is a
+     * wildcard subscription when it names nothing or names {@code *}; afterwards only subscribing or unsubscribing
+     * {@code *} changes it. (java-control-plane treats every delta LDS/CDS stream as wildcard, which sends a client
+     * that asked for one listener all of them.)
+     */
+    boolean deltaWildcard(String typeUrl, List<String> subscribe, List<String> unsubscribe) {
+        return deltaWildcard.compute(typeUrl, (type, before) -> {
+            boolean wildcard = before == null ? subscribe.isEmpty() || subscribe.contains("*") : before;
+            if (subscribe.contains("*")) {
+                wildcard = true;
+            }
+            if (unsubscribe.contains("*")) {
+                wildcard = false;
+            }
+            return wildcard;
+        });
     }
 
     Map<String, OpenWatch> watches() {
