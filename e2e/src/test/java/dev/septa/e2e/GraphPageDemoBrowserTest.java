@@ -137,7 +137,10 @@ class GraphPageDemoBrowserTest {
         // with its own SVID: payments' RBAC refuses, its report reaches the page as denied by storefront-never-pays.
         WorkloadCredential storefront = CertificateAuthority.open(new FileCaKeyStore(work.resolve("state").resolve("ca")),
                 CaConfig.forTrustDomain("cluster.local")).issueWorkloadCredential(SpiffeId.parse("spiffe://cluster.local/ns/shop/sa/storefront"));
-        assertThat(directCall(storefront, "127.0.1.3", 8443, "/shop.Payments/Charge").getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+        // ShopExample moves the workloads to a random 127.N.x.y range, so ask the demo where payments-1 lives.
+        String payments = demo.decisions().orElseThrow().compiled().mesh().workloads().stream()
+                .filter(w -> w.id().equals(PAYMENTS)).findFirst().orElseThrow().address();
+        assertThat(directCall(storefront, payments, 8443, "/shop.Payments/Charge").getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
         String denied = waitForEdge(page, STOREFRONT, PAYMENTS, "DENY", "shop/storefront-never-pays");
         assertThat(style(page, denied, "line-color")).isEqualTo("rgb(198,40,40)");
         double[] at = screenPoint(page, denied);
@@ -176,7 +179,7 @@ class GraphPageDemoBrowserTest {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         Status status;
         do {
-            status = directCall(storefront, "127.0.1.3", 8443, "/shop.Payments/Charge");
+            status = directCall(storefront, payments, 8443, "/shop.Payments/Charge");
         } while (status.getCode() != Status.Code.OK && System.nanoTime() < deadline && pause());
         assertThat(status.getCode()).as(status.toString()).isEqualTo(Status.Code.OK);
         String allowed = waitForEdge(page, STOREFRONT, PAYMENTS, "ALLOW", "shop/storefront-may-pay");
