@@ -3,12 +3,12 @@ package dev.septa.cli;
 import dev.septa.policy.compile.CompileResult;
 import dev.septa.policy.compile.CompiledMesh;
 import dev.septa.policy.compile.CompiledMeshFiles;
-import dev.septa.policy.compile.PolicyCompiler;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -37,17 +37,11 @@ public final class CompileCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
-        CompileResult result;
-        try {
-            result = PolicyCompiler.compile(PolicyFiles.read(paths));
-        } catch (PolicyFiles.UnreadableException e) {
-            err.println(e.getMessage());
-            return 2;
-        } catch (RuntimeException e) {
-            // A compiler bug, never the user's input: say so in one line rather than with a stack trace.
-            err.println("septa: internal error in the policy compiler: " + e + " (please report it with the input)");
+        Optional<CompileResult> compiled = PolicyFiles.compile(paths, err);
+        if (compiled.isEmpty()) {
             return 2;
         }
+        CompileResult result = compiled.get();
         result.diagnostics().forEach(err::println);
         if (result.mesh().isEmpty()) {
             err.println("not compiled: fix the errors above");

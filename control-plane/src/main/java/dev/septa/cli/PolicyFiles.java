@@ -1,12 +1,16 @@
 package dev.septa.cli;
 
+import dev.septa.policy.compile.CompileResult;
+import dev.septa.policy.compile.PolicyCompiler;
 import dev.septa.policy.parse.InputFile;
+import java.io.PrintWriter;
 import java.io.IOException;
 import java.nio.charset.MalformedInputException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 /** Reads the YAML the compiler is handed: files as named, folders recursively (*.yaml, *.yml, sorted). */
@@ -18,6 +22,22 @@ final class PolicyFiles {
         UnreadableException(String message) {
             super(message);
         }
+    }
+
+    /**
+     * Reads and compiles {@code paths}; on unreadable input or a compiler failure prints one line to {@code err}
+     * and returns empty (the caller exits 2). Diagnostics are left in the result for the caller to print.
+     */
+    static Optional<CompileResult> compile(List<Path> paths, PrintWriter err) {
+        try {
+            return Optional.of(PolicyCompiler.compile(read(paths)));
+        } catch (UnreadableException e) {
+            err.println(e.getMessage());
+        } catch (RuntimeException e) {
+            // A compiler bug, never the user's input: say so in one line rather than with a stack trace.
+            err.println("septa: internal error in the policy compiler: " + e + " (please report it with the input)");
+        }
+        return Optional.empty();
     }
 
     static List<InputFile> read(List<Path> paths) throws UnreadableException {

@@ -2,10 +2,10 @@ package dev.septa.cli;
 
 import dev.septa.policy.compile.CompileResult;
 import dev.septa.policy.compile.Diagnostic;
-import dev.septa.policy.compile.PolicyCompiler;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -27,17 +27,11 @@ public final class ValidateCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        CompileResult result;
-        try {
-            result = PolicyCompiler.compile(PolicyFiles.read(paths));
-        } catch (PolicyFiles.UnreadableException e) {
-            err.println(e.getMessage());
-            return 2;
-        } catch (RuntimeException e) {
-            // A compiler bug, never the user's input: say so in one line rather than with a stack trace.
-            err.println("septa: internal error in the policy compiler: " + e + " (please report it with the input)");
+        Optional<CompileResult> compiled = PolicyFiles.compile(paths, err);
+        if (compiled.isEmpty()) {
             return 2;
         }
+        CompileResult result = compiled.get();
         result.diagnostics().forEach(d -> out.println(d));
         long errors = result.diagnostics().stream().filter(Diagnostic::isError).count();
         long warnings = result.diagnostics().size() - errors;
