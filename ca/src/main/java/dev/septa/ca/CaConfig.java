@@ -45,8 +45,13 @@ public record CaConfig(String trustDomain, Duration defaultTtl, Duration minTtl,
         return new CaConfig(trustDomain, ttl, minTtl, maxTtl, rootLifetime, backdate);
     }
 
+    /**
+     * Another allowed TTL range. A minimum below twice the back-dating (short-lived certificates for tests and
+     * demos) shrinks the back-dating to half the minimum, so that back-dating never dominates a lifetime.
+     */
     public CaConfig withTtlRange(Duration min, Duration max) {
-        return new CaConfig(trustDomain, defaultTtl, min, max, rootLifetime, backdate);
+        Duration bd = min != null && backdate.compareTo(min.dividedBy(2)) > 0 ? min.dividedBy(2) : backdate;
+        return new CaConfig(trustDomain, defaultTtl, min, max, rootLifetime, bd);
     }
 
     public CaConfig withRootLifetime(Duration lifetime) {
