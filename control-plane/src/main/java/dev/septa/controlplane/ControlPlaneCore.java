@@ -61,7 +61,8 @@ public final class ControlPlaneCore implements AutoCloseable {
                             ControlPlaneMetrics metrics) {
         this.options = options;
         this.certificates = certificates != null ? certificates
-                : new CaWorkloadCertificates(options.stateDir().resolve("ca"), this::trustDomain, IssuanceListener.NONE);
+                : new CaWorkloadCertificates(options.stateDir().resolve("ca"), this::trustDomain, IssuanceListener.NONE,
+                        options.minCertificateTtl());
         this.metrics = metrics;
         this.cache = new ProxyConfigCache(metrics);
         try {
@@ -69,7 +70,8 @@ public final class ControlPlaneCore implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open the node token key in " + options.stateDir() + ": " + e.getMessage(), e);
         }
-        this.secrets = new SecretIssuer(this.certificates, mesh, cache, Clock.systemUTC(), metrics);
+        this.secrets = new SecretIssuer(this.certificates, mesh, cache, Clock.systemUTC(), metrics,
+                SecretIssuer.Options.DEFAULT.withTtlOverride(options.certificateTtl()));
         cache.secretSource(secrets);
         ConfigPublisher.Listener onApplied = new ConfigPublisher.Listener() {
             @Override
@@ -93,6 +95,9 @@ public final class ControlPlaneCore implements AutoCloseable {
         Gauge.builder("septa.certificates.nearest.expiry.seconds", secrets,
                         s -> s.nearestExpiry().map(t -> (double) Duration.between(Instant.now(), t).toSeconds()).orElse(Double.NaN))
                 .description("Seconds until the earliest-expiring workload certificate in use expires").register(metrics.registry());
+        Gauge.builder("septa.certificates.renewal.failing", secrets, s -> s.renewals().stream().filter(SecretIssuer.Renewal::failing).count())
+                .description("Connected workloads whose last certificate issuance failed (retrying with backoff)")
+                .register(metrics.registry());
     }
 
     public ControlPlaneCore start() throws IOException {
@@ -137,6 +142,10 @@ public final class ControlPlaneCore implements AutoCloseable {
         return cache;
     }
 
+    public SecretIssuer secretIssuer() {
+        return secrets;
+    }
+
     public MeshState meshState() {
         return mesh;
     }
@@ -149,7 +158,8 @@ public final class ControlPlaneCore implements AutoCloseable {
     public StatusReport status() {
         return new StatusReport(StatusReport.Compile.of(mesh.status()), cache.distinctSnapshots(),
                 secrets.nearestExpiry().orElse(null),
-                cache.status().stream().map(StatusReport.Proxy::of).toList());
+                cache.status().stream().map(StatusReport.Proxy::of).toList(),
+                secrets.renewals().stream().map(StatusReport.Renewal::of).toList());
     }
 
     @Override

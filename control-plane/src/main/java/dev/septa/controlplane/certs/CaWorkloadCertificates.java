@@ -31,17 +31,25 @@ public final class CaWorkloadCertificates implements WorkloadCertificates {
     private final Path directory;
     private final Supplier<String> trustDomain;
     private final IssuanceListener listener;
+    private final Duration minTtl;
     private CertificateAuthority ca;
 
     public CaWorkloadCertificates(Path directory, Supplier<String> trustDomain, IssuanceListener listener) {
+        this(directory, trustDomain, listener, CaConfig.DEFAULT_MIN_TTL);
+    }
+
+    /** {@code minTtl}: the shortest workload lifetime accepted (seconds for tests and demos; default 5 minutes). */
+    public CaWorkloadCertificates(Path directory, Supplier<String> trustDomain, IssuanceListener listener, Duration minTtl) {
         this.directory = directory;
         this.trustDomain = trustDomain;
         this.listener = listener;
+        this.minTtl = minTtl;
     }
 
     private synchronized CertificateAuthority ca() {
         if (ca == null) {
-            ca = CertificateAuthority.open(new FileCaKeyStore(directory), CaConfig.forTrustDomain(trustDomain.get()),
+            ca = CertificateAuthority.open(new FileCaKeyStore(directory), CaConfig.forTrustDomain(trustDomain.get())
+                            .withTtlRange(minTtl, CaConfig.DEFAULT_MAX_TTL),
                     Clock.systemUTC(), listener);
         }
         return ca;

@@ -8,10 +8,21 @@ import java.util.List;
 
 /** {@code GET /api/status}: the compile in force and every connected proxy. */
 @Serdeable
-public record StatusReport(Compile compile, int distinctSnapshots, Instant nearestCertificateExpiry, List<Proxy> proxies) {
+public record StatusReport(Compile compile, int distinctSnapshots, Instant nearestCertificateExpiry, List<Proxy> proxies,
+                           List<Renewal> certificates) {
     // Empty collections are left out of the JSON; read back, they are empty rather than null.
     public StatusReport {
         proxies = proxies == null ? List.of() : proxies;
+        certificates = certificates == null ? List.of() : certificates;
+    }
+
+    /** A connected workload's SVID and its renewal: when it is due, and failed attempts (retried with backoff). */
+    @Serdeable
+    public record Renewal(String nodeId, String spiffeId, Instant notAfter, Instant renewAt, int failures, String lastError,
+                          Instant retryAt) {
+        public static Renewal of(dev.septa.controlplane.certs.SecretIssuer.Renewal r) {
+            return new Renewal(r.nodeId(), r.spiffeId(), r.notAfter(), r.renewAt(), r.failures(), r.lastError(), r.retryAt());
+        }
     }
 
     @Serdeable

@@ -37,7 +37,7 @@ import java.util.function.Consumer;
  * Snapshots are shared: each proxy holds a reference to the {@link ProxySnapshot} of its configuration.
  * Thread-safe: state is guarded by one lock; responses are sent after releasing it.
  */
-public final class ProxyConfigCache implements ConfigWatcher {
+public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
     private final Object lock = new Object();
     private final XdsEvents events;
     private volatile SecretSource secretSource = nodeId -> { };
@@ -75,6 +75,7 @@ public final class ProxyConfigCache implements ConfigWatcher {
     }
 
     /** A node's SDS secrets changed (first issue or rotation). */
+    @Override
     public void publishSecrets(String nodeId, TypeResources secrets, Instant certificateExpiry) {
         List<Runnable> sends = new ArrayList<>();
         synchronized (lock) {
@@ -90,6 +91,7 @@ public final class ProxyConfigCache implements ConfigWatcher {
     }
 
     /** Node ids connected now. */
+    @Override
     public Set<String> connectedNodes() {
         synchronized (lock) {
             return Set.copyOf(proxies.keySet());
