@@ -50,7 +50,9 @@ public record CaConfig(String trustDomain, Duration defaultTtl, Duration minTtl,
      * demos) shrinks the back-dating to half the minimum, so that back-dating never dominates a lifetime.
      */
     public CaConfig withTtlRange(Duration min, Duration max) {
-        Duration bd = min != null && backdate.compareTo(min.dividedBy(2)) > 0 ? min.dividedBy(2) : backdate;
+        // Whole seconds: X.509 validity has one-second resolution.
+        Duration half = min == null ? null : Duration.ofSeconds(Math.max(0, min.dividedBy(2).toSeconds()));
+        Duration bd = half != null && backdate.compareTo(half) > 0 ? half : backdate;
         return new CaConfig(trustDomain, defaultTtl, min, max, rootLifetime, bd);
     }
 
