@@ -83,9 +83,22 @@ public final class StatusCommand implements Callable<Integer> {
                     n == null ? "-" : shortType(n.typeUrl()) + " " + abbreviate(n.version()) + ": " + n.error());
         }
         printCertificates(report, out);
+        printRotation(report, out);
     }
 
     /** Renewal: the next one due, and every failing one (retried with backoff while the old certificate is valid). */
+    static void printRotation(StatusReport report, PrintWriter out) {
+        StatusReport.Rotation r = report.rootRotation();
+        if (r == null) {
+            return;
+        }
+        out.printf("root rotation: %s (since %s)%s%n", r.stage(), r.since(), r.lastError() == null ? "" : "; ERROR " + r.lastError());
+        r.roots().forEach(root -> out.println("  trusted root: " + root));
+        if (!r.waitingFor().isEmpty()) {
+            out.println("  waiting for: " + String.join(", ", r.waitingFor()));
+        }
+    }
+
     static void printCertificates(StatusReport report, PrintWriter out) {
         List<StatusReport.Renewal> certs = report.certificates();
         long failing = certs.stream().filter(r -> r.failures() > 0).count();

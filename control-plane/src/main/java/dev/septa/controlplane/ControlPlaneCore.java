@@ -3,6 +3,7 @@ package dev.septa.controlplane;
 import dev.septa.ca.IssuanceListener;
 import dev.septa.controlplane.certs.CaWorkloadCertificates;
 import dev.septa.controlplane.certs.KeyedCertificate;
+import dev.septa.controlplane.certs.RootRotator;
 import dev.septa.controlplane.certs.SecretIssuer;
 import dev.septa.controlplane.certs.WorkloadCertificates;
 import dev.septa.controlplane.identity.MeshNodeAuthorizer;
@@ -50,6 +51,7 @@ public final class ControlPlaneCore implements AutoCloseable {
     private final ScheduledExecutorService servingRotation =
             Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("septa-serving-cert").factory());
     private XdsServer xds;
+    private RootRotator rotator;
 
     /** Septa's compiler and the CA in {@code stateDir/ca}, unless the options name others. */
     public ControlPlaneCore(ControlPlaneOptions options, ControlPlaneMetrics metrics) {
@@ -107,6 +109,18 @@ public final class ControlPlaneCore implements AutoCloseable {
                 new StreamAuthInterceptor(tokens, cache), new StreamAuthorizer(new MeshNodeAuthorizer(mesh), cache),
                 serving, certificates.trustBundlePem()).start();
         scheduleServingRotation(serving);
+        if (certificates instanceof CaWorkloadCertificates ca) {
+            rotator = new RootRotator(ca, secrets, cache, this::refreshServing, Clock.systemUTC(),
+                    new RootRotator.Options(options.rootRotationShare(), RootRotator.Options.DEFAULT.settle(),
+                            RootRotator.Options.DEFAULT.tick())).start();
+            Gauge.builder("septa.ca.rotation.stage", rotator, r -> r.stage().ordinal())
+                    .description("Root rotation stage: 0 none, 1 new root in the bundle, 2 new root signs (old still trusted)")
+                    .register(metrics.registry());
+            Gauge.builder("septa.ca.trust.roots", ca, c -> c.rootRotation().roots().size())
+                    .description("Roots in the trust bundle (2 during a root rotation)").register(metrics.registry());
+            Gauge.builder("septa.ca.rotation.waiting", rotator, r -> r.status().waitingFor().size())
+                    .description("Workloads the current root rotation stage waits for").register(metrics.registry());
+        }
         return this;
     }
 
@@ -117,6 +131,26 @@ public final class ControlPlaneCore implements AutoCloseable {
     private KeyedCertificate issueServing() {
         String spiffeId = "spiffe://" + trustDomain() + "/ns/" + SERVING_NAMESPACE + "/sa/" + SERVING_SERVICE_ACCOUNT;
         return certificates.issueServing(spiffeId, List.of("localhost"), List.of("127.0.0.1"));
+    }
+
+    /** A serving certificate from the CA's current signer and the current bundle (root rotation stages). */
+    private void refreshServing() {
+        if (xds != null) {
+            xds.updateCredentials(issueServing(), certificates.trustBundlePem());
+        }
+    }
+
+    /** {@code septa ca rotate}: starts a staged root rotation; false when this control plane has no built-in CA. */
+    public boolean requestRootRotation() {
+        if (rotator == null) {
+            return false;
+        }
+        rotator.request();
+        return true;
+    }
+
+    public java.util.Optional<RootRotator> rootRotator() {
+        return java.util.Optional.ofNullable(rotator);
     }
 
     /** Renews the serving certificate at half its lifetime; connected clients keep their streams. */
@@ -159,13 +193,17 @@ public final class ControlPlaneCore implements AutoCloseable {
         return new StatusReport(StatusReport.Compile.of(mesh.status()), cache.distinctSnapshots(),
                 secrets.nearestExpiry().orElse(null),
                 cache.status().stream().map(StatusReport.Proxy::of).toList(),
-                secrets.renewals().stream().map(StatusReport.Renewal::of).toList());
+                secrets.renewals().stream().map(StatusReport.Renewal::of).toList(),
+                rotator == null ? null : StatusReport.Rotation.of(rotator.status()));
     }
 
     @Override
     public void close() {
         publisher.close();
         servingRotation.shutdownNow();
+        if (rotator != null) {
+            rotator.close();
+        }
         if (xds != null) {
             xds.close();
         }

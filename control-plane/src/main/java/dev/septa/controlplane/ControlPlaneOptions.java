@@ -17,11 +17,14 @@ public record ControlPlaneOptions(Path intentsDir, Path inventoryFile, Path stat
                                   String xdsHost, int xdsPort, String httpHost, int httpPort,
                                   Duration debounceQuiet, Duration debounceMaxDelay, Duration pollInterval,
                                   MeshSource source, MeshCompilation compilation, WorkloadCertificates certificates,
-                                  Duration minCertificateTtl, Duration certificateTtl) {
+                                  Duration minCertificateTtl, Duration certificateTtl, double rootRotationShare) {
 
     public ControlPlaneOptions {
         if (minCertificateTtl == null || minCertificateTtl.compareTo(Duration.ofSeconds(2)) < 0) {
             throw new IllegalArgumentException("the minimum certificate TTL must be at least 2s, got " + minCertificateTtl);
+        }
+        if (!(rootRotationShare >= 0 && rootRotationShare < 1)) {
+            throw new IllegalArgumentException("the root rotation share must be in [0, 1), got " + rootRotationShare);
         }
         if (certificateTtl != null && certificateTtl.compareTo(minCertificateTtl) < 0) {
             throw new IllegalArgumentException("certificate TTL " + certificateTtl + " is below the minimum " + minCertificateTtl
@@ -54,6 +57,7 @@ public record ControlPlaneOptions(Path intentsDir, Path inventoryFile, Path stat
         private WorkloadCertificates certificates;
         private Duration minCertificateTtl = dev.septa.ca.CaConfig.DEFAULT_MIN_TTL;
         private Duration certificateTtl;
+        private double rootRotationShare = 0.2;
 
         public Builder intentsDir(Path v) { intentsDir = v; return this; }
         public Builder inventoryFile(Path v) { inventoryFile = v; return this; }
@@ -69,11 +73,13 @@ public record ControlPlaneOptions(Path intentsDir, Path inventoryFile, Path stat
         public Builder certificates(WorkloadCertificates v) { certificates = v; return this; }
         public Builder minCertificateTtl(Duration v) { minCertificateTtl = v; return this; }
         public Builder certificateTtl(Duration v) { certificateTtl = v; return this; }
+        /** Rotate the root automatically when less than this share of its lifetime is left (0 disables; default 0.2). */
+        public Builder rootRotationShare(double v) { rootRotationShare = v; return this; }
 
         public ControlPlaneOptions build() {
             return new ControlPlaneOptions(intentsDir, inventoryFile, stateDir, xdsHost, xdsPort, httpHost, httpPort,
                     debounceQuiet, debounceMaxDelay, pollInterval, source, compilation, certificates,
-                    minCertificateTtl, certificateTtl);
+                    minCertificateTtl, certificateTtl, rootRotationShare);
         }
     }
 }

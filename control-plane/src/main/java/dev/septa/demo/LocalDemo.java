@@ -31,7 +31,7 @@ public final class LocalDemo implements AutoCloseable {
                           BiConsumer<String, WorkloadEvents.Event> events, Consumer<String> notices) { }
 
     private final Options options;
-    private final java.util.function.UnaryOperator<ControlPlaneOptions.Builder> tuning;
+    private volatile java.util.function.UnaryOperator<ControlPlaneOptions.Builder> tuning;
     private final int xdsPort;
     private final int httpPort;
     private final AtomicReference<ControlPlane> controlPlane = new AtomicReference<>();
@@ -202,6 +202,12 @@ public final class LocalDemo implements AutoCloseable {
             old.close();
         }
         startControlPlane();
+    }
+
+    /** As {@link #restartControlPlane()}, with new control plane settings from then on. */
+    public void restartControlPlane(java.util.function.UnaryOperator<ControlPlaneOptions.Builder> newTuning) {
+        this.tuning = newTuning;
+        restartControlPlane();
     }
 
     @Override

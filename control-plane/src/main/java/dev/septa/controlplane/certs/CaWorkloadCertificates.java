@@ -33,6 +33,7 @@ public final class CaWorkloadCertificates implements WorkloadCertificates {
     private final IssuanceListener listener;
     private final Duration minTtl;
     private CertificateAuthority ca;
+    private dev.septa.ca.RootRotation rotation;
 
     public CaWorkloadCertificates(Path directory, Supplier<String> trustDomain, IssuanceListener listener) {
         this(directory, trustDomain, listener, CaConfig.DEFAULT_MIN_TTL);
@@ -53,6 +54,19 @@ public final class CaWorkloadCertificates implements WorkloadCertificates {
                     Clock.systemUTC(), listener);
         }
         return ca;
+    }
+
+    /** The staged root rotation of this CA, resumed from the store on first use. */
+    public synchronized dev.septa.ca.RootRotation rootRotation() {
+        if (rotation == null) {
+            rotation = dev.septa.ca.RootRotation.open(ca(), new FileCaKeyStore(directory), Clock.systemUTC());
+        }
+        return rotation;
+    }
+
+    /** The certificate that signs workload certificates now. */
+    public java.security.cert.X509Certificate signingCertificate() {
+        return ca().signingCertificate();
     }
 
     @Override

@@ -77,7 +77,11 @@ public final class SecretIssuer implements SecretSource, AutoCloseable {
     }
 
     /** Per node; replaced whole, read without locks. */
-    private record NodeCert(KeyedCertificate cert, Instant renewAt, int failures, String lastError, Instant retryAt) {
+    private record NodeCert(KeyedCertificate cert, Instant renewAt, int failures, String lastError, Instant retryAt,
+                            String issuer) {
+        NodeCert dueNow(Instant now) {
+            return new NodeCert(cert, now, failures, lastError, retryAt, issuer);
+        }
     }
 
     private final WorkloadCertificates certificates;
@@ -89,6 +93,8 @@ public final class SecretIssuer implements SecretSource, AutoCloseable {
     private final ExecutorService issuing = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().name("septa-sds").factory());
     private final ScheduledExecutorService rotation = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("septa-rotate").factory());
     private final Map<String, NodeCert> nodes = new ConcurrentHashMap<>();
+    /** The trust bundle last published to each node (root rotation waits until every node has the new one). */
+    private final Map<String, String> bundleSent = new ConcurrentHashMap<>();
 
     public SecretIssuer(WorkloadCertificates certificates, MeshState mesh, ProxyConfigCache cache, Clock clock, Listener listener) {
         this(certificates, mesh, cache, clock, listener, Options.DEFAULT);
@@ -166,6 +172,34 @@ public final class SecretIssuer implements SecretSource, AutoCloseable {
                 .toList();
     }
 
+    /** Root rotation, stage 3: every certificate is due now (the CA signs with the new root). */
+    public void reissueAll() {
+        issuing.execute(() -> {
+            Instant now = clock.instant();
+            nodes.replaceAll((id, n) -> n.dueNow(now));
+            refreshAll(true);
+        });
+    }
+
+    /**
+     * Connected workloads not yet given {@code bundlePem}, or (when {@code issuer} is not null) whose certificate
+     * was not issued by {@code issuer} (an X.500 name): what a root rotation stage waits for.
+     */
+    public java.util.Set<String> behind(String bundlePem, String issuer) {
+        java.util.Set<String> out = new java.util.TreeSet<>();
+        for (String nodeId : cache.connectedNodes()) {
+            if (mesh.spiffeId(nodeId).isEmpty()) {
+                continue; // no identity, no secrets: nothing to wait for
+            }
+            NodeCert n = nodes.get(nodeId);
+            if (n == null || n.cert() == null || !bundlePem.equals(bundleSent.get(nodeId))
+                    || (issuer != null && !issuer.equals(n.issuer()))) {
+                out.add(nodeId);
+            }
+        }
+        return out;
+    }
+
     /** Runs the renewal pass now, on the caller's thread (tests with a manual clock). */
     public void renewDueNow() throws InterruptedException {
         var done = new java.util.concurrent.CountDownLatch(1);
@@ -190,6 +224,7 @@ public final class SecretIssuer implements SecretSource, AutoCloseable {
         // it instead of costing an issuance, and is renewed then if it passed its renewal instant meanwhile.
         nodes.entrySet().removeIf(e -> !connected.contains(e.getKey())
                 && (e.getValue().cert() == null || !now.isBefore(e.getValue().cert().notAfter())));
+        bundleSent.keySet().retainAll(connected);
         for (String nodeId : connected) {
             refresh(nodeId, republish);
         }
@@ -207,13 +242,13 @@ public final class SecretIssuer implements SecretSource, AutoCloseable {
         boolean due = !sameIdentity || !now.isBefore(current.renewAt());
         if (!due) {
             if (republish) {
-                cache.publishSecrets(nodeId, secrets(cert), cert.notAfter());
+                publish(nodeId, cert);
             }
             return;
         }
         if (current != null && current.retryAt() != null && now.isBefore(current.retryAt())) {
             if (republish && sameIdentity) {
-                cache.publishSecrets(nodeId, secrets(cert), cert.notAfter()); // backing off: the old one is still valid
+                publish(nodeId, cert); // backing off: the old one is still valid
             }
             return;
         }
@@ -221,15 +256,16 @@ public final class SecretIssuer implements SecretSource, AutoCloseable {
             Duration ttl = options.ttlOverride() != null ? options.ttlOverride() : mesh.certificateTtl();
             KeyedCertificate fresh = certificates.issueWorkload(spiffeId.get(), ttl);
             Instant renewAt = options.schedule().renewAt(fresh.notBefore(), fresh.notAfter(), options.random().getAsDouble());
-            nodes.put(nodeId, new NodeCert(fresh, renewAt, 0, null, null));
+            nodes.put(nodeId, new NodeCert(fresh, renewAt, 0, null, null, issuerOf(fresh)));
             listener.issued(nodeId, fresh);
-            cache.publishSecrets(nodeId, secrets(fresh), fresh.notAfter());
+            publish(nodeId, fresh);
         } catch (RuntimeException e) {
             int failures = current == null ? 1 : current.failures() + 1;
             Instant retryAt = now.plus(options.backoff().delay(failures, options.random().getAsDouble()));
             String error = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
             // Keep the old certificate (still valid for about half its life) and its renewal instant.
-            nodes.put(nodeId, new NodeCert(sameIdentity ? cert : null, sameIdentity ? current.renewAt() : now, failures, error, retryAt));
+            nodes.put(nodeId, new NodeCert(sameIdentity ? cert : null, sameIdentity ? current.renewAt() : now, failures, error, retryAt,
+                    sameIdentity ? current.issuer() : null));
             LOG.error("could not issue the certificate of {} (attempt {}, next at {}; current certificate expires {}): {}",
                     nodeId, failures, retryAt, sameIdentity ? cert.notAfter() : "-", error);
             try {
@@ -240,12 +276,26 @@ public final class SecretIssuer implements SecretSource, AutoCloseable {
         }
     }
 
-    private TypeResources secrets(KeyedCertificate cert) {
+    private static String issuerOf(KeyedCertificate cert) {
+        try {
+            return Pems.certificates(cert.certificateChainPem())[0].getIssuerX500Principal().getName();
+        } catch (RuntimeException e) {
+            return null; // test fakes issue placeholder PEM
+        }
+    }
+
+    private void publish(String nodeId, KeyedCertificate cert) {
+        String bundle = certificates.trustBundlePem();
+        cache.publishSecrets(nodeId, secrets(cert, bundle), cert.notAfter());
+        bundleSent.put(nodeId, bundle);
+    }
+
+    private TypeResources secrets(KeyedCertificate cert, String bundle) {
         Secret svid = Secret.newBuilder().setName("default").setTlsCertificate(TlsCertificate.newBuilder()
                 .setCertificateChain(DataSource.newBuilder().setInlineString(cert.certificateChainPem()))
                 .setPrivateKey(DataSource.newBuilder().setInlineString(cert.privateKeyPem()))).build();
         Secret roots = Secret.newBuilder().setName("ROOTCA").setValidationContext(CertificateValidationContext.newBuilder()
-                .setTrustedCa(DataSource.newBuilder().setInlineString(certificates.trustBundlePem()))).build();
+                .setTrustedCa(DataSource.newBuilder().setInlineString(bundle))).build();
         return TypeResources.of(List.of(svid, roots));
     }
 

@@ -98,6 +98,25 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
         }
     }
 
+    /** Nodes with a stream that was sent SDS secrets and has not ACKed the ones last published (root rotation waits). */
+    public Set<String> secretsNotAcked() {
+        synchronized (lock) {
+            Set<String> out = new java.util.TreeSet<>();
+            for (ProxyState p : proxies.values()) {
+                if (p.secrets == null) {
+                    continue;
+                }
+                for (StreamSession session : p.sessions) {
+                    String sdsType = io.envoyproxy.controlplane.cache.Resources.V3.SECRET_TYPE_URL;
+                    if (session.lastSent(sdsType) != null && !p.secrets.version().equals(session.acked.get(sdsType))) {
+                        out.add(p.nodeId);
+                    }
+                }
+            }
+            return out;
+        }
+    }
+
     /** Every connected proxy has ACKed the configuration in force for every type it watches (cheap; for tests). */
     public boolean allInSync() {
         synchronized (lock) {
