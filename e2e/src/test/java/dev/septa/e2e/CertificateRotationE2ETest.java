@@ -162,7 +162,7 @@ class CertificateRotationE2ETest {
 
     /**
      * A second rotation with the control plane restarted in the middle: it resumes from the stage kept in the CA store
-     * and finishes, with the same end state. Calls failed across the restart are reported, not asserted (see below).
+     * and finishes, with the same end state and no failed call.
      */
     @Test
     @Order(3)
@@ -174,11 +174,11 @@ class CertificateRotationE2ETest {
                 .hasSize(6).allSatisfy(c -> assertThat(Duration.between(java.time.Instant.now(), c.notAfter()))
                         .isGreaterThan(Duration.ofSeconds(40))));
         RotationResult r = rotate(true);
-        // Known gap (measured, not hidden): after the control plane restarts, grpc-java workloads whose xDS channel
-        // reconnects are refused by the new control plane with certificate_expired and fail calls with "Error
-        // retrieving LDS resource" until it recovers; see the branch report.
-        System.out.printf("rotation e2e (root, restarted in %s): %d allowed calls OK, %d failed; first failures: %s%n",
-                r.interruptedIn(), r.ok(), r.failed().size(), r.failed().stream().limit(3).toList());
+        System.out.printf("rotation e2e (root, restarted in %s): %d allowed calls OK, %d failed%n",
+                r.interruptedIn(), r.ok(), r.failed().size());
+        // Workloads keep serving while the control plane is down: not one allowed call may fail across the restart.
+        assertThat(r.failed()).as("failed calls across the restart in the middle of the root rotation").isEmpty();
+        assertThat(r.ok()).isGreaterThan(20);
     }
 
     record RotationResult(long ok, List<String> failed, RootRotation.Stage interruptedIn) {}
