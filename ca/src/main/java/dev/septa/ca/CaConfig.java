@@ -45,8 +45,15 @@ public record CaConfig(String trustDomain, Duration defaultTtl, Duration minTtl,
         return new CaConfig(trustDomain, ttl, minTtl, maxTtl, rootLifetime, backdate);
     }
 
+    /**
+     * Another allowed TTL range. A minimum below twice the back-dating (short-lived certificates for tests and
+     * demos) shrinks the back-dating to half the minimum, so that back-dating never dominates a lifetime.
+     */
     public CaConfig withTtlRange(Duration min, Duration max) {
-        return new CaConfig(trustDomain, defaultTtl, min, max, rootLifetime, backdate);
+        // Whole seconds: X.509 validity has one-second resolution.
+        Duration half = min == null ? null : Duration.ofSeconds(Math.max(0, min.dividedBy(2).toSeconds()));
+        Duration bd = half != null && backdate.compareTo(half) > 0 ? half : backdate;
+        return new CaConfig(trustDomain, defaultTtl, min, max, rootLifetime, bd);
     }
 
     public CaConfig withRootLifetime(Duration lifetime) {

@@ -96,6 +96,21 @@ public final class CertificateAuthority {
                 new SigningCaValidator.Sources("the signing material", "the signing material", "the trust bundle"));
     }
 
+    /**
+     * Swaps in new signing material (root rotation): validated like material loaded at start (chain to a root of
+     * its bundle, same trust domain); certificates being signed concurrently finish with the old signer.
+     */
+    public void replaceMaterial(CaMaterial material) {
+        X509Certificate root = SigningCaValidator.validate(material, config, clock,
+                new SigningCaValidator.Sources("the new signing material", "the new signing material", "the new trust bundle"));
+        if (!material.trustBundle().trustDomain().equals(config.trustDomain())) {
+            throw new InvalidSigningCaException("the new trust bundle is for trust domain '" + material.trustBundle().trustDomain()
+                    + "' but the CA is configured for '" + config.trustDomain() + "'");
+        }
+        this.state = new SigningState(material, new CertificateSigner(material.signingKey(), material.signingCertificate()),
+                new IssuedCertificateValidator(material.signingCertificate()), root);
+    }
+
     public CaConfig config() {
         return config;
     }

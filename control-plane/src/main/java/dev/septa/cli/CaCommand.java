@@ -28,7 +28,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "ca", mixinStandardHelpOptions = true,
         description = "Create, inspect and use Septa's built-in CA store.",
-        subcommands = {CaCommand.Init.class, CaCommand.Issue.class, CaCommand.Bundle.class})
+        subcommands = {CaCommand.Init.class, CaCommand.Issue.class, CaCommand.Bundle.class, CaRotateCommand.class})
 public final class CaCommand implements Runnable {
 
     static final int OK = 0;

@@ -31,6 +31,12 @@ public final class ServeCommand implements Callable<Integer> {
     String httpHost;
     @Option(names = "--http-port", paramLabel = "PORT", defaultValue = "15000", description = "HTTP API and metrics port (default ${DEFAULT-VALUE}; 0 picks one)")
     int httpPort;
+    @Option(names = "--min-certificate-ttl", paramLabel = "DURATION", defaultValue = "5m",
+            description = "shortest workload certificate lifetime the CA accepts (default ${DEFAULT-VALUE}; down to 2s for tests and demos)")
+    String minCertificateTtl;
+    @Option(names = "--certificate-ttl", paramLabel = "DURATION",
+            description = "workload certificate lifetime, overriding MeshConfig certificateTTL (e.g. 10s with --min-certificate-ttl 5s, to watch rotation)")
+    String certificateTtl;
     @Option(names = "--kubernetes", description = "read CRDs and pods from Kubernetes (not available yet)")
     boolean kubernetes;
 
@@ -53,10 +59,19 @@ public final class ServeCommand implements Callable<Integer> {
             err.println("septa serve: --inventory " + inventory + ": no such file");
             return 2;
         }
+        ControlPlaneOptions options;
+        try {
+            options = ControlPlaneOptions.builder().intentsDir(intents).inventoryFile(inventory)
+                    .stateDir(stateDir).xdsHost(xdsHost).xdsPort(xdsPort).httpHost(httpHost).httpPort(httpPort)
+                    .minCertificateTtl(CaDurations.parse(minCertificateTtl))
+                    .certificateTtl(certificateTtl == null ? null : CaDurations.parse(certificateTtl)).build();
+        } catch (IllegalArgumentException e) {
+            err.println("septa serve: " + e.getMessage());
+            return 2;
+        }
         ControlPlane cp;
         try {
-            cp = ControlPlane.start(ControlPlaneOptions.builder().intentsDir(intents).inventoryFile(inventory)
-                    .stateDir(stateDir).xdsHost(xdsHost).xdsPort(xdsPort).httpHost(httpHost).httpPort(httpPort).build());
+            cp = ControlPlane.start(options);
         } catch (RuntimeException e) {
             err.println("septa serve: cannot start: " + rootMessage(e));
             return 2;

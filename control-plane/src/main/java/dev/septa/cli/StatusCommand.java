@@ -9,6 +9,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -80,6 +81,36 @@ public final class StatusCommand implements Callable<Integer> {
             out.printf("%-28s %-7s %-8s %-34s %-22s %s%n", p.nodeId(), p.dialect(), p.inSync() ? "in-sync" : "pending", acked,
                     p.certificateExpiry() == null ? "-" : until(p.certificateExpiry()),
                     n == null ? "-" : shortType(n.typeUrl()) + " " + abbreviate(n.version()) + ": " + n.error());
+        }
+        printCertificates(report, out);
+        printRotation(report, out);
+    }
+
+    /** Renewal: the next one due, and every failing one (retried with backoff while the old certificate is valid). */
+    static void printRotation(StatusReport report, PrintWriter out) {
+        StatusReport.Rotation r = report.rootRotation();
+        if (r == null) {
+            return;
+        }
+        out.printf("root rotation: %s (since %s)%s%n", r.stage(), r.since(), r.lastError() == null ? "" : "; ERROR " + r.lastError());
+        r.roots().forEach(root -> out.println("  trusted root: " + root));
+        if (!r.waitingFor().isEmpty()) {
+            out.println("  waiting for: " + String.join(", ", r.waitingFor()));
+        }
+    }
+
+    static void printCertificates(StatusReport report, PrintWriter out) {
+        List<StatusReport.Renewal> certs = report.certificates();
+        long failing = certs.stream().filter(r -> r.failures() > 0).count();
+        Instant next = certs.stream().map(StatusReport.Renewal::renewAt).filter(java.util.Objects::nonNull)
+                .min(Instant::compareTo).orElse(null);
+        out.printf("certificates: %d workloads, next renewal %s, %s%n", certs.size(), next == null ? "-" : next,
+                failing == 0 ? "no renewal failing" : failing + " RENEWAL FAILING");
+        for (StatusReport.Renewal r : certs) {
+            if (r.failures() > 0) {
+                out.printf("  %s: %d failed attempts, retry at %s, certificate %s: %s%n", r.nodeId(), r.failures(), r.retryAt(),
+                        r.notAfter() == null ? "none yet" : "expires " + until(r.notAfter()), r.lastError());
+            }
         }
     }
 

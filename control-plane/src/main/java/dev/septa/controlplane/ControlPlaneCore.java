@@ -3,6 +3,7 @@ package dev.septa.controlplane;
 import dev.septa.ca.IssuanceListener;
 import dev.septa.controlplane.certs.CaWorkloadCertificates;
 import dev.septa.controlplane.certs.KeyedCertificate;
+import dev.septa.controlplane.certs.RootRotator;
 import dev.septa.controlplane.certs.SecretIssuer;
 import dev.septa.controlplane.certs.WorkloadCertificates;
 import dev.septa.controlplane.identity.MeshNodeAuthorizer;
@@ -54,6 +55,7 @@ public final class ControlPlaneCore implements AutoCloseable {
     private XdsServer xds;
     private final List<BindableService> extraServices = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final List<Consumer<CompiledMesh>> meshListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private RootRotator rotator;
 
     /** Septa's compiler and the CA in {@code stateDir/ca}, unless the options name others. */
     public ControlPlaneCore(ControlPlaneOptions options, ControlPlaneMetrics metrics) {
@@ -65,7 +67,8 @@ public final class ControlPlaneCore implements AutoCloseable {
                             ControlPlaneMetrics metrics) {
         this.options = options;
         this.certificates = certificates != null ? certificates
-                : new CaWorkloadCertificates(options.stateDir().resolve("ca"), this::trustDomain, IssuanceListener.NONE);
+                : new CaWorkloadCertificates(options.stateDir().resolve("ca"), this::trustDomain, IssuanceListener.NONE,
+                        options.minCertificateTtl());
         this.metrics = metrics;
         this.cache = new ProxyConfigCache(metrics);
         try {
@@ -73,7 +76,8 @@ public final class ControlPlaneCore implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open the node token key in " + options.stateDir() + ": " + e.getMessage(), e);
         }
-        this.secrets = new SecretIssuer(this.certificates, mesh, cache, Clock.systemUTC(), metrics);
+        this.secrets = new SecretIssuer(this.certificates, mesh, cache, Clock.systemUTC(), metrics,
+                SecretIssuer.Options.DEFAULT.withTtlOverride(options.certificateTtl()));
         cache.secretSource(secrets);
         ConfigPublisher.Listener onApplied = new ConfigPublisher.Listener() {
             @Override
@@ -104,6 +108,9 @@ public final class ControlPlaneCore implements AutoCloseable {
         Gauge.builder("septa.certificates.nearest.expiry.seconds", secrets,
                         s -> s.nearestExpiry().map(t -> (double) Duration.between(Instant.now(), t).toSeconds()).orElse(Double.NaN))
                 .description("Seconds until the earliest-expiring workload certificate in use expires").register(metrics.registry());
+        Gauge.builder("septa.certificates.renewal.failing", secrets, s -> s.renewals().stream().filter(SecretIssuer.Renewal::failing).count())
+                .description("Connected workloads whose last certificate issuance failed (retrying with backoff)")
+                .register(metrics.registry());
     }
 
     /** Serves this gRPC service on the xDS port, behind the same TLS and authentication; call before {@link #start}. */
@@ -130,6 +137,18 @@ public final class ControlPlaneCore implements AutoCloseable {
                 new StreamAuthInterceptor(tokens, cache), new StreamAuthorizer(new MeshNodeAuthorizer(mesh), cache),
                 serving, certificates.trustBundlePem(), List.copyOf(extraServices)).start();
         scheduleServingRotation(serving);
+        if (certificates instanceof CaWorkloadCertificates ca) {
+            rotator = new RootRotator(ca, secrets, cache, this::refreshServing, Clock.systemUTC(),
+                    new RootRotator.Options(options.rootRotationShare(), RootRotator.Options.DEFAULT.settle(),
+                            RootRotator.Options.DEFAULT.tick())).start();
+            Gauge.builder("septa.ca.rotation.stage", rotator, r -> r.stage().ordinal())
+                    .description("Root rotation stage: 0 none, 1 new root in the bundle, 2 new root signs (old still trusted)")
+                    .register(metrics.registry());
+            Gauge.builder("septa.ca.trust.roots", ca, c -> c.rootRotation().roots().size())
+                    .description("Roots in the trust bundle (2 during a root rotation)").register(metrics.registry());
+            Gauge.builder("septa.ca.rotation.waiting", rotator, r -> r.status().waitingFor().size())
+                    .description("Workloads the current root rotation stage waits for").register(metrics.registry());
+        }
         return this;
     }
 
@@ -140,6 +159,26 @@ public final class ControlPlaneCore implements AutoCloseable {
     private KeyedCertificate issueServing() {
         String spiffeId = "spiffe://" + trustDomain() + "/ns/" + SERVING_NAMESPACE + "/sa/" + SERVING_SERVICE_ACCOUNT;
         return certificates.issueServing(spiffeId, List.of("localhost"), List.of("127.0.0.1"));
+    }
+
+    /** A serving certificate from the CA's current signer and the current bundle (root rotation stages). */
+    private void refreshServing() {
+        if (xds != null) {
+            xds.updateCredentials(issueServing(), certificates.trustBundlePem());
+        }
+    }
+
+    /** {@code septa ca rotate}: starts a staged root rotation; false when this control plane has no built-in CA. */
+    public boolean requestRootRotation() {
+        if (rotator == null) {
+            return false;
+        }
+        rotator.request();
+        return true;
+    }
+
+    public java.util.Optional<RootRotator> rootRotator() {
+        return java.util.Optional.ofNullable(rotator);
     }
 
     /** Renews the serving certificate at half its lifetime; connected clients keep their streams. */
@@ -165,6 +204,10 @@ public final class ControlPlaneCore implements AutoCloseable {
         return cache;
     }
 
+    public SecretIssuer secretIssuer() {
+        return secrets;
+    }
+
     public MeshState meshState() {
         return mesh;
     }
@@ -177,13 +220,18 @@ public final class ControlPlaneCore implements AutoCloseable {
     public StatusReport status() {
         return new StatusReport(StatusReport.Compile.of(mesh.status()), cache.distinctSnapshots(),
                 secrets.nearestExpiry().orElse(null),
-                cache.status().stream().map(StatusReport.Proxy::of).toList());
+                cache.status().stream().map(StatusReport.Proxy::of).toList(),
+                secrets.renewals().stream().map(StatusReport.Renewal::of).toList(),
+                rotator == null ? null : StatusReport.Rotation.of(rotator.status()));
     }
 
     @Override
     public void close() {
         publisher.close();
         servingRotation.shutdownNow();
+        if (rotator != null) {
+            rotator.close();
+        }
         if (xds != null) {
             xds.close();
         }

@@ -22,6 +22,7 @@ public final class ControlPlaneMetrics implements XdsEvents, ConfigPublisher.Lis
     private final Counter compileErrors;
     private final Counter compiles;
     private final Counter certificatesIssued;
+    private final Counter renewalFailures;
     private final AtomicLong lastCompileOk = new AtomicLong();
 
     public ControlPlaneMetrics(MeterRegistry registry) {
@@ -30,6 +31,8 @@ public final class ControlPlaneMetrics implements XdsEvents, ConfigPublisher.Lis
                 .description("Compiles rejected for errors (the last good configuration stayed in force)").register(registry);
         this.compiles = Counter.builder("septa.compiles").description("Compiles run").register(registry);
         this.certificatesIssued = Counter.builder("septa.certificates.issued").description("Workload SVIDs issued").register(registry);
+        this.renewalFailures = Counter.builder("septa.certificates.renewal.failures")
+                .description("Failed workload certificate issuances (each retried with backoff)").register(registry);
         registry.gauge("septa.compile.last.ok", lastCompileOk);
         // Registered up front so dashboards and alerts see zeros rather than absent series.
         for (String type : new String[] {"Listener", "RouteConfiguration", "Cluster", "ClusterLoadAssignment", "Secret"}) {
@@ -90,6 +93,11 @@ public final class ControlPlaneMetrics implements XdsEvents, ConfigPublisher.Lis
     @Override
     public void issued(String nodeId, KeyedCertificate certificate) {
         certificatesIssued.increment();
+    }
+
+    @Override
+    public void renewalFailed(String nodeId, String error, int failures, java.time.Instant retryAt) {
+        renewalFailures.increment();
     }
 
     static String shortType(String typeUrl) {

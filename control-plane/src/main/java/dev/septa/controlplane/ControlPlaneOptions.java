@@ -9,12 +9,28 @@ import java.time.Duration;
 /**
  * How to run the control plane. Ports 0 pick free ports (see {@link ControlPlane#xdsPort()}). {@code source},
  * {@code compilation} and {@code certificates} are seams: null means local files, Septa's compiler and the CA in
- * {@code stateDir/ca}.
+ * {@code stateDir/ca}. {@code minCertificateTtl}: the shortest workload certificate lifetime the CA accepts (default
+ * 5 minutes; seconds for tests and demos). {@code certificateTtl}: when not null, the lifetime of every workload
+ * certificate instead of the mesh's {@code certificateTTL} (whose parser keeps a 5-minute floor).
  */
 public record ControlPlaneOptions(Path intentsDir, Path inventoryFile, Path stateDir,
                                   String xdsHost, int xdsPort, String httpHost, int httpPort,
                                   Duration debounceQuiet, Duration debounceMaxDelay, Duration pollInterval,
-                                  MeshSource source, MeshCompilation compilation, WorkloadCertificates certificates) {
+                                  MeshSource source, MeshCompilation compilation, WorkloadCertificates certificates,
+                                  Duration minCertificateTtl, Duration certificateTtl, double rootRotationShare) {
+
+    public ControlPlaneOptions {
+        if (minCertificateTtl == null || minCertificateTtl.compareTo(Duration.ofSeconds(2)) < 0) {
+            throw new IllegalArgumentException("the minimum certificate TTL must be at least 2s, got " + minCertificateTtl);
+        }
+        if (!(rootRotationShare >= 0 && rootRotationShare < 1)) {
+            throw new IllegalArgumentException("the root rotation share must be in [0, 1), got " + rootRotationShare);
+        }
+        if (certificateTtl != null && certificateTtl.compareTo(minCertificateTtl) < 0) {
+            throw new IllegalArgumentException("certificate TTL " + certificateTtl + " is below the minimum " + minCertificateTtl
+                    + "; lower the minimum as well (--min-certificate-ttl)");
+        }
+    }
 
     public static Builder builder() {
         return new Builder();
@@ -39,6 +55,9 @@ public record ControlPlaneOptions(Path intentsDir, Path inventoryFile, Path stat
         private MeshSource source;
         private MeshCompilation compilation;
         private WorkloadCertificates certificates;
+        private Duration minCertificateTtl = dev.septa.ca.CaConfig.DEFAULT_MIN_TTL;
+        private Duration certificateTtl;
+        private double rootRotationShare = 0.2;
 
         public Builder intentsDir(Path v) { intentsDir = v; return this; }
         public Builder inventoryFile(Path v) { inventoryFile = v; return this; }
@@ -52,10 +71,15 @@ public record ControlPlaneOptions(Path intentsDir, Path inventoryFile, Path stat
         public Builder source(MeshSource v) { source = v; return this; }
         public Builder compilation(MeshCompilation v) { compilation = v; return this; }
         public Builder certificates(WorkloadCertificates v) { certificates = v; return this; }
+        public Builder minCertificateTtl(Duration v) { minCertificateTtl = v; return this; }
+        public Builder certificateTtl(Duration v) { certificateTtl = v; return this; }
+        /** Rotate the root automatically when less than this share of its lifetime is left (0 disables; default 0.2). */
+        public Builder rootRotationShare(double v) { rootRotationShare = v; return this; }
 
         public ControlPlaneOptions build() {
             return new ControlPlaneOptions(intentsDir, inventoryFile, stateDir, xdsHost, xdsPort, httpHost, httpPort,
-                    debounceQuiet, debounceMaxDelay, pollInterval, source, compilation, certificates);
+                    debounceQuiet, debounceMaxDelay, pollInterval, source, compilation, certificates,
+                    minCertificateTtl, certificateTtl, rootRotationShare);
         }
     }
 }

@@ -13,7 +13,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 
 /**
  * Answers every gRPC method (bytes in, bytes out) with {@code "<this workload> <caller's SPIFFE ID>"}, so a demo
@@ -37,12 +37,28 @@ final class AnyMethodRegistry extends HandlerRegistry {
     };
 
     private final String workloadId;
-    private final Consumer<String> served;
+    private final BiConsumer<String, String> served;
 
-    /** {@code served} receives {@code "<method> <caller>"} for each answered call. */
-    AnyMethodRegistry(String workloadId, Consumer<String> served) {
+    /**
+     * {@code served} receives {@code "<method> <caller>"} and the serial number (hex) of the certificate the caller
+     * presented, for each answered call: the serial shows certificate rotation from the server's side.
+     */
+    AnyMethodRegistry(String workloadId, BiConsumer<String, String> served) {
         this.workloadId = workloadId;
         this.served = served;
+    }
+
+    static String peerSerial(io.grpc.Attributes attributes) {
+        javax.net.ssl.SSLSession session = attributes.get(io.grpc.Grpc.TRANSPORT_ATTR_SSL_SESSION);
+        try {
+            if (session != null && session.getPeerCertificates().length > 0
+                    && session.getPeerCertificates()[0] instanceof java.security.cert.X509Certificate leaf) {
+                return leaf.getSerialNumber().toString(16);
+            }
+        } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
+            // no client certificate
+        }
+        return "-";
     }
 
     static MethodDescriptor<byte[], byte[]> unary(String fullMethodName) {
@@ -58,7 +74,7 @@ final class AnyMethodRegistry extends HandlerRegistry {
             return new ServerCall.Listener<>() {
                 @Override
                 public void onHalfClose() {
-                    served.accept(methodName + " " + caller);
+                    served.accept(methodName + " " + caller, peerSerial(call.getAttributes()));
                     call.sendHeaders(new Metadata());
                     call.sendMessage((workloadId + " " + caller).getBytes(StandardCharsets.UTF_8));
                     call.close(Status.OK, new Metadata());

@@ -67,6 +67,8 @@ public final class DemoWorkload implements java.util.concurrent.Callable<Integer
 
     private final PrintStream out = System.out;
     private AccessLogReporter reporter;
+    private volatile java.time.Instant firstExpiry;
+    private Duration maxConnectionAge = Duration.ofMinutes(15);
     private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
 
     public static void main(String[] args) {
@@ -95,6 +97,9 @@ public final class DemoWorkload implements java.util.concurrent.Callable<Integer
 
             @Override
             public void written(CertificateBundle bundle) {
+                if (firstExpiry == null) {
+                    firstExpiry = bundle.notAfter();
+                }
                 WorkloadEvents.emit(out, "agent", "certificate written, expires " + bundle.notAfter());
             }
 
@@ -108,6 +113,7 @@ public final class DemoWorkload implements java.util.concurrent.Callable<Integer
             WorkloadEvents.emit(out, "error", "no certificate from the control plane after 120 s");
             return 3;
         }
+        maxConnectionAge = connectionAge(firstExpiry);
 
         // Only now, with the files in place, may grpc read the bootstrap (it loads the tls channel creds at once).
         System.setProperty("io.grpc.xds.bootstrapConfig", new GrpcBootstrapGenerator().generate(node, endpoint, files));
@@ -135,6 +141,16 @@ public final class DemoWorkload implements java.util.concurrent.Callable<Integer
         return 0;
     }
 
+    /** A quarter of the certificate lifetime, between 1 s and 15 min. */
+    static Duration connectionAge(java.time.Instant expiry) {
+        if (expiry == null) {
+            return Duration.ofMinutes(15);
+        }
+        Duration quarter = Duration.between(java.time.Instant.now(), expiry).dividedBy(4);
+        return quarter.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1)
+                : quarter.compareTo(Duration.ofMinutes(15)) > 0 ? Duration.ofMinutes(15) : quarter;
+    }
+
     private Optional<String> token() {
         try {
             String token = Files.readString(tokenFile).strip();
@@ -148,7 +164,12 @@ public final class DemoWorkload implements java.util.concurrent.Callable<Integer
         var builder = XdsServerBuilder.forAddress(new InetSocketAddress(address, port),
                         XdsServerCredentials.create(InsecureServerCredentials.create()))
                 .addStreamTracerFactory(new ReportingServerTracerFactory(reporter))
-                .fallbackHandlerRegistry(new AnyMethodRegistry(workload, served -> WorkloadEvents.emit(out, "served", port, served)))
+                // TLS checks certificates only at the handshake: ending connections a few times per certificate
+                // lifetime (gracefully: callers move to a new connection) makes peers present their current SVIDs.
+                .maxConnectionAge(maxConnectionAge.toMillis(), TimeUnit.MILLISECONDS)
+                .maxConnectionAgeGrace(deadline.toMillis(), TimeUnit.MILLISECONDS)
+                .fallbackHandlerRegistry(new AnyMethodRegistry(workload,
+                        (served, serial) -> WorkloadEvents.emit(out, "served", port, served, serial)))
                 .xdsServingStatusListener(new XdsServerBuilder.XdsServingStatusListener() {
                     @Override
                     public void onServing() {

@@ -31,6 +31,7 @@ public final class LocalDemo implements AutoCloseable {
                           BiConsumer<String, WorkloadEvents.Event> events, Consumer<String> notices) { }
 
     private final Options options;
+    private volatile java.util.function.UnaryOperator<ControlPlaneOptions.Builder> tuning;
     private final int xdsPort;
     private final int httpPort;
     private final AtomicReference<ControlPlane> controlPlane = new AtomicReference<>();
@@ -39,8 +40,9 @@ public final class LocalDemo implements AutoCloseable {
     private volatile DemoFleet fleet;
     private volatile boolean closed;
 
-    private LocalDemo(Options options) throws IOException {
+    private LocalDemo(Options options, java.util.function.UnaryOperator<ControlPlaneOptions.Builder> tuning) throws IOException {
         this.options = options;
+        this.tuning = tuning;
         this.xdsPort = freePort();
         this.httpPort = freePort();
         this.follower = Thread.ofPlatform().daemon().name("septa-demo-follower").unstarted(this::follow);
@@ -51,7 +53,13 @@ public final class LocalDemo implements AutoCloseable {
      * (when {@code interval} is not zero) begin once every workload serves.
      */
     public static LocalDemo start(Options options) throws Exception {
-        var demo = new LocalDemo(options);
+        return start(options, b -> b);
+    }
+
+    /** As {@link #start(Options)}, with control plane settings changed by {@code tuning} (e.g. certificate lifetimes). */
+    public static LocalDemo start(Options options, java.util.function.UnaryOperator<ControlPlaneOptions.Builder> tuning)
+            throws Exception {
+        var demo = new LocalDemo(options, tuning);
         try {
             demo.startControlPlane();
             CompiledMesh first = demo.awaitCompiled(Duration.ofSeconds(60));
@@ -74,9 +82,9 @@ public final class LocalDemo implements AutoCloseable {
     }
 
     private void startControlPlane() {
-        controlPlane.set(ControlPlane.start(ControlPlaneOptions.builder()
+        controlPlane.set(ControlPlane.start(tuning.apply(ControlPlaneOptions.builder()
                 .intentsDir(options.intents()).inventoryFile(options.inventory()).stateDir(options.stateDir())
-                .xdsHost("127.0.0.1").xdsPort(xdsPort).httpHost("127.0.0.1").httpPort(httpPort).build()));
+                .xdsHost("127.0.0.1").xdsPort(xdsPort).httpHost("127.0.0.1").httpPort(httpPort)).build()));
     }
 
     private CompiledMesh awaitCompiled(Duration timeout) throws InterruptedException {
@@ -194,6 +202,12 @@ public final class LocalDemo implements AutoCloseable {
             old.close();
         }
         startControlPlane();
+    }
+
+    /** As {@link #restartControlPlane()}, with new control plane settings from then on. */
+    public void restartControlPlane(java.util.function.UnaryOperator<ControlPlaneOptions.Builder> newTuning) {
+        this.tuning = newTuning;
+        restartControlPlane();
     }
 
     @Override

@@ -31,20 +31,42 @@ public final class CaWorkloadCertificates implements WorkloadCertificates {
     private final Path directory;
     private final Supplier<String> trustDomain;
     private final IssuanceListener listener;
+    private final Duration minTtl;
     private CertificateAuthority ca;
+    private dev.septa.ca.RootRotation rotation;
 
     public CaWorkloadCertificates(Path directory, Supplier<String> trustDomain, IssuanceListener listener) {
+        this(directory, trustDomain, listener, CaConfig.DEFAULT_MIN_TTL);
+    }
+
+    /** {@code minTtl}: the shortest workload lifetime accepted (seconds for tests and demos; default 5 minutes). */
+    public CaWorkloadCertificates(Path directory, Supplier<String> trustDomain, IssuanceListener listener, Duration minTtl) {
         this.directory = directory;
         this.trustDomain = trustDomain;
         this.listener = listener;
+        this.minTtl = minTtl;
     }
 
     private synchronized CertificateAuthority ca() {
         if (ca == null) {
-            ca = CertificateAuthority.open(new FileCaKeyStore(directory), CaConfig.forTrustDomain(trustDomain.get()),
+            ca = CertificateAuthority.open(new FileCaKeyStore(directory), CaConfig.forTrustDomain(trustDomain.get())
+                            .withTtlRange(minTtl, CaConfig.DEFAULT_MAX_TTL),
                     Clock.systemUTC(), listener);
         }
         return ca;
+    }
+
+    /** The staged root rotation of this CA, resumed from the store on first use. */
+    public synchronized dev.septa.ca.RootRotation rootRotation() {
+        if (rotation == null) {
+            rotation = dev.septa.ca.RootRotation.open(ca(), new FileCaKeyStore(directory), Clock.systemUTC());
+        }
+        return rotation;
+    }
+
+    /** The certificate that signs workload certificates now. */
+    public java.security.cert.X509Certificate signingCertificate() {
+        return ca().signingCertificate();
     }
 
     @Override

@@ -1,7 +1,10 @@
 package dev.septa.controlplane.certs;
 
+import dev.septa.ca.RenewalSchedule;
+import dev.septa.ca.RetryBackoff;
 import dev.septa.controlplane.publish.MeshState;
 import dev.septa.controlplane.xds.ProxyConfigCache;
+import dev.septa.controlplane.xds.SecretSink;
 import dev.septa.controlplane.xds.SecretSource;
 import dev.septa.controlplane.xds.TypeResources;
 import io.envoyproxy.envoy.config.core.v3.DataSource;
@@ -11,6 +14,7 @@ import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsCertificate;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -19,99 +23,279 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.DoubleSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Issues each connected workload its SDS secrets: {@code default} (its SVID and a key pair made for it) and
- * {@code ROOTCA} (the trust bundle). Reissues when half the certificate's lifetime has passed or when the mesh
- * gives the workload another identity. Issuing runs on its own thread, never under the xDS cache's lock.
+ * {@code ROOTCA} (the trust bundle), and renews the SVID before it expires.
+ *
+ * <p>Renewal follows {@link RenewalSchedule}: each certificate gets its own renewal instant, drawn once at issuance
+ * at 50 % ± 10 % of its lifetime, so a fleet issued together renews spread over a fifth of the lifetime. A tick
+ * (every {@link Options#tick()}) renews what is due and pushes it over SDS; a workload disconnected past its
+ * renewal instant is renewed when it reconnects (its node asks for secrets, the certificate is found due). A failed
+ * issuance is retried after {@link RetryBackoff} and reported to the {@link Listener} and {@link #renewals()} at
+ * once, so it shows in metrics and {@code septa status} while the old certificate still has about half its life.
+ * The TTL is read from the mesh at each issuance: a new {@code certificateTTL} applies to certificates issued from
+ * then on. Issuing runs on its own thread, never under the xDS cache's lock.
  */
 public final class SecretIssuer implements SecretSource, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SecretIssuer.class);
 
-    private final WorkloadCertificates certificates;
-    private final MeshState mesh;
-    private final ProxyConfigCache cache;
-    private final Clock clock;
-    private final Listener listener;
-    private final ExecutorService issuing = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().name("septa-sds").factory());
-    private final ScheduledExecutorService rotation = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("septa-rotate").factory());
-    private final Map<String, KeyedCertificate> issued = new ConcurrentHashMap<>();
+    /**
+     * Tuning. {@code ttlOverride}: when not null, the lifetime of every workload certificate instead of the mesh's
+     * {@code certificateTTL} (seconds-long lifetimes for tests and demos).
+     */
+    public record Options(RenewalSchedule schedule, RetryBackoff backoff, Duration tick, Duration ttlOverride,
+                          DoubleSupplier random) {
+        public static final Options DEFAULT = new Options(RenewalSchedule.DEFAULT, RetryBackoff.DEFAULT,
+                Duration.ofMillis(200), null, () -> java.util.concurrent.ThreadLocalRandom.current().nextDouble());
+
+        public Options withTtlOverride(Duration ttl) {
+            return new Options(schedule, backoff, tick, ttl, random);
+        }
+    }
+
+    /** A node's certificate as the renewal loop sees it; what {@code septa status} shows. */
+    public record Renewal(String nodeId, String spiffeId, Instant notAfter, Instant renewAt, int failures,
+                          String lastError, Instant retryAt) {
+        public boolean failing() {
+            return failures > 0;
+        }
+    }
 
     /** Metrics hook. */
     public interface Listener {
         void issued(String nodeId, KeyedCertificate certificate);
 
+        /** Issuance for {@code nodeId} failed for the {@code failures}-th time in a row; next try at {@code retryAt}. */
+        default void renewalFailed(String nodeId, String error, int failures, Instant retryAt) {
+        }
+
         Listener NONE = (n, c) -> { };
     }
 
+    /** Per node; replaced whole, read without locks. */
+    private record NodeCert(KeyedCertificate cert, Instant renewAt, int failures, String lastError, Instant retryAt,
+                            String issuer) {
+        NodeCert dueNow(Instant now) {
+            return new NodeCert(cert, now, failures, lastError, retryAt, issuer);
+        }
+    }
+
+    private final WorkloadCertificates certificates;
+    private final Identities mesh;
+    private final SecretSink cache;
+    private final Clock clock;
+    private final Listener listener;
+    private final Options options;
+    private final ExecutorService issuing = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().name("septa-sds").factory());
+    private final ScheduledExecutorService rotation = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("septa-rotate").factory());
+    private final Map<String, NodeCert> nodes = new ConcurrentHashMap<>();
+    /** The trust bundle last published to each node (root rotation waits until every node has the new one). */
+    private final Map<String, String> bundleSent = new ConcurrentHashMap<>();
+
     public SecretIssuer(WorkloadCertificates certificates, MeshState mesh, ProxyConfigCache cache, Clock clock, Listener listener) {
+        this(certificates, mesh, cache, clock, listener, Options.DEFAULT);
+    }
+
+    /** Who a node is and how long its certificate lives: the mesh in force, or a fixed table in tests. */
+    public interface Identities {
+        Optional<String> spiffeId(String nodeId);
+
+        /** The mesh's {@code certificateTTL}. */
+        Duration certificateTtl();
+
+        static Identities of(MeshState mesh) {
+            return new Identities() {
+                @Override
+                public Optional<String> spiffeId(String nodeId) {
+                    return mesh.spiffeId(nodeId);
+                }
+
+                @Override
+                public Duration certificateTtl() {
+                    return mesh.mesh().map(m -> m.config().certificateTTL()).orElse(Duration.ofHours(1));
+                }
+            };
+        }
+    }
+
+    public SecretIssuer(WorkloadCertificates certificates, MeshState mesh, ProxyConfigCache cache, Clock clock, Listener listener,
+                        Options options) {
+        this(certificates, Identities.of(mesh), cache, clock, listener, options);
+    }
+
+    public SecretIssuer(WorkloadCertificates certificates, Identities mesh, SecretSink cache, Clock clock, Listener listener,
+                        Options options) {
         this.certificates = certificates;
         this.mesh = mesh;
         this.cache = cache;
         this.clock = clock;
         this.listener = listener;
-        rotation.scheduleWithFixedDelay(this::refreshAll, 1, 1, TimeUnit.SECONDS);
+        this.options = options;
+        long tick = options.tick().toMillis();
+        rotation.scheduleWithFixedDelay(() -> issuing.execute(this::renewDue), tick, tick, TimeUnit.MILLISECONDS);
     }
 
     @Override
     public void requestSecrets(String nodeId) {
-        issuing.execute(() -> refresh(nodeId));
+        issuing.execute(() -> refresh(nodeId, true));
     }
 
     /** After a new mesh: identities may have changed, and nodes unknown before may now be known. */
     public void meshChanged() {
-        issuing.execute(this::refreshAllNow);
+        issuing.execute(() -> refreshAll(true));
+    }
+
+    /** After the trust bundle changed: every connected node gets the new {@code ROOTCA}. */
+    public void trustBundleChanged() {
+        issuing.execute(() -> refreshAll(true));
     }
 
     public Optional<Instant> nearestExpiry() {
-        return issued.values().stream().map(KeyedCertificate::notAfter).min(Instant::compareTo);
+        var connected = cache.connectedNodes();
+        return nodes.entrySet().stream().filter(e -> connected.contains(e.getKey())).map(Map.Entry::getValue).filter(n -> n.cert() != null).map(n -> n.cert().notAfter()).min(Instant::compareTo);
     }
 
-    private void refreshAll() {
-        issuing.execute(this::refreshAllNow);
+    /** Every connected node's certificate and renewal state, failing ones first. */
+    public List<Renewal> renewals() {
+        var connected = cache.connectedNodes();
+        return nodes.entrySet().stream().filter(e -> connected.contains(e.getKey()))
+                .map(e -> {
+                    NodeCert n = e.getValue();
+                    return new Renewal(e.getKey(), n.cert() == null ? null : n.cert().spiffeId(),
+                            n.cert() == null ? null : n.cert().notAfter(), n.renewAt(), n.failures(), n.lastError(), n.retryAt());
+                })
+                .sorted(Comparator.comparing((Renewal r) -> !r.failing()).thenComparing(Renewal::nodeId))
+                .toList();
     }
 
-    private void refreshAllNow() {
-        issued.keySet().retainAll(cache.connectedNodes());
+    /** Root rotation, stage 3: every certificate is due now (the CA signs with the new root). */
+    public void reissueAll() {
+        issuing.execute(() -> {
+            Instant now = clock.instant();
+            nodes.replaceAll((id, n) -> n.dueNow(now));
+            refreshAll(true);
+        });
+    }
+
+    /**
+     * Connected workloads not yet given {@code bundlePem}, or (when {@code issuer} is not null) whose certificate
+     * was not issued by {@code issuer} (an X.500 name): what a root rotation stage waits for.
+     */
+    public java.util.Set<String> behind(String bundlePem, String issuer) {
+        java.util.Set<String> out = new java.util.TreeSet<>();
         for (String nodeId : cache.connectedNodes()) {
-            refresh(nodeId);
+            if (mesh.spiffeId(nodeId).isEmpty()) {
+                continue; // no identity, no secrets: nothing to wait for
+            }
+            NodeCert n = nodes.get(nodeId);
+            if (n == null || n.cert() == null || !bundlePem.equals(bundleSent.get(nodeId))
+                    || (issuer != null && !issuer.equals(n.issuer()))) {
+                out.add(nodeId);
+            }
+        }
+        return out;
+    }
+
+    /** Runs the renewal pass now, on the caller's thread (tests with a manual clock). */
+    public void renewDueNow() throws InterruptedException {
+        var done = new java.util.concurrent.CountDownLatch(1);
+        issuing.execute(() -> {
+            try {
+                renewDue();
+            } finally {
+                done.countDown();
+            }
+        });
+        done.await();
+    }
+
+    private void renewDue() {
+        refreshAll(false);
+    }
+
+    private void refreshAll(boolean republish) {
+        var connected = cache.connectedNodes();
+        Instant now = clock.instant();
+        // A node that went away keeps its certificate while it is valid: a reconnect (or a flapping stream) reuses
+        // it instead of costing an issuance, and is renewed then if it passed its renewal instant meanwhile.
+        nodes.entrySet().removeIf(e -> !connected.contains(e.getKey())
+                && (e.getValue().cert() == null || !now.isBefore(e.getValue().cert().notAfter())));
+        bundleSent.keySet().retainAll(connected);
+        for (String nodeId : connected) {
+            refresh(nodeId, republish);
         }
     }
 
-    private void refresh(String nodeId) {
+    private void refresh(String nodeId, boolean republish) {
+        Optional<String> spiffeId = mesh.spiffeId(nodeId);
+        if (spiffeId.isEmpty()) {
+            return; // not in the inventory (yet): no identity to certify
+        }
+        Instant now = clock.instant();
+        NodeCert current = nodes.get(nodeId);
+        KeyedCertificate cert = current == null ? null : current.cert();
+        boolean sameIdentity = cert != null && cert.spiffeId().equals(spiffeId.get());
+        boolean due = !sameIdentity || !now.isBefore(current.renewAt());
+        if (!due) {
+            if (republish) {
+                publish(nodeId, cert);
+            }
+            return;
+        }
+        if (current != null && current.retryAt() != null && now.isBefore(current.retryAt())) {
+            if (republish && sameIdentity) {
+                publish(nodeId, cert); // backing off: the old one is still valid
+            }
+            return;
+        }
         try {
-            Optional<String> spiffeId = mesh.spiffeId(nodeId);
-            if (spiffeId.isEmpty()) {
-                return; // not in the inventory (yet): no identity to certify
-            }
-            KeyedCertificate current = issued.get(nodeId);
-            if (current != null && current.spiffeId().equals(spiffeId.get()) && !dueForRotation(current)) {
-                cache.publishSecrets(nodeId, secrets(current), current.notAfter());
-                return;
-            }
-            Duration ttl = mesh.mesh().map(m -> m.config().certificateTTL()).orElse(Duration.ofHours(1));
+            Duration ttl = options.ttlOverride() != null ? options.ttlOverride() : mesh.certificateTtl();
             KeyedCertificate fresh = certificates.issueWorkload(spiffeId.get(), ttl);
-            issued.put(nodeId, fresh);
+            Instant renewAt = options.schedule().renewAt(fresh.notBefore(), fresh.notAfter(), options.random().getAsDouble());
+            nodes.put(nodeId, new NodeCert(fresh, renewAt, 0, null, null, issuerOf(fresh)));
             listener.issued(nodeId, fresh);
-            cache.publishSecrets(nodeId, secrets(fresh), fresh.notAfter());
+            publish(nodeId, fresh);
         } catch (RuntimeException e) {
-            LOG.error("could not issue the certificate of {}: {}", nodeId, e.getMessage());
+            int failures = current == null ? 1 : current.failures() + 1;
+            Instant retryAt = now.plus(options.backoff().delay(failures, options.random().getAsDouble()));
+            String error = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            // Keep the old certificate (still valid for about half its life) and its renewal instant.
+            nodes.put(nodeId, new NodeCert(sameIdentity ? cert : null, sameIdentity ? current.renewAt() : now, failures, error, retryAt,
+                    sameIdentity ? current.issuer() : null));
+            LOG.error("could not issue the certificate of {} (attempt {}, next at {}; current certificate expires {}): {}",
+                    nodeId, failures, retryAt, sameIdentity ? cert.notAfter() : "-", error);
+            try {
+                listener.renewalFailed(nodeId, error, failures, retryAt);
+            } catch (RuntimeException ignored) {
+                // metrics must not stop renewal
+            }
         }
     }
 
-    private boolean dueForRotation(KeyedCertificate cert) {
-        Duration lifetime = Duration.between(cert.notBefore(), cert.notAfter());
-        return !clock.instant().isBefore(cert.notBefore().plus(lifetime.dividedBy(2)));
+    private static String issuerOf(KeyedCertificate cert) {
+        try {
+            return Pems.certificates(cert.certificateChainPem())[0].getIssuerX500Principal().getName();
+        } catch (RuntimeException e) {
+            return null; // test fakes issue placeholder PEM
+        }
     }
 
-    private TypeResources secrets(KeyedCertificate cert) {
+    private void publish(String nodeId, KeyedCertificate cert) {
+        String bundle = certificates.trustBundlePem();
+        cache.publishSecrets(nodeId, secrets(cert, bundle), cert.notAfter());
+        bundleSent.put(nodeId, bundle);
+    }
+
+    private TypeResources secrets(KeyedCertificate cert, String bundle) {
         Secret svid = Secret.newBuilder().setName("default").setTlsCertificate(TlsCertificate.newBuilder()
                 .setCertificateChain(DataSource.newBuilder().setInlineString(cert.certificateChainPem()))
                 .setPrivateKey(DataSource.newBuilder().setInlineString(cert.privateKeyPem()))).build();
         Secret roots = Secret.newBuilder().setName("ROOTCA").setValidationContext(CertificateValidationContext.newBuilder()
-                .setTrustedCa(DataSource.newBuilder().setInlineString(certificates.trustBundlePem()))).build();
+                .setTrustedCa(DataSource.newBuilder().setInlineString(bundle))).build();
         return TypeResources.of(List.of(svid, roots));
     }
 

@@ -8,10 +8,34 @@ import java.util.List;
 
 /** {@code GET /api/status}: the compile in force and every connected proxy. */
 @Serdeable
-public record StatusReport(Compile compile, int distinctSnapshots, Instant nearestCertificateExpiry, List<Proxy> proxies) {
+public record StatusReport(Compile compile, int distinctSnapshots, Instant nearestCertificateExpiry, List<Proxy> proxies,
+                           List<Renewal> certificates, Rotation rootRotation) {
     // Empty collections are left out of the JSON; read back, they are empty rather than null.
     public StatusReport {
         proxies = proxies == null ? List.of() : proxies;
+        certificates = certificates == null ? List.of() : certificates;
+    }
+
+    /** The root rotation: its stage, the roots in the trust bundle, and the workloads the stage waits for. */
+    @Serdeable
+    public record Rotation(String stage, List<String> roots, List<String> waitingFor, Instant since, String lastError) {
+        public Rotation {
+            roots = roots == null ? List.of() : roots;
+            waitingFor = waitingFor == null ? List.of() : waitingFor;
+        }
+
+        public static Rotation of(dev.septa.controlplane.certs.RootRotator.Status s) {
+            return new Rotation(s.stage(), s.roots(), List.copyOf(s.waitingFor()), s.since(), s.lastError());
+        }
+    }
+
+    /** A connected workload's SVID and its renewal: when it is due, and failed attempts (retried with backoff). */
+    @Serdeable
+    public record Renewal(String nodeId, String spiffeId, Instant notAfter, Instant renewAt, int failures, String lastError,
+                          Instant retryAt) {
+        public static Renewal of(dev.septa.controlplane.certs.SecretIssuer.Renewal r) {
+            return new Renewal(r.nodeId(), r.spiffeId(), r.notAfter(), r.renewAt(), r.failures(), r.lastError(), r.retryAt());
+        }
     }
 
     @Serdeable

@@ -40,7 +40,7 @@ import java.util.function.Consumer;
  * Snapshots are shared: each proxy holds a reference to the {@link ProxySnapshot} of its configuration.
  * Thread-safe: state is guarded by one lock; responses are sent after releasing it.
  */
-public final class ProxyConfigCache implements ConfigWatcher {
+public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
     private final Object lock = new Object();
     private final XdsEvents events;
     private volatile SecretSource secretSource = nodeId -> { };
@@ -78,6 +78,7 @@ public final class ProxyConfigCache implements ConfigWatcher {
     }
 
     /** A node's SDS secrets changed (first issue or rotation). */
+    @Override
     public void publishSecrets(String nodeId, TypeResources secrets, Instant certificateExpiry) {
         List<Runnable> sends = new ArrayList<>();
         synchronized (lock) {
@@ -93,9 +94,29 @@ public final class ProxyConfigCache implements ConfigWatcher {
     }
 
     /** Node ids connected now. */
+    @Override
     public Set<String> connectedNodes() {
         synchronized (lock) {
             return Set.copyOf(proxies.keySet());
+        }
+    }
+
+    /** Nodes with a stream that was sent SDS secrets and has not ACKed the ones last published (root rotation waits). */
+    public Set<String> secretsNotAcked() {
+        synchronized (lock) {
+            Set<String> out = new java.util.TreeSet<>();
+            for (ProxyState p : proxies.values()) {
+                if (p.secrets == null) {
+                    continue;
+                }
+                for (StreamSession session : p.sessions) {
+                    String sdsType = io.envoyproxy.controlplane.cache.Resources.V3.SECRET_TYPE_URL;
+                    if (session.lastSent(sdsType) != null && !p.secrets.version().equals(session.acked.get(sdsType))) {
+                        out.add(p.nodeId);
+                    }
+                }
+            }
+            return out;
         }
     }
 

@@ -5,7 +5,11 @@ import io.grpc.TlsChannelCredentials;
 import io.grpc.util.AdvancedTlsX509KeyManager;
 import io.grpc.util.AdvancedTlsX509TrustManager;
 import io.grpc.xds.XdsCredentialsProvider;
-import java.io.File;
+import io.grpc.util.CertificateUtils;
+import java.io.ByteArrayInputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Executors;
@@ -41,14 +45,20 @@ public final class FileTlsXdsCredentialsProvider extends XdsCredentialsProvider 
             var trust = AdvancedTlsX509TrustManager.newBuilder()
                     .setVerification(AdvancedTlsX509TrustManager.Verification.CERTIFICATE_AND_HOST_NAME_VERIFICATION)
                     .build();
-            trust.updateTrustCredentials(new File(caFile), refreshSeconds, TimeUnit.SECONDS, REFRESH);
             var builder = TlsChannelCredentials.newBuilder().trustManager(trust);
+            AdvancedTlsX509KeyManager keys = null;
+            Path cert = null;
+            Path key = null;
             if (config.get("certificate_file") instanceof String certFile
                     && config.get("private_key_file") instanceof String keyFile) {
-                var keys = new AdvancedTlsX509KeyManager();
-                keys.updateIdentityCredentials(new File(certFile), new File(keyFile), refreshSeconds, TimeUnit.SECONDS, REFRESH);
+                keys = new AdvancedTlsX509KeyManager();
+                cert = Path.of(certFile);
+                key = Path.of(keyFile);
                 builder.keyManager(keys);
             }
+            var reloader = new Reloader(Path.of(caFile), cert, key, trust, keys);
+            reloader.reload(true);
+            REFRESH.scheduleWithFixedDelay(reloader::reloadQuietly, refreshSeconds, refreshSeconds, TimeUnit.SECONDS);
             return builder.build();
         } catch (Exception e) {
             // grpc treats null as "this creds type cannot be used"; say why, without file contents.
@@ -72,6 +82,63 @@ public final class FileTlsXdsCredentialsProvider extends XdsCredentialsProvider 
             throw new IllegalStateException("cannot load the certificate files in " + files.dir());
         }
         return credentials;
+    }
+
+    /**
+     * Re-reads the files by content, not by modification time: grpc-util 1.85's own file refresh
+     * ({@code updateIdentityCredentials(File, File, period, ...)}) was seen keeping the first certificate after the
+     * agent swapped its {@code ..data} symlink, so after a rotation a reconnecting xDS channel presented an expired
+     * certificate and trusted only the first root. A pair is taken only when the certificate did not change while the
+     * key was read (the agent swaps both at once).
+     */
+    static final class Reloader {
+        private final Path ca;
+        private final Path cert;
+        private final Path key;
+        private final AdvancedTlsX509TrustManager trust;
+        private final AdvancedTlsX509KeyManager keys;
+        private byte[] lastCa;
+        private byte[] lastCert;
+        private byte[] lastKey;
+
+        Reloader(Path ca, Path cert, Path key, AdvancedTlsX509TrustManager trust, AdvancedTlsX509KeyManager keys) {
+            this.ca = ca;
+            this.cert = cert;
+            this.key = key;
+            this.trust = trust;
+            this.keys = keys;
+        }
+
+        void reloadQuietly() {
+            try {
+                reload(false);
+            } catch (Exception | Error e) {
+                System.getLogger(FileTlsXdsCredentialsProvider.class.getName()).log(System.Logger.Level.WARNING,
+                        "xDS channel_creds tls: keeping the previous credentials, cannot re-read " + ca + ": " + e.getMessage());
+            }
+        }
+
+        synchronized void reload(boolean first) throws Exception {
+            byte[] caBytes = Files.readAllBytes(ca);
+            if (first || !Arrays.equals(caBytes, lastCa)) {
+                trust.updateTrustCredentials(CertificateUtils.getX509Certificates(new ByteArrayInputStream(caBytes)));
+                lastCa = caBytes;
+            }
+            if (keys == null) {
+                return;
+            }
+            byte[] certBytes = Files.readAllBytes(cert);
+            byte[] keyBytes = Files.readAllBytes(key);
+            if (!Arrays.equals(certBytes, Files.readAllBytes(cert))) {
+                return; // swapped while reading: take the pair next time
+            }
+            if (first || !Arrays.equals(certBytes, lastCert) || !Arrays.equals(keyBytes, lastKey)) {
+                keys.updateIdentityCredentials(CertificateUtils.getX509Certificates(new ByteArrayInputStream(certBytes)),
+                        CertificateUtils.getPrivateKey(new ByteArrayInputStream(keyBytes)));
+                lastCert = certBytes;
+                lastKey = keyBytes;
+            }
+        }
     }
 
     static long refreshSeconds(Object value) {

@@ -1,0 +1,13 @@
+package dev.septa.controlplane.xds;
+
+import java.time.Instant;
+import java.util.Set;
+
+/** Where a {@link SecretSource} delivers SDS secrets: the xDS cache, or a fake in tests. */
+public interface SecretSink {
+    /** Node ids with an open stream now. */
+    Set<String> connectedNodes();
+
+    /** Sends {@code secrets} to the node's SDS watches, unless it holds exactly these already. */
+    void publishSecrets(String nodeId, TypeResources secrets, Instant certificateExpiry);
+}
