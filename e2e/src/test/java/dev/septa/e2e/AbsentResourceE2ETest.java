@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.septa.controlplane.ControlPlane;
 import dev.septa.controlplane.ControlPlaneOptions;
-import dev.septa.e2e.support.RawAdsClient;
+import dev.septa.controlplane.support.AdsTestClient;
 import dev.septa.e2e.support.ShopExample;
 import io.envoyproxy.controlplane.cache.Resources;
 import io.envoyproxy.envoy.config.core.v3.Node;
@@ -72,8 +72,8 @@ class AbsentResourceE2ETest {
 
     @Test
     void everySotwResubscriptionIsAnsweredAtOnceWithTheNamesThatExist() {
-        Node node = RawAdsClient.node("shop/payments-1", "envoy");
-        try (RawAdsClient client = new RawAdsClient(cp.xdsPort(), trustBundle, cp.core().nodeTokens().mint("shop/payments-1"))) {
+        Node node = AdsTestClient.node("shop/payments-1", "envoy");
+        try (AdsTestClient client = new AdsTestClient(cp.xdsPort(), trustBundle, cp.core().nodeTokens().mint("shop/payments-1"), null)) {
             var stream = client.sotw();
             List<String> names = new ArrayList<>(List.of("inbound"));
             stream.send(lds(node, names, "", ""));
@@ -111,9 +111,9 @@ class AbsentResourceE2ETest {
      */
     @Test
     void aProxylessClientGetsADenyingStandInForAServiceItMayNotReach() throws Exception {
-        Node node = RawAdsClient.node("shop/storefront-1", "grpc");
+        Node node = AdsTestClient.node("shop/storefront-1", "grpc");
         String missingServer = "grpc/server?xds.resource.listening_address=0.0.0.0:1";
-        try (RawAdsClient client = new RawAdsClient(cp.xdsPort(), trustBundle, cp.core().nodeTokens().mint("shop/storefront-1"))) {
+        try (AdsTestClient client = new AdsTestClient(cp.xdsPort(), trustBundle, cp.core().nodeTokens().mint("shop/storefront-1"), null)) {
             var stream = client.sotw();
             stream.send(lds(node, List.of(ALLOWED, SCOPED_AWAY, missingServer), "", ""));
             DiscoveryResponse response = stream.next(LDS);
@@ -139,8 +139,8 @@ class AbsentResourceE2ETest {
 
     @Test
     void deltaReportsNamesThatDoNotExistAsRemoved() {
-        Node node = RawAdsClient.node("shop/storefront-1", "grpc");
-        try (RawAdsClient client = new RawAdsClient(cp.xdsPort(), trustBundle, cp.core().nodeTokens().mint("shop/storefront-1"))) {
+        Node node = AdsTestClient.node("shop/storefront-1", "grpc");
+        try (AdsTestClient client = new AdsTestClient(cp.xdsPort(), trustBundle, cp.core().nodeTokens().mint("shop/storefront-1"), null)) {
             var stream = client.delta();
             stream.send(DeltaDiscoveryRequest.newBuilder().setNode(node).setTypeUrl(LDS)
                     .addResourceNamesSubscribe(ALLOWED).addResourceNamesSubscribe(SCOPED_AWAY).build());

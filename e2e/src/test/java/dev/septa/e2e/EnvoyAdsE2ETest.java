@@ -7,7 +7,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import dev.septa.controlplane.ControlPlane;
 import dev.septa.controlplane.ControlPlaneOptions;
-import dev.septa.e2e.support.RawAdsClient;
+import dev.septa.controlplane.support.AdsTestClient;
 import dev.septa.e2e.support.ShopExample;
 import dev.septa.policy.validate.EnvoyResourceValidation;
 import io.envoyproxy.controlplane.cache.Resources;
@@ -86,14 +86,14 @@ class EnvoyAdsE2ETest {
         }
     }
 
-    RawAdsClient client(String tokenFor) {
-        return new RawAdsClient(cp.xdsPort(), trustBundle, cp.core().nodeTokens().mint(tokenFor));
+    AdsTestClient client(String tokenFor) {
+        return new AdsTestClient(cp.xdsPort(), trustBundle, cp.core().nodeTokens().mint(tokenFor), null);
     }
 
     @Test
     void envoyNodeReceivesValidResourcesForItselfAcksThemAndFollowsAnIntentEdit() throws Exception {
-        try (RawAdsClient client = client("shop/payments-1")) {
-            EnvoyStream envoy = new EnvoyStream(client.sotw(), RawAdsClient.node("shop/payments-1", "envoy"));
+        try (AdsTestClient client = client("shop/payments-1")) {
+            EnvoyStream envoy = new EnvoyStream(client.sotw(), AdsTestClient.node("shop/payments-1", "envoy"));
             Map<String, Map<String, Message>> got = envoy.subscribeLikeEnvoy();
 
             Listener inbound = (Listener) got.get(LDS).get("inbound");
@@ -141,8 +141,8 @@ class EnvoyAdsE2ETest {
 
     @Test
     void envoyNodeWithOutboundServicesGetsTheirClustersEndpointsAndRoutesOnly() {
-        try (RawAdsClient client = client("shop/checkout-1")) {
-            EnvoyStream envoy = new EnvoyStream(client.sotw(), RawAdsClient.node("shop/checkout-1", "envoy"));
+        try (AdsTestClient client = client("shop/checkout-1")) {
+            EnvoyStream envoy = new EnvoyStream(client.sotw(), AdsTestClient.node("shop/checkout-1", "envoy"));
             Map<String, Map<String, Message>> got = envoy.subscribeLikeEnvoy();
             assertThat(got.get(CDS).keySet().stream().filter(n -> n.startsWith("outbound|")).toList())
                     .containsExactlyInAnyOrder("outbound|8443||payments.shop", "outbound|9090||catalog.shop");
@@ -156,13 +156,13 @@ class EnvoyAdsE2ETest {
     void deltaAdsDeliversTheSameContentAsStateOfTheWorld() {
         String nodeId = "shop/checkout-1";
         Map<String, Map<String, Message>> sotw;
-        try (RawAdsClient client = client(nodeId)) {
-            sotw = new EnvoyStream(client.sotw(), RawAdsClient.node(nodeId, "envoy")).subscribeLikeEnvoy();
+        try (AdsTestClient client = client(nodeId)) {
+            sotw = new EnvoyStream(client.sotw(), AdsTestClient.node(nodeId, "envoy")).subscribeLikeEnvoy();
         }
         Map<String, Map<String, Message>> delta = new TreeMap<>();
-        try (RawAdsClient client = client(nodeId)) {
+        try (AdsTestClient client = client(nodeId)) {
             var stream = client.delta();
-            var node = RawAdsClient.node(nodeId, "envoy");
+            var node = AdsTestClient.node(nodeId, "envoy");
             for (String type : List.of(CDS, LDS)) {
                 stream.send(DeltaDiscoveryRequest.newBuilder().setNode(node).setTypeUrl(type).build());
                 delta.put(type, acceptDelta(stream, node, stream.next(type)));
@@ -186,15 +186,15 @@ class EnvoyAdsE2ETest {
 
     @Test
     void aTokenForOneNodeCannotSpeakAsAnother() {
-        try (RawAdsClient client = client("shop/payments-1")) {
+        try (AdsTestClient client = client("shop/payments-1")) {
             var stream = client.sotw();
-            stream.send(DiscoveryRequest.newBuilder().setNode(RawAdsClient.node("shop/checkout-1", "envoy"))
+            stream.send(DiscoveryRequest.newBuilder().setNode(AdsTestClient.node("shop/checkout-1", "envoy"))
                     .setTypeUrl(CDS).build());
             assertThat(stream.awaitEnd().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
         }
     }
 
-    private Map<String, Message> acceptDelta(RawAdsClient.Stream<DeltaDiscoveryRequest, DeltaDiscoveryResponse> stream,
+    private Map<String, Message> acceptDelta(AdsTestClient.Stream<DeltaDiscoveryRequest, DeltaDiscoveryResponse> stream,
                                              io.envoyproxy.envoy.config.core.v3.Node node, DeltaDiscoveryResponse r) {
         Map<String, Message> out = new TreeMap<>();
         for (var resource : r.getResourcesList()) {
@@ -253,12 +253,12 @@ class EnvoyAdsE2ETest {
 
     /** An Envoy-like SotW ADS conversation: every response validated and ACKed with its version and nonce. */
     static final class EnvoyStream {
-        final RawAdsClient.Stream<DiscoveryRequest, DiscoveryResponse> stream;
+        final AdsTestClient.Stream<DiscoveryRequest, DiscoveryResponse> stream;
         final io.envoyproxy.envoy.config.core.v3.Node node;
         final Map<String, List<String>> subscribed = new TreeMap<>();
         final Map<String, String> versions = new TreeMap<>();
 
-        EnvoyStream(RawAdsClient.Stream<DiscoveryRequest, DiscoveryResponse> stream, io.envoyproxy.envoy.config.core.v3.Node node) {
+        EnvoyStream(AdsTestClient.Stream<DiscoveryRequest, DiscoveryResponse> stream, io.envoyproxy.envoy.config.core.v3.Node node) {
             this.stream = stream;
             this.node = node;
         }
