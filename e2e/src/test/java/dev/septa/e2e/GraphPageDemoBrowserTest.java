@@ -1,11 +1,11 @@
 package dev.septa.e2e;
 
+import static dev.septa.controlplane.support.GraphPageBrowser.screenPoint;
+import static dev.septa.controlplane.support.GraphPageBrowser.style;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.microsoft.playwright.Browser;
-import com.microsoft.playwright.BrowserType;
 import com.microsoft.playwright.Page;
-import com.microsoft.playwright.Playwright;
+import dev.septa.controlplane.support.GraphPageBrowser;
 import dev.septa.ca.CaConfig;
 import dev.septa.ca.CertificateAuthority;
 import dev.septa.ca.FileCaKeyStore;
@@ -57,7 +57,6 @@ import org.junit.jupiter.api.TestInstance;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class GraphPageDemoBrowserTest {
-    static final Path CHROMIUM = Paths.get(System.getProperty("septa.chromium", "/usr/bin/chromium"));
     static final double TIMEOUT_MS = 120_000;
     static final String STOREFRONT = "shop/storefront-1";
     static final String PAYMENTS = "shop/payments-1";
@@ -65,13 +64,10 @@ class GraphPageDemoBrowserTest {
     Path work;
     Path example;
     LocalDemo demo;
-    Playwright playwright;
-    Browser browser;
+    GraphPageBrowser browser;
 
     @BeforeAll
     void start() throws Exception {
-        assertThat(Files.isExecutable(CHROMIUM))
-                .as("headless Chromium at %s (apt-get install chromium; .ci/run installs it)", CHROMIUM).isTrue();
         work = Files.createTempDirectory("septa-e2e-graph");
         example = ShopExample.copyTo(work.resolve("shop"));
         demo = LocalDemo.start(new LocalDemo.Options(example.resolve("intents"), example.resolve("inventory.yaml"),
@@ -82,21 +78,13 @@ class GraphPageDemoBrowserTest {
                     }
                 },
                 notice -> System.out.println("* " + notice)));
-        playwright = Playwright.create(new Playwright.CreateOptions().setEnv(Map.of("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")));
-        browser = playwright.chromium().launch(new BrowserType.LaunchOptions()
-                .setExecutablePath(CHROMIUM)
-                .setHeadless(true)
-                .setArgs(List.of("--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                        "--disable-background-networking", "--disable-component-update", "--disable-sync")));
+        browser = GraphPageBrowser.launch();
     }
 
     @AfterAll
     void stop() {
         if (browser != null) {
             browser.close();
-        }
-        if (playwright != null) {
-            playwright.close();
         }
         if (demo != null) {
             demo.close();
@@ -105,16 +93,7 @@ class GraphPageDemoBrowserTest {
 
     @Test
     void showsTheDemosTrafficItsDenialsAndIntentChangesLive() throws Exception {
-        Page page = browser.newPage(new Browser.NewPageOptions().setViewportSize(1400, 850));
-        page.setDefaultTimeout(TIMEOUT_MS);
-        try {
-            exercise(page);
-        } catch (Throwable t) {
-            page.screenshot(new Page.ScreenshotOptions().setPath(Paths.get("target", "graph-demo-failure.png")));
-            throw t;
-        } finally {
-            page.close();
-        }
+        browser.onPage(TIMEOUT_MS, "graph-demo-failure.png", this::exercise);
     }
 
     private void exercise(Page page) throws Exception {
@@ -252,20 +231,7 @@ class GraphPageDemoBrowserTest {
         return (String) page.evaluate(find, List.of(from, to, verdict, decidedBy));
     }
 
-    private static String style(Page page, String edgeId, String property) {
-        return (String) page.evaluate("([id, p]) => window.septa.cy.getElementById(id).style(p).replace(/\\s/g, '')",
-                List.of(edgeId, property));
-    }
 
-    /** A point a third of the way along the edge, on the screen (clear of its label and of the nodes). */
-    private static double[] screenPoint(Page page, String edgeId) {
-        @SuppressWarnings("unchecked")
-        List<Number> p = (List<Number>) page.evaluate("id => { const e = window.septa.cy.getElementById(id);"
-                + " const s = e.renderedSourceEndpoint(), t = e.renderedTargetEndpoint();"
-                + " const r = document.getElementById('cy').getBoundingClientRect();"
-                + " return [r.left + s.x + (t.x - s.x) / 3, r.top + s.y + (t.y - s.y) / 3]; }", edgeId);
-        return new double[]{p.get(0).doubleValue(), p.get(1).doubleValue()};
-    }
 
     private static boolean pause() {
         try {

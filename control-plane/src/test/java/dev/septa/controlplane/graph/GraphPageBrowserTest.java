@@ -1,9 +1,7 @@
 package dev.septa.controlplane.graph;
 
-import com.microsoft.playwright.Browser;
-import com.microsoft.playwright.BrowserType;
 import com.microsoft.playwright.Page;
-import com.microsoft.playwright.Playwright;
+import dev.septa.controlplane.support.GraphPageBrowser;
 import io.micronaut.context.ApplicationContext;
 import io.micronaut.runtime.server.EmbeddedServer;
 import org.junit.jupiter.api.AfterAll;
@@ -18,6 +16,8 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 
+import static dev.septa.controlplane.support.GraphPageBrowser.screenPoint;
+import static dev.septa.controlplane.support.GraphPageBrowser.style;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -27,7 +27,6 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code -Dsepta.updateScreenshot=true} it also replaces {@code docs/graph.png}.
  */
 class GraphPageBrowserTest {
-    static final Path CHROMIUM = Paths.get(System.getProperty("septa.chromium", "/usr/bin/chromium"));
     static final double TIMEOUT_MS = 60_000;
 
     static final WorkloadRef STOREFRONT = WorkloadRef.workload("shop", "storefront-1", "storefront");
@@ -40,13 +39,10 @@ class GraphPageBrowserTest {
 
     static EmbeddedServer server;
     static TrafficGraph graph;
-    static Playwright playwright;
-    static Browser browser;
+    static GraphPageBrowser browser;
 
     @BeforeAll
     static void start() {
-        assertThat(Files.isExecutable(CHROMIUM))
-                .as("headless Chromium at %s (apt-get install chromium; .ci/run installs it)", CHROMIUM).isTrue();
         ApplicationContext ctx = ApplicationContext.builder()
                 .properties(Map.of("micronaut.server.host", "127.0.0.1", "micronaut.server.port", -1))
                 .singletons(new MapDirectory(Map.of(), Map.of()) {
@@ -66,21 +62,13 @@ class GraphPageBrowserTest {
         graph.record(obs(PROMETHEUS, PAYMENTS, 9090, Verdict.ALLOW, "shop/monitoring-may-scrape", null), 4);
         graph.record(obs(WorkloadRef.external(null, "10.1.2.3"), CATALOG, 8080, Verdict.DENY, "default", null), 3);
 
-        playwright = Playwright.create(new Playwright.CreateOptions().setEnv(Map.of("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")));
-        browser = playwright.chromium().launch(new BrowserType.LaunchOptions()
-                .setExecutablePath(CHROMIUM)
-                .setHeadless(true)
-                .setArgs(List.of("--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                        "--disable-background-networking", "--disable-component-update", "--disable-sync")));
+        browser = GraphPageBrowser.launch();
     }
 
     @AfterAll
     static void stop() {
         if (browser != null) {
             browser.close();
-        }
-        if (playwright != null) {
-            playwright.close();
         }
         if (server != null) {
             server.getApplicationContext().close();
@@ -97,16 +85,7 @@ class GraphPageBrowserTest {
 
     @Test
     void showsWorkloadsDeniedEdgesTheirIntentsAndLiveUpdates() throws Exception {
-        Page page = browser.newPage(new Browser.NewPageOptions().setViewportSize(1400, 850));
-        page.setDefaultTimeout(TIMEOUT_MS);
-        try {
-            exercise(page);
-        } catch (Throwable t) {
-            page.screenshot(new Page.ScreenshotOptions().setPath(Paths.get("target", "graph-failure.png")));
-            throw t;
-        } finally {
-            page.close();
-        }
+        browser.onPage(TIMEOUT_MS, "graph-failure.png", this::exercise);
     }
 
     private void exercise(Page page) throws Exception {
@@ -178,22 +157,5 @@ class GraphPageBrowserTest {
         assertThat(page.evaluate("() => window.septa.cy.edges().length")).isEqualTo(1);
     }
 
-    private static String style(Page page, String edgeId, String property) {
-        page.waitForFunction("id => window.septa.cy.getElementById(id).nonempty()", edgeId);
-        return (String) page.evaluate("([id, p]) => window.septa.cy.getElementById(id).style(p).replace(/\\s/g, '')",
-                List.of(edgeId, property));
-    }
 
-    /**
-     * A point on the edge, a third of the way from its source (clear of the label at the midpoint and of the
-     * nodes at its ends), on the screen: cytoscape's rendered position plus the canvas's offset.
-     */
-    private static double[] screenPoint(Page page, String edgeId) {
-        @SuppressWarnings("unchecked")
-        List<Number> p = (List<Number>) page.evaluate("id => { const e = window.septa.cy.getElementById(id);"
-                + " const s = e.renderedSourceEndpoint(), t = e.renderedTargetEndpoint();"
-                + " const r = document.getElementById('cy').getBoundingClientRect();"
-                + " return [r.left + s.x + (t.x - s.x) / 3, r.top + s.y + (t.y - s.y) / 3]; }", edgeId);
-        return new double[]{p.get(0).doubleValue(), p.get(1).doubleValue()};
-    }
 }
