@@ -116,6 +116,11 @@ public final class RootRotation {
         return ca.trustBundle().contains(ca.signingCertificate());
     }
 
+    /** Whether an operator's successor waits in {@code DIR/incoming/}. */
+    public boolean hasStagedSuccessor() {
+        return Files.isDirectory(incoming.directory());
+    }
+
     /** Stage 1 with a new root generated here. Refused unless no rotation is under way and Septa's own root signs. */
     public synchronized void begin() {
         requireIdle();
