@@ -115,7 +115,8 @@ public final class RootRotator implements AutoCloseable {
     }
 
     static String describe(X509Certificate root) {
-        return root.getSubjectX500Principal().getName() + " until " + root.getNotAfter().toInstant();
+        return root.getSubjectX500Principal().getName(javax.security.auth.x500.X500Principal.RFC2253,
+                java.util.Map.of("2.5.4.5", "SERIALNUMBER")) + " until " + root.getNotAfter().toInstant();
     }
 
     private void tickSafely() {
