@@ -25,10 +25,14 @@ import java.util.Set;
  *   <li>{@code trust-bundle.pem}: the roots;</li>
  *   <li>{@code signing-chain.pem}: the signing certificate, then any intermediates up to (not including) the root.</li>
  * </ul>
- * Each file is written to a temporary file in the same directory (created 0600 or 0644, never wider for an
- * instant), fsynced and renamed over the old one, then the directory is fsynced. The chain is written last and
- * acts as the commit mark: after a crash the store is either complete or missing files, and a store missing
- * files is refused, naming them. The key file must not be readable by group or others.
+ * A save replaces all four files or none, even across a crash (root rotation replaces the key and the chain
+ * together, and a key from one save beside a chain from another would be a store that cannot load). It is a small
+ * redo log: each new file is written as {@code .NAME.new} (created 0600 or 0644, never wider for an instant) and
+ * fsynced; then the marker {@value #COMMIT_FILE} is renamed into place (the commit point); then each
+ * {@code .NAME.new} is renamed over {@code NAME} and the marker removed. A reader that finds the marker reads the
+ * {@code .new} files that are still there, so it sees the committed content; the next save (the single writer)
+ * finishes or discards what a crash left. A store missing files is refused, naming them; the key file must not be
+ * readable by group or others.
  */
 public final class FileCaKeyStore implements CaKeyStore {
 
@@ -36,15 +40,30 @@ public final class FileCaKeyStore implements CaKeyStore {
     public static final String BUNDLE_FILE = "trust-bundle.pem";
     public static final String CHAIN_FILE = "signing-chain.pem";
     public static final String TRUST_DOMAIN_FILE = "trust-domain";
+    static final String COMMIT_FILE = ".save-commit";
+    private static final List<String> FILES = List.of(KEY_FILE, TRUST_DOMAIN_FILE, BUNDLE_FILE, CHAIN_FILE);
+
+    /** Test seam: called after each file system step of a save, so a test can "crash" between any two. */
+    interface Steps {
+        void after(String step);
+
+        Steps NONE = step -> { };
+    }
 
     private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
     private static final Set<PosixFilePermission> PUBLIC = PosixFilePermissions.fromString("rw-r--r--");
     private static final Set<PosixFilePermission> OWNER_DIR = PosixFilePermissions.fromString("rwx------");
 
     private final Path directory;
+    private final Steps steps;
 
     public FileCaKeyStore(Path directory) {
+        this(directory, Steps.NONE);
+    }
+
+    FileCaKeyStore(Path directory, Steps steps) {
         this.directory = directory.toAbsolutePath().normalize();
+        this.steps = steps;
     }
 
     public Path directory() {
@@ -58,10 +77,11 @@ public final class FileCaKeyStore implements CaKeyStore {
 
     @Override
     public Optional<CaMaterial> load() {
-        Path key = directory.resolve(KEY_FILE);
-        Path bundle = directory.resolve(BUNDLE_FILE);
-        Path chain = directory.resolve(CHAIN_FILE);
-        Path domain = directory.resolve(TRUST_DOMAIN_FILE);
+        boolean committing = Files.exists(directory.resolve(COMMIT_FILE));
+        Path key = committed(KEY_FILE, committing);
+        Path bundle = committed(BUNDLE_FILE, committing);
+        Path chain = committed(CHAIN_FILE, committing);
+        Path domain = committed(TRUST_DOMAIN_FILE, committing);
         List<Path> missing = java.util.stream.Stream.of(key, domain, bundle, chain).filter(p -> !Files.exists(p)).toList();
         if (missing.size() == 4) {
             return Optional.empty();
@@ -100,6 +120,16 @@ public final class FileCaKeyStore implements CaKeyStore {
         }
     }
 
+    /** The file holding {@code name}'s committed content: its {@code .new} twin while a commit is being applied. */
+    private Path committed(String name, boolean committing) {
+        Path pending = pending(name);
+        return committing && Files.exists(pending) ? pending : directory.resolve(name);
+    }
+
+    private Path pending(String name) {
+        return directory.resolve("." + name + ".new");
+    }
+
     private CaStoreException corrupt(String what) {
         return new CaStoreException("CA store " + directory + " is corrupt: " + what + ". It is not replaced"
                 + " automatically: restore it from a backup, or delete the directory to create a new CA"
@@ -110,44 +140,96 @@ public final class FileCaKeyStore implements CaKeyStore {
     public void save(CaMaterial material) {
         try {
             Files.createDirectories(directory);
-            if (Files.getFileStore(directory).supportsFileAttributeView("posix")) {
+            if (posix()) {
                 Files.setPosixFilePermissions(directory, OWNER_DIR);
             }
-            write(directory.resolve(KEY_FILE), Pem.privateKeyPkcs8(material.signingKey()), OWNER_ONLY);
-            write(directory.resolve(TRUST_DOMAIN_FILE), material.trustBundle().trustDomain() + "\n", PUBLIC);
-            write(directory.resolve(BUNDLE_FILE), material.trustBundle().toPem(), PUBLIC);
-            write(directory.resolve(CHAIN_FILE), Pem.certificates(material.signingChain()), PUBLIC);
+            finishOrDiscardInterruptedSave();
+            writePending(KEY_FILE, Pem.privateKeyPkcs8(material.signingKey()), OWNER_ONLY);
+            writePending(TRUST_DOMAIN_FILE, material.trustBundle().trustDomain() + "\n", PUBLIC);
+            writePending(BUNDLE_FILE, material.trustBundle().toPem(), PUBLIC);
+            writePending(CHAIN_FILE, Pem.certificates(material.signingChain()), PUBLIC);
+            commit();
         } catch (IOException e) {
             throw new CaStoreException("cannot write CA store " + directory + ": " + e);
         }
     }
 
-    /** Atomic replace: temp file in the same directory, fsync, rename, fsync the directory. */
-    private void write(Path target, String content, Set<PosixFilePermission> permissions) throws IOException {
-        boolean posix = Files.getFileStore(directory).supportsFileAttributeView("posix");
-        Path temp = posix
-                ? Files.createTempFile(directory, "." + target.getFileName(), ".tmp", PosixFilePermissions.asFileAttribute(permissions))
-                : Files.createTempFile(directory, "." + target.getFileName(), ".tmp");
+    /** After a crash: a save whose marker was written is applied; an uncommitted one is thrown away. */
+    private void finishOrDiscardInterruptedSave() throws IOException {
+        if (Files.exists(directory.resolve(COMMIT_FILE))) {
+            apply();
+        } else {
+            for (String name : FILES) {
+                Files.deleteIfExists(pending(name));
+            }
+        }
+    }
+
+    private void commit() throws IOException {
+        Path marker = directory.resolve(COMMIT_FILE);
+        Path temp = Files.createTempFile(directory, COMMIT_FILE, ".tmp");
         try {
-            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                var buffer = java.nio.ByteBuffer.wrap(content.getBytes(StandardCharsets.US_ASCII));
-                while (buffer.hasRemaining()) {
-                    channel.write(buffer);
-                }
-                channel.force(true);
-            }
-            try {
-                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                throw new IOException("file system of " + directory + " cannot rename atomically", e);
-            }
+            Files.writeString(temp, String.join("\n", FILES) + "\n", StandardCharsets.US_ASCII);
+            move(temp, marker);
         } finally {
             Files.deleteIfExists(temp);
         }
+        syncDirectory();
+        steps.after("commit");
+        apply();
+    }
+
+    /** Renames every pending file into place (idempotent: a file already moved is skipped), then drops the marker. */
+    private void apply() throws IOException {
+        for (String name : FILES) {
+            Path pending = pending(name);
+            if (Files.exists(pending)) {
+                move(pending, directory.resolve(name));
+                steps.after("rename " + name);
+            }
+        }
+        syncDirectory();
+        Files.deleteIfExists(directory.resolve(COMMIT_FILE));
+        syncDirectory();
+        steps.after("done");
+    }
+
+    /** Writes {@code .NAME.new}: created with its final permissions, fsynced. */
+    private void writePending(String name, String content, Set<PosixFilePermission> permissions) throws IOException {
+        Path pending = pending(name);
+        Files.deleteIfExists(pending);
+        if (posix()) {
+            Files.createFile(pending, PosixFilePermissions.asFileAttribute(permissions));
+        } else {
+            Files.createFile(pending);
+        }
+        try (FileChannel channel = FileChannel.open(pending, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            var buffer = java.nio.ByteBuffer.wrap(content.getBytes(StandardCharsets.US_ASCII));
+            while (buffer.hasRemaining()) {
+                channel.write(buffer);
+            }
+            channel.force(true);
+        }
+        steps.after("write " + name);
+    }
+
+    private void move(Path from, Path to) throws IOException {
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            throw new IOException("file system of " + directory + " cannot rename atomically", e);
+        }
+    }
+
+    private boolean posix() throws IOException {
+        return Files.getFileStore(directory).supportsFileAttributeView("posix");
+    }
+
+    private void syncDirectory() {
         try (FileChannel dir = FileChannel.open(directory, StandardOpenOption.READ)) {
             dir.force(true);
         } catch (IOException e) {
-            // Some file systems cannot open directories for fsync; the rename is still atomic.
+            // Some file systems cannot open directories for fsync; the renames are still atomic.
         }
     }
 

@@ -34,6 +34,11 @@ public record IssuedCertificate(SpiffeId spiffeId, List<X509Certificate> chain, 
         return leaf().getNotAfter().toInstant();
     }
 
+    /** The CA certificate that signed the leaf: the first intermediate, or the root when the root signs. */
+    public X509Certificate signer() {
+        return chain.size() > 1 ? chain.get(1) : root;
+    }
+
     public BigInteger serial() {
         return leaf().getSerialNumber();
     }

@@ -13,22 +13,29 @@ import java.time.Instant;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
- * The CA's side of a staged root rotation, persisted next to the CA so that a restart at any stage resumes:
+ * The CA's side of a staged rotation of the signing CA, persisted next to the CA so that a restart at any stage
+ * resumes. The successor is either a new root that Septa generates (when Septa's own root signs), or material an
+ * operator supplies: a new intermediate under the same root, or a new intermediate under a new root (staged by
+ * {@code septa ca rotate --intermediate-cert ...} in {@code DIR/incoming/}, see {@link #stageSuccessor}).
  * <ol>
- *   <li>{@link #begin()}: a new root is generated and kept in {@code DIR/next/} (a second {@link FileCaKeyStore});
- *       the trust bundle becomes old roots + new root, in both stores. Stage {@link Stage#BUNDLE_EXTENDED}.</li>
+ *   <li>{@link #begin()} / {@link #beginStaged()}: the successor is kept in {@code DIR/next/} (a second
+ *       {@link FileCaKeyStore}, holding the successor's own roots); the trust bundle becomes old roots + the
+ *       successor's roots (unchanged when the root stays). Stage {@link Stage#BUNDLE_EXTENDED}.</li>
  *   <li>(the control plane pushes the bundle and waits until every workload has it)</li>
- *   <li>{@link #switchSigner()}: the new root signs from now on; the bundle still holds both. Stage
+ *   <li>{@link #switchSigner()}: the successor signs from now on; the bundle still holds every root. Stage
  *       {@link Stage#SIGNER_SWITCHED}. (The control plane re-issues every workload certificate.)</li>
- *   <li>{@link #retireOldRoots()}: once every live certificate chains to the new root, the bundle is the new root
- *       alone; {@code DIR/next/} is removed. Stage {@link Stage#NONE}.</li>
+ *   <li>{@link #retireOldRoots()}: once every live certificate comes from the successor, the bundle is the
+ *       successor's roots alone; {@code DIR/next/} is removed. Stage {@link Stage#NONE}.</li>
  * </ol>
- * The stage is one small file, {@code DIR/rotation-stage}, replaced atomically <em>after</em> the stores it
- * describes were written, and {@link #open} repairs a crash between the two (it re-derives the stage from what the
- * stores hold). Thread-safe (synchronized): stage changes are rare.
+ * Each store save is all-or-nothing ({@link FileCaKeyStore}). The stage is one small file, {@code DIR/rotation-stage},
+ * replaced atomically <em>after</em> the stores it describes were written, and {@link #open} repairs a crash between
+ * the two: it re-derives the stage from what the stores hold, and uses the stage file only where the stores cannot
+ * tell (a new intermediate under the same root leaves the bundle unchanged). Thread-safe (synchronized): stage
+ * changes are rare.
  */
 public final class RootRotation {
 
@@ -37,10 +44,13 @@ public final class RootRotation {
 
     static final String STAGE_FILE = "rotation-stage";
     static final String NEXT_DIR = "next";
+    /** Where {@code septa ca rotate --intermediate-cert ...} leaves an operator's successor for the control plane. */
+    public static final String INCOMING_DIR = "incoming";
 
     private final CertificateAuthority ca;
     private final FileCaKeyStore current;
     private final FileCaKeyStore next;
+    private final FileCaKeyStore incoming;
     private final Path stageFile;
     private final Clock clock;
     private Stage stage;
@@ -49,6 +59,7 @@ public final class RootRotation {
         this.ca = ca;
         this.current = current;
         this.next = new FileCaKeyStore(current.directory().resolve(NEXT_DIR));
+        this.incoming = new FileCaKeyStore(current.directory().resolve(INCOMING_DIR));
         this.stageFile = current.directory().resolve(STAGE_FILE);
         this.clock = clock;
     }
@@ -58,6 +69,23 @@ public final class RootRotation {
         var rotation = new RootRotation(ca, store, clock);
         rotation.resume();
         return rotation;
+    }
+
+    /**
+     * Checks an operator's successor against the CA in {@code caDirectory} and leaves it in {@code caDirectory/incoming/},
+     * where the control plane picks it up ({@link #beginStaged()}). Refused, with the reason, when it is for another
+     * trust domain, is the current signer, or fails the checks a signer must pass.
+     */
+    public static void stageSuccessor(CaMaterial successor, Path caDirectory, CaConfig config, Clock clock) {
+        FileCaKeyStore store = new FileCaKeyStore(caDirectory);
+        CaMaterial now = store.load().orElseThrow(() -> new CaStoreException("no CA in " + caDirectory
+                + " to rotate; create one with: septa ca init --dir " + caDirectory));
+        checkSuccessor(successor, now, config, clock);
+        if (Files.isDirectory(caDirectory.resolve(NEXT_DIR))) {
+            throw new IllegalStateException("a rotation is already under way in " + caDirectory
+                    + "; wait until `septa status` shows it idle, then stage the next one");
+        }
+        new FileCaKeyStore(caDirectory.resolve(INCOMING_DIR)).save(successor);
     }
 
     public synchronized Stage stage() {
@@ -78,49 +106,127 @@ public final class RootRotation {
         return left < lifetime * share;
     }
 
-    /** Whether the signing root has less than {@code share} of its lifetime left. */
+    /** Whether the signer has less than {@code share} of its lifetime left. */
     public boolean due(double share) {
         return stage() == Stage.NONE && due(ca.signingCertificate(), clock.instant(), share);
     }
 
-    /** Stage 1. Refused unless no rotation is under way. */
+    /** Whether Septa can make the successor itself: its own root signs (an operator's intermediate needs the operator). */
+    public boolean generatesSuccessor() {
+        return ca.trustBundle().contains(ca.signingCertificate());
+    }
+
+    /** Whether an operator's successor waits in {@code DIR/incoming/}. */
+    public boolean hasStagedSuccessor() {
+        return Files.isDirectory(incoming.directory());
+    }
+
+    /** Stage 1 with a new root generated here. Refused unless no rotation is under way and Septa's own root signs. */
     public synchronized void begin() {
-        if (stage != Stage.NONE) {
-            throw new IllegalStateException("a root rotation is already under way (stage " + stage + ")");
+        requireIdle();
+        if (!generatesSuccessor()) {
+            throw new IllegalStateException("this CA signs with an operator-supplied intermediate, which Septa cannot"
+                    + " renew itself: stage its successor with `septa ca rotate --dir " + current.directory()
+                    + " --intermediate-cert FILE --intermediate-key FILE [--root-cert FILE]`");
         }
-        if (!ca.trustBundle().contains(ca.signingCertificate())) {
-            throw new IllegalStateException("this CA signs with an operator intermediate; replace it with `septa ca init`"
-                    + " (intermediate rotation is not automated yet)");
+        begin(RootCaGenerator.generate(ca.config(), clock));
+    }
+
+    /**
+     * Stage 1 with the successor an operator staged in {@code DIR/incoming/}; false when nothing is staged (or it is
+     * still being written). The staged files are removed whether or not they are accepted (a refusal is thrown
+     * with its reason, once).
+     */
+    public synchronized boolean beginStaged() {
+        if (stage != Stage.NONE || !Files.isDirectory(incoming.directory())) {
+            return false;
         }
+        Optional<CaMaterial> staged;
+        try {
+            staged = incoming.load();
+        } catch (CaException e) {
+            delete(incoming.directory());
+            throw e;
+        }
+        if (staged.isEmpty()) {
+            return false;
+        }
+        try {
+            begin(staged.get());
+        } finally {
+            delete(incoming.directory());
+        }
+        return true;
+    }
+
+    /** Stage 1 with the given successor (a new root, or an intermediate and its roots). */
+    public synchronized void begin(CaMaterial successor) {
+        requireIdle();
         CaMaterial now = current.load().orElseThrow();
-        CaMaterial fresh = RootCaGenerator.generate(ca.config(), clock);
-        TrustBundle both = now.trustBundle().withRoot(fresh.signingCertificate());
-        next.save(new CaMaterial(fresh.signingKey(), fresh.signingCertificate(), List.of(), both));
-        CaMaterial extended = new CaMaterial(now.signingKey(), now.signingCertificate(), now.intermediates(), both);
+        checkSuccessor(successor, now, ca.config(), clock);
+        next.save(successor);
+        CaMaterial extended = new CaMaterial(now.signingKey(), now.signingCertificate(), now.intermediates(),
+                union(now.trustBundle(), successor.trustBundle()));
         current.save(extended);
         writeStage(Stage.BUNDLE_EXTENDED);
         ca.replaceMaterial(extended);
     }
 
-    /** Stage 3: the new root signs; both roots stay trusted. */
+    /** Stage 3: the successor signs; every root stays trusted. */
     public synchronized void switchSigner() {
         require(Stage.BUNDLE_EXTENDED);
-        CaMaterial newRoot = next.load().orElseThrow(() -> new CaStoreException(next.location() + " lost the new root"));
-        current.save(newRoot);
+        CaMaterial successor = successor();
+        CaMaterial now = current.load().orElseThrow();
+        CaMaterial switched = new CaMaterial(successor.signingKey(), successor.signingCertificate(),
+                successor.intermediates(), union(now.trustBundle(), successor.trustBundle()));
+        current.save(switched);
         writeStage(Stage.SIGNER_SWITCHED);
-        ca.replaceMaterial(newRoot);
+        ca.replaceMaterial(switched);
     }
 
-    /** Stage 4: only the new root stays in the bundle. */
+    /** Stage 4: only the successor's roots stay in the bundle. */
     public synchronized void retireOldRoots() {
         require(Stage.SIGNER_SWITCHED);
+        CaMaterial successor = successor();
         CaMaterial now = current.load().orElseThrow();
-        CaMaterial alone = new CaMaterial(now.signingKey(), now.signingCertificate(), List.of(),
-                TrustBundle.of(now.trustBundle().trustDomain(), now.signingCertificate()));
+        CaMaterial alone = new CaMaterial(now.signingKey(), now.signingCertificate(), now.intermediates(),
+                successor.trustBundle());
         current.save(alone);
         writeStage(Stage.NONE);
         ca.replaceMaterial(alone);
-        deleteNext();
+        delete(next.directory());
+    }
+
+    private CaMaterial successor() {
+        return next.load().orElseThrow(() -> new CaStoreException(next.location() + " lost the successor CA"
+                + " of the rotation under way; restore it from a backup"));
+    }
+
+    private static void checkSuccessor(CaMaterial successor, CaMaterial now, CaConfig config, Clock clock) {
+        if (!successor.trustBundle().trustDomain().equals(now.trustBundle().trustDomain())) {
+            throw new InvalidSigningCaException("the new CA is for trust domain '" + successor.trustBundle().trustDomain()
+                    + "' but this CA is for '" + now.trustBundle().trustDomain() + "'");
+        }
+        if (successor.signingCertificate().equals(now.signingCertificate())) {
+            throw new InvalidSigningCaException("the new CA is the one signing now ("
+                    + now.signingCertificate().getSubjectX500Principal().getName() + "); supply its successor");
+        }
+        SigningCaValidator.validate(successor, config, clock, new SigningCaValidator.Sources(
+                "the new signing material", "the new signing material", "the new trust bundle"));
+    }
+
+    private static TrustBundle union(TrustBundle a, TrustBundle b) {
+        TrustBundle out = a;
+        for (X509Certificate root : b.roots()) {
+            out = out.withRoot(root);
+        }
+        return out;
+    }
+
+    private void requireIdle() {
+        if (stage != Stage.NONE) {
+            throw new IllegalStateException("a rotation is already under way (stage " + stage + ")");
+        }
     }
 
     private void require(Stage expected) {
@@ -132,31 +238,33 @@ public final class RootRotation {
     /** Re-derives the stage from the stores, so a crash between a store write and the stage write is harmless. */
     private synchronized void resume() {
         Stage written = readStage();
-        var pending = Files.isDirectory(next.directory()) ? next.load() : java.util.Optional.<CaMaterial>empty();
-        X509Certificate signer = ca.signingCertificate();
+        Optional<CaMaterial> pending = Files.isDirectory(next.directory()) ? next.load() : Optional.empty();
         if (pending.isEmpty()) {
             stage = Stage.NONE;
-        } else if (pending.get().signingCertificate().equals(signer)) {
-            stage = ca.trustBundle().roots().size() > 1 ? Stage.SIGNER_SWITCHED : Stage.NONE;
-        } else {
+        } else if (!pending.get().signingCertificate().equals(ca.signingCertificate())) {
             stage = Stage.BUNDLE_EXTENDED;
-            if (!ca.trustBundle().contains(pending.get().signingCertificate())) {
-                // Crashed after saving the next root but before extending the current bundle: finish stage 1.
+            if (!ca.trustBundle().roots().containsAll(pending.get().trustBundle().roots())) {
+                // Crashed after saving the successor but before extending the current bundle: finish stage 1.
                 CaMaterial now = current.load().orElseThrow();
                 CaMaterial extended = new CaMaterial(now.signingKey(), now.signingCertificate(), now.intermediates(),
-                        pending.get().trustBundle());
+                        union(now.trustBundle(), pending.get().trustBundle()));
                 current.save(extended);
                 ca.replaceMaterial(extended);
             }
+        } else if (!ca.trustBundle().roots().equals(pending.get().trustBundle().roots())) {
+            stage = Stage.SIGNER_SWITCHED; // old roots still in the bundle
+        } else {
+            // The successor signs and the bundle is its own: retired, unless the root never changed (a new
+            // intermediate under the same root), where only the stage file tells stage 3 from done.
+            stage = written == Stage.NONE ? Stage.NONE : Stage.SIGNER_SWITCHED;
         }
         if (stage == Stage.NONE && pending.isPresent()) {
-            deleteNext();
+            delete(next.directory());
         }
         if (stage != written) {
             writeStage(stage);
         }
     }
-
     private Stage readStage() {
         try {
             if (!Files.exists(stageFile)) {
@@ -179,13 +287,13 @@ public final class RootRotation {
         }
     }
 
-    private void deleteNext() {
-        try (Stream<Path> files = Files.walk(next.directory())) {
+    private static void delete(Path directory) {
+        try (Stream<Path> files = Files.walk(directory)) {
             for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot remove " + next.directory() + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot remove " + directory + ": " + e.getMessage(), e);
         }
     }
 

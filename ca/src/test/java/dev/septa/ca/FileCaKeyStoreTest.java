@@ -167,6 +167,46 @@ class FileCaKeyStoreTest {
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("signing-key.pem")))).isEqualTo("rw-------");
     }
 
+    /** Simulates a crash after every file system step of a save: the store then loads as all-old or all-new. */
+    @Test
+    void aSaveInterruptedAtAnyStepLeavesTheOldOrTheNewStoreNeverAMix() throws Exception {
+        CaMaterial old = new FileCaKeyStore(dir).load().orElseThrow();
+        java.util.List<String> steps = new java.util.ArrayList<>();
+        new FileCaKeyStore(parent.resolve("probe"), steps::add).save(old);
+        assertThat(steps).contains("commit", "done").hasSizeGreaterThan(6);
+
+        for (int crashAt = 0; crashAt < steps.size(); crashAt++) {
+            CaMaterial replacement = RootCaGenerator.generate(CONFIG, java.time.Clock.systemUTC());
+            int limit = crashAt;
+            int[] count = {0};
+            FileCaKeyStore crashing = new FileCaKeyStore(dir, step -> {
+                if (count[0]++ == limit) {
+                    throw new IllegalStateException("crash after " + step);
+                }
+            });
+            // A plain save first: it also finishes (or discards) what the previous round's crash left.
+            CaMaterial before = RootCaGenerator.generate(CONFIG, java.time.Clock.systemUTC());
+            new FileCaKeyStore(dir).save(before);
+            assertThatThrownBy(() -> crashing.save(replacement)).hasMessageStartingWith("crash after");
+
+            CaMaterial after = new FileCaKeyStore(dir).load().orElseThrow();
+            boolean committed = crashAt >= steps.indexOf("commit");
+            assertThat(after.signingCertificate()).as("crash after step %s (%s)", crashAt, steps.get(crashAt))
+                    .isEqualTo(committed ? replacement.signingCertificate() : before.signingCertificate());
+            assertThat(after.trustBundle()).isEqualTo(committed ? replacement.trustBundle() : before.trustBundle());
+            assertThat(CertificateAuthority.open(new FileCaKeyStore(dir), CONFIG).signingCertificate())
+                    .isEqualTo(after.signingCertificate());
+        }
+        // The next save (the single writer) finishes or discards what the last crash left, and the store is tidy.
+        CaMaterial last = RootCaGenerator.generate(CONFIG, java.time.Clock.systemUTC());
+        new FileCaKeyStore(dir).save(last);
+        assertThat(new FileCaKeyStore(dir).load()).get().extracting(CaMaterial::signingCertificate).isEqualTo(last.signingCertificate());
+        try (var files = Files.list(dir)) {
+            assertThat(files.map(p -> p.getFileName().toString()))
+                    .containsExactlyInAnyOrder("signing-key.pem", "trust-domain", "trust-bundle.pem", "signing-chain.pem");
+        }
+    }
+
     private AbstractThrowableAssert<?, ? extends Throwable> assertRefused() throws Exception {
         Map<String, byte[]> before = snapshot();
         var assertion = assertThatThrownBy(() -> CertificateAuthority.open(new FileCaKeyStore(dir), CONFIG))

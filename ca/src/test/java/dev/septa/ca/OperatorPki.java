@@ -44,16 +44,39 @@ final class OperatorPki {
 
     /** A root (30 days) and an intermediate of the given profile and lifetime, signed by the root. */
     static OperatorPki create(Path dir, String intermediateProfile, int intermediateDays) {
+        return create(dir, "ops", "Ops", TestKeys.path("root-p256.pem"), TestKeys.path("intermediate-p256.pem"),
+                intermediateProfile, intermediateDays);
+    }
+
+    /** A second, independent operator PKI (a new root and intermediate, other keys and names): a root rotation. */
+    static OperatorPki createAnother(Path dir) {
+        return create(dir, "ops2", "Ops2", TestKeys.path("other-p256.pem"), TestKeys.path("leaf-p256.pem"), "v3_int", 10);
+    }
+
+    /** A new intermediate under this root (another key, the same subject name, a new serial): an intermediate rotation. */
+    OperatorPki renewIntermediate(String prefix) {
+        Path config = dir.resolve("ops.cnf");
+        Path key = TestKeys.path("other-p256.pem");
+        String subject = Openssl.ok(dir, "x509", "-in", intermediateCert.toString(), "-noout", "-subject", "-nameopt", "compat")
+                .strip().replaceFirst("^subject=", "");
+        Openssl.ok(dir, "req", "-new", "-config", config.toString(), "-key", key.toString(), "-subj", subject,
+                "-out", prefix + "-int.csr");
+        Openssl.ok(dir, "x509", "-req", "-in", prefix + "-int.csr", "-CA", rootCert.toString(), "-CAkey", rootKey.toString(),
+                "-set_serial", "4661", "-days", "10", "-extfile", config.toString(), "-extensions", "v3_int",
+                "-out", prefix + "-int.pem");
+        return new OperatorPki(dir, rootCert, rootKey, dir.resolve(prefix + "-int.pem"), key);
+    }
+
+    private static OperatorPki create(Path dir, String prefix, String org, Path rootKey, Path intermediateKey,
+                                      String intermediateProfile, int intermediateDays) {
         Path config = Openssl.write(dir, "ops.cnf", CONFIG);
-        Path rootKey = TestKeys.path("root-p256.pem");
-        Path intermediateKey = TestKeys.path("intermediate-p256.pem");
         Openssl.ok(dir, "req", "-x509", "-new", "-config", config.toString(), "-extensions", "v3_root", "-key",
-                rootKey.toString(), "-subj", "/O=Ops/CN=Ops Root", "-days", "30", "-out", "ops-root.pem");
+                rootKey.toString(), "-subj", "/O=" + org + "/CN=" + org + " Root", "-days", "30", "-out", prefix + "-root.pem");
         Openssl.ok(dir, "req", "-new", "-config", config.toString(), "-key", intermediateKey.toString(),
-                "-subj", "/O=Ops/CN=Ops Intermediate", "-out", "ops-int.csr");
-        Openssl.ok(dir, "x509", "-req", "-in", "ops-int.csr", "-CA", "ops-root.pem", "-CAkey", rootKey.toString(),
+                "-subj", "/O=" + org + "/CN=" + org + " Intermediate", "-out", prefix + "-int.csr");
+        Openssl.ok(dir, "x509", "-req", "-in", prefix + "-int.csr", "-CA", prefix + "-root.pem", "-CAkey", rootKey.toString(),
                 "-set_serial", "4660", "-days", Integer.toString(intermediateDays), "-extfile", config.toString(),
-                "-extensions", intermediateProfile, "-out", "ops-int.pem");
-        return new OperatorPki(dir, dir.resolve("ops-root.pem"), rootKey, dir.resolve("ops-int.pem"), intermediateKey);
+                "-extensions", intermediateProfile, "-out", prefix + "-int.pem");
+        return new OperatorPki(dir, dir.resolve(prefix + "-root.pem"), rootKey, dir.resolve(prefix + "-int.pem"), intermediateKey);
     }
 }

@@ -93,9 +93,15 @@ public final class StatusCommand implements Callable<Integer> {
             return;
         }
         out.printf("root rotation: %s (since %s)%s%n", r.stage(), r.since(), r.lastError() == null ? "" : "; ERROR " + r.lastError());
+        if (r.signer() != null) {
+            out.println("  signer: " + r.signer());
+        }
         r.roots().forEach(root -> out.println("  trusted root: " + root));
         if (!r.waitingFor().isEmpty()) {
             out.println("  waiting for: " + String.join(", ", r.waitingFor()));
+        }
+        if (r.attention() != null) {
+            out.println("  ATTENTION: " + r.attention());
         }
     }
 

@@ -140,7 +140,7 @@ public final class ControlPlaneCore implements AutoCloseable {
         if (certificates instanceof CaWorkloadCertificates ca) {
             rotator = new RootRotator(ca, secrets, cache, this::refreshServing, Clock.systemUTC(),
                     new RootRotator.Options(options.rootRotationShare(), RootRotator.Options.DEFAULT.settle(),
-                            RootRotator.Options.DEFAULT.tick())).start();
+                            RootRotator.Options.DEFAULT.tick(), options.rootRotationReissueWindow())).start();
             Gauge.builder("septa.ca.rotation.stage", rotator, r -> r.stage().ordinal())
                     .description("Root rotation stage: 0 none, 1 new root in the bundle, 2 new root signs (old still trusted)")
                     .register(metrics.registry());
@@ -168,13 +168,21 @@ public final class ControlPlaneCore implements AutoCloseable {
         }
     }
 
-    /** {@code septa ca rotate}: starts a staged root rotation; false when this control plane has no built-in CA. */
-    public boolean requestRootRotation() {
+    /** What {@code septa ca rotate} gets back. */
+    public sealed interface RotationRequest {
+        record Accepted() implements RotationRequest {}
+
+        record NoBuiltInCa() implements RotationRequest {}
+
+        record NeedsOperator(String message) implements RotationRequest {}
+    }
+
+    /** {@code septa ca rotate}: starts a staged rotation of the signing CA, or says why it cannot. */
+    public RotationRequest requestRootRotation() {
         if (rotator == null) {
-            return false;
+            return new RotationRequest.NoBuiltInCa();
         }
-        rotator.request();
-        return true;
+        return rotator.request().<RotationRequest>map(RotationRequest.NeedsOperator::new).orElse(new RotationRequest.Accepted());
     }
 
     public java.util.Optional<RootRotator> rootRotator() {

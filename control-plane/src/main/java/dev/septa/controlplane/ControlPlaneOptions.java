@@ -17,7 +17,8 @@ public record ControlPlaneOptions(Path intentsDir, Path inventoryFile, Path stat
                                   String xdsHost, int xdsPort, String httpHost, int httpPort,
                                   Duration debounceQuiet, Duration debounceMaxDelay, Duration pollInterval,
                                   MeshSource source, MeshCompilation compilation, WorkloadCertificates certificates,
-                                  Duration minCertificateTtl, Duration certificateTtl, double rootRotationShare) {
+                                  Duration minCertificateTtl, Duration certificateTtl, double rootRotationShare,
+                                  Duration rootRotationReissueWindow) {
 
     public ControlPlaneOptions {
         if (minCertificateTtl == null || minCertificateTtl.compareTo(Duration.ofSeconds(2)) < 0) {
@@ -25,6 +26,9 @@ public record ControlPlaneOptions(Path intentsDir, Path inventoryFile, Path stat
         }
         if (!(rootRotationShare >= 0 && rootRotationShare < 1)) {
             throw new IllegalArgumentException("the root rotation share must be in [0, 1), got " + rootRotationShare);
+        }
+        if (rootRotationReissueWindow == null || rootRotationReissueWindow.isNegative()) {
+            throw new IllegalArgumentException("the re-issue window of a root rotation must be zero or more, got " + rootRotationReissueWindow);
         }
         if (certificateTtl != null && certificateTtl.compareTo(minCertificateTtl) < 0) {
             throw new IllegalArgumentException("certificate TTL " + certificateTtl + " is below the minimum " + minCertificateTtl
@@ -58,6 +62,7 @@ public record ControlPlaneOptions(Path intentsDir, Path inventoryFile, Path stat
         private Duration minCertificateTtl = dev.septa.ca.CaConfig.DEFAULT_MIN_TTL;
         private Duration certificateTtl;
         private double rootRotationShare = 0.2;
+        private Duration rootRotationReissueWindow = Duration.ofMinutes(1);
 
         public Builder intentsDir(Path v) { intentsDir = v; return this; }
         public Builder inventoryFile(Path v) { inventoryFile = v; return this; }
@@ -75,11 +80,13 @@ public record ControlPlaneOptions(Path intentsDir, Path inventoryFile, Path stat
         public Builder certificateTtl(Duration v) { certificateTtl = v; return this; }
         /** Rotate the root automatically when less than this share of its lifetime is left (0 disables; default 0.2). */
         public Builder rootRotationShare(double v) { rootRotationShare = v; return this; }
+        /** Stage 3 of a root rotation re-issues the fleet at random instants within this window (default 1 minute). */
+        public Builder rootRotationReissueWindow(Duration v) { rootRotationReissueWindow = v; return this; }
 
         public ControlPlaneOptions build() {
             return new ControlPlaneOptions(intentsDir, inventoryFile, stateDir, xdsHost, xdsPort, httpHost, httpPort,
                     debounceQuiet, debounceMaxDelay, pollInterval, source, compilation, certificates,
-                    minCertificateTtl, certificateTtl, rootRotationShare);
+                    minCertificateTtl, certificateTtl, rootRotationShare, rootRotationReissueWindow);
         }
     }
 }

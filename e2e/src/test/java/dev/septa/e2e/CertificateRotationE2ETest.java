@@ -4,12 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.septa.controlplane.status.StatusReport;
-import dev.septa.demo.CallReporter;
-import dev.septa.demo.ExpectedDecisions;
 import dev.septa.demo.LocalDemo;
-import dev.septa.demo.WorkloadEvents;
+import dev.septa.e2e.support.RotationTraffic;
 import dev.septa.e2e.support.ShopExample;
-import dev.septa.policy.check.Decision;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,13 +14,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import dev.septa.ca.RootRotation;
-import java.io.ByteArrayInputStream;
-import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -48,71 +41,28 @@ class CertificateRotationE2ETest {
 
     Path work;
     LocalDemo demo;
-    final AtomicBoolean counting = new AtomicBoolean();
-    final AtomicLong allowedOk = new AtomicLong();
-    final AtomicLong denied = new AtomicLong();
-    final List<String> failures = new CopyOnWriteArrayList<>();
-    /** Caller SPIFFE ID -> serial numbers of its certificates that servers saw in handshakes. */
-    final Map<String, Set<String>> serialsSeen = new ConcurrentHashMap<>();
-    final Map<String, AtomicLong> certificatesWritten = new ConcurrentHashMap<>();
+    final RotationTraffic traffic = new RotationTraffic(() -> demo == null ? Optional.empty() : demo.decisions());
+    final AtomicBoolean counting = traffic.counting;
+    final AtomicLong allowedOk = traffic.allowedOk;
+    final AtomicLong denied = traffic.denied;
+    final List<String> failures = traffic.failures;
+    final Map<String, Set<String>> serialsSeen = traffic.serialsSeen;
+    final Map<String, AtomicLong> certificatesWritten = traffic.certificatesWritten;
 
     @BeforeAll
     void start() throws Exception {
         work = Files.createTempDirectory("septa-e2e-rotation");
         Path example = ShopExample.copyTo(work.resolve("shop"));
         demo = LocalDemo.start(new LocalDemo.Options(example.resolve("intents"), example.resolve("inventory.yaml"),
-                        work.resolve("state"), work.resolve("workloads"), Duration.ofMillis(250), this::event,
+                        work.resolve("state"), work.resolve("workloads"), Duration.ofMillis(250), traffic::event,
                         notice -> System.out.println("* " + notice)),
-                cp -> cp.minCertificateTtl(Duration.ofSeconds(5)).certificateTtl(TTL));
+                cp -> cp.minCertificateTtl(Duration.ofSeconds(5)).certificateTtl(TTL).rootRotationReissueWindow(Duration.ofSeconds(3)));
     }
 
     @AfterAll
     void stop() {
         if (demo != null) {
             demo.close();
-        }
-    }
-
-    private void event(String workload, WorkloadEvents.Event event) {
-        switch (event.kind()) {
-            case "agent" -> {
-                if (event.field(0).startsWith("certificate written")) {
-                    certificatesWritten.computeIfAbsent(workload, k -> new AtomicLong()).incrementAndGet();
-                } else {
-                    System.out.println("[" + workload + "] agent " + event.fields());
-                }
-            }
-            case "served" -> {
-                String[] methodAndCaller = event.field(1).split(" ", 2);
-                if (counting.get() && methodAndCaller.length == 2) {
-                    serialsSeen.computeIfAbsent(methodAndCaller[1], k -> ConcurrentHashMap.newKeySet()).add(event.field(2));
-                }
-            }
-            case "call" -> WorkloadEvents.CallResult.of(workload, event).ifPresent(this::called);
-            case "error" -> System.out.println("[" + workload + "] error " + event.fields());
-            default -> { }
-        }
-    }
-
-    private void called(WorkloadEvents.CallResult call) {
-        if (!counting.get()) {
-            return;
-        }
-        Optional<ExpectedDecisions> expected = demo == null ? Optional.empty() : demo.decisions();
-        Optional<Decision> decision = expected.flatMap(d -> d.decide(call.from(), call.target(), call.path(), call.server()));
-        boolean deniedLike = call.permissionDenied() || CallReporter.notRouted(call);
-        boolean policyDenies = decision.map(d -> d.verdict() == Decision.Verdict.DENY).orElse(false);
-        if (call.ok() && policyDenies) {
-            failures.add(call.from() + " -> " + call.target() + call.path() + ": served although policy denies it");
-        } else if (call.ok()) {
-            allowedOk.incrementAndGet();
-        } else if (policyDenies || (deniedLike && decision.isEmpty())) {
-            // Policy says no: not a failure, whatever the error. (A denied pair is egress-scoped away, so its channel
-            // has no listener; while the control plane restarts grpc reports "Connection refused" there instead of
-            // "does not exist".)
-            denied.incrementAndGet();
-        } else {
-            failures.add(call.from() + " -> " + call.target() + call.path() + ": " + call.code() + " " + call.detail());
         }
     }
 
@@ -175,7 +125,8 @@ class CertificateRotationE2ETest {
     void aRootRotationInterruptedByARestartResumesAndFinishes() throws Exception {
         // A restart leaves workloads without renewals for a few seconds plus their reconnect backoff: run on 60 s
         // certificates (renewed every 24-36 s) so that none can expire in that window.
-        demo.restartControlPlane(cp -> cp.minCertificateTtl(Duration.ofSeconds(5)).certificateTtl(LONGER_TTL));
+        demo.restartControlPlane(cp -> cp.minCertificateTtl(Duration.ofSeconds(5)).certificateTtl(LONGER_TTL)
+                .rootRotationReissueWindow(Duration.ofSeconds(10)));
         await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> assertThat(demo.controlPlane().core().status().certificates())
                 .hasSize(6).allSatisfy(c -> assertThat(Duration.between(java.time.Instant.now(), c.notAfter()))
                         .isGreaterThan(Duration.ofSeconds(40))));
@@ -200,7 +151,7 @@ class CertificateRotationE2ETest {
         allowedOk.set(0);
         counting.set(true);
 
-        assertThat(demo.controlPlane().core().requestRootRotation()).isTrue();
+        assertThat(demo.controlPlane().core().requestRootRotation()).isInstanceOf(dev.septa.controlplane.ControlPlaneCore.RotationRequest.Accepted.class);
         RootRotation.Stage interrupted = null;
         if (restartMidway) {
             await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
@@ -247,9 +198,7 @@ class CertificateRotationE2ETest {
     }
 
     static List<X509Certificate> certificates(String pem) throws Exception {
-        return CertificateFactory.getInstance("X.509")
-                .generateCertificates(new ByteArrayInputStream(pem.getBytes(java.nio.charset.StandardCharsets.US_ASCII)))
-                .stream().map(X509Certificate.class::cast).toList();
+        return RotationTraffic.certificates(pem);
     }
 
     private static Map<String, Long> snapshot(Map<String, AtomicLong> counts) {

@@ -69,12 +69,26 @@ public final class CaWorkloadCertificates implements WorkloadCertificates {
         return ca().signingCertificate();
     }
 
+    /** Where the CA store is ({@code septa ca rotate --dir}). */
+    public Path directory() {
+        return directory;
+    }
+
+    /** SHA-256 of the certificate's DER, hex: names one CA certificate exactly (renewed ones often share a name). */
+    public static String fingerprint(java.security.cert.X509Certificate certificate) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(certificate.getEncoded()));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("cannot fingerprint " + certificate.getSubjectX500Principal(), e);
+        }
+    }
+
     @Override
     public KeyedCertificate issueWorkload(String spiffeId, Duration ttl) {
         WorkloadCredential credential = ca().issueWorkloadCredential(SpiffeId.parse(spiffeId), ttl);
         IssuedCertificate cert = credential.certificate();
         return new KeyedCertificate(spiffeId, cert.certificateChainPem(), credential.privateKeyPkcs8Pem(),
-                cert.notBefore(), cert.notAfter());
+                cert.notBefore(), cert.notAfter(), fingerprint(cert.signer()));
     }
 
     @Override
@@ -91,7 +105,7 @@ public final class CaWorkloadCertificates implements WorkloadCertificates {
             Duration ttl = SERVING_TTL.compareTo(authority.config().maxTtl()) > 0 ? authority.config().maxTtl() : SERVING_TTL;
             IssuedCertificate cert = authority.issueServingCertificate(keys.getPublic(), SpiffeId.parse(spiffeId), dnsNames, ips, ttl);
             return new KeyedCertificate(spiffeId, cert.certificateChainPem(), Pem.privateKeyPkcs8(keys.getPrivate()),
-                    cert.notBefore(), cert.notAfter());
+                    cert.notBefore(), cert.notAfter(), fingerprint(cert.signer()));
         } catch (GeneralSecurityException | UnknownHostException e) {
             throw new IllegalStateException("cannot make the serving key: " + e.getMessage(), e);
         }

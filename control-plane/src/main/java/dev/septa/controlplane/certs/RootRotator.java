@@ -16,29 +16,39 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Drives a staged root rotation ({@link RootRotation}) through the fleet: each stage starts only when every connected
- * workload has ACKed what the previous stage sent it, plus a settle time for file-based consumers (grpc's
- * file_watcher re-reads the agent's files every {@code refresh_interval}).
+ * Drives a staged rotation of the signing CA ({@link RootRotation}) through the fleet: each stage starts only when
+ * every connected workload has ACKed what the previous stage sent it, plus a settle time for file-based consumers
+ * (grpc's file_watcher re-reads the agent's files every {@code refresh_interval}).
  * <ol>
- *   <li>on request ({@code septa ca rotate}) or when the root has less than {@code autoShare} of its lifetime left:
- *       the new root joins the bundle; every workload gets the two-root bundle over SDS;</li>
- *   <li>once all have ACKed it: the new root signs, and every workload certificate is re-issued;</li>
- *   <li>once every connected workload holds (and ACKed) a certificate from the new root: the old root leaves the
- *       bundle, and the one-root bundle is pushed.</li>
+ *   <li>on request ({@code septa ca rotate}), when an operator staged a successor intermediate
+ *       ({@code septa ca rotate --intermediate-cert ...}), or when Septa's own root has less than {@code autoShare}
+ *       of its lifetime left: the successor's root joins the bundle; every workload gets the extended bundle over SDS;</li>
+ *   <li>once all have ACKed it: the successor signs, and every workload certificate is re-issued, spread over
+ *       {@code reissueWindow};</li>
+ *   <li>once every connected workload holds (and ACKed) a certificate from the successor: the old root leaves the
+ *       bundle, and the final bundle is pushed.</li>
  * </ol>
+ * An operator's intermediate cannot be renewed here: when it nears its end, the status says so and names the command.
  * The stage lives in the CA store; after a restart the entry actions of the stored stage run again (they are
  * idempotent), so the rotation finishes. The xDS server's own certificate and client trust follow each stage.
  */
 public final class RootRotator implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RootRotator.class);
 
-    /** {@code autoShare}: rotate when the root has less than this share of its lifetime left (0 disables). */
-    public record Options(double autoShare, Duration settle, Duration tick) {
-        public static final Options DEFAULT = new Options(0.2, Duration.ofSeconds(3), Duration.ofMillis(250));
+    /**
+     * {@code autoShare}: rotate when the signer has less than this share of its lifetime left (0 disables);
+     * {@code reissueWindow}: stage 3 re-issues the fleet at random instants within this window.
+     */
+    public record Options(double autoShare, Duration settle, Duration tick, Duration reissueWindow) {
+        public static final Options DEFAULT = new Options(0.2, Duration.ofSeconds(3), Duration.ofMillis(250), Duration.ofMinutes(1));
     }
 
-    /** For {@code septa status}: the stage, the roots in the bundle, and the workloads the stage waits for. */
-    public record Status(String stage, List<String> roots, Set<String> waitingFor, Instant since, String lastError) {}
+    /**
+     * For {@code septa status}: the stage, the signer, the roots in the bundle, the workloads the stage waits for,
+     * and what needs the operator (an operator intermediate near its end).
+     */
+    public record Status(String stage, String signer, List<String> roots, Set<String> waitingFor, Instant since,
+                         String lastError, String attention) {}
 
     private final CaWorkloadCertificates certificates;
     private final SecretIssuer secrets;
@@ -55,6 +65,7 @@ public final class RootRotator implements AutoCloseable {
     private volatile Set<String> waitingFor = Set.of();
     private volatile String lastError;
     private volatile boolean finishing;
+    private volatile String attention;
 
     public RootRotator(CaWorkloadCertificates certificates, SecretIssuer secrets, ProxyConfigCache cache,
                        Runnable credentialsChanged, Clock clock, Options options) {
@@ -72,9 +83,20 @@ public final class RootRotator implements AutoCloseable {
         return this;
     }
 
-    /** {@code septa ca rotate}: start a rotation at the next tick (ignored while one is under way). */
-    public void request() {
+    /**
+     * {@code septa ca rotate}: start a rotation at the next tick (ignored while one is under way). Refused, with the
+     * reason, when the signer is an operator's intermediate and no successor is staged: only the operator can make one.
+     */
+    public java.util.Optional<String> request() {
+        RootRotation rotation = certificates.rootRotation();
+        if (rotation.stage() == RootRotation.Stage.NONE && !rotation.generatesSuccessor() && !rotation.hasStagedSuccessor()) {
+            return java.util.Optional.of("this control plane signs with the operator-supplied intermediate "
+                    + describe(certificates.signingCertificate()) + ", which Septa cannot renew itself: stage its successor"
+                    + " with `septa ca rotate --dir " + certificates.directory()
+                    + " --intermediate-cert FILE --intermediate-key FILE [--root-cert FILE]`");
+        }
         requested = true;
+        return java.util.Optional.empty();
     }
 
     public RootRotation.Stage stage() {
@@ -84,15 +106,17 @@ public final class RootRotator implements AutoCloseable {
     public Status status() {
         RootRotation rotation = certificates.rootRotation();
         String stage = switch (rotation.stage()) {
-            case NONE -> requested ? "requested" : finishing ? "completing: pushing the one-root bundle" : "idle";
-            case BUNDLE_EXTENDED -> "1-2 new root in the bundle, waiting for every workload to ACK it";
-            case SIGNER_SWITCHED -> "3 new root signs, re-issuing every workload certificate";
+            case NONE -> requested ? "requested" : finishing ? "completing: pushing the final bundle" : "idle";
+            case BUNDLE_EXTENDED -> "1-2 successor's root in the bundle, waiting for every workload to ACK it";
+            case SIGNER_SWITCHED -> "3 successor signs, re-issuing every workload certificate";
         };
-        return new Status(stage, rotation.roots().stream().map(RootRotator::describe).toList(), waitingFor, since, lastError);
+        return new Status(stage, describe(certificates.signingCertificate()),
+                rotation.roots().stream().map(RootRotator::describe).toList(), waitingFor, since, lastError, attention);
     }
 
     static String describe(X509Certificate root) {
-        return root.getSubjectX500Principal().getName() + " until " + root.getNotAfter().toInstant();
+        return root.getSubjectX500Principal().getName(javax.security.auth.x500.X500Principal.RFC2253,
+                java.util.Map.of("2.5.4.5", "SERIALNUMBER")) + " until " + root.getNotAfter().toInstant();
     }
 
     private void tickSafely() {
@@ -124,22 +148,20 @@ public final class RootRotator implements AutoCloseable {
                 if (finishing) {
                     finishing = !settled(behind(bundle, null));
                 }
-                if (!finishing && (requested || (options.autoShare() > 0 && rotation.due(options.autoShare())))) {
-                    requested = false;
-                    LOG.info("root rotation: stage 1, adding a new root to the trust bundle");
-                    rotation.begin();
+                if (!finishing) {
+                    maybeBegin(rotation);
                 }
             }
             case BUNDLE_EXTENDED -> {
                 if (settled(behind(bundle, null))) {
-                    LOG.info("root rotation: every workload holds the new bundle; stage 3, the new root signs");
+                    LOG.info("CA rotation: every workload holds the new bundle; stage 3, the successor signs");
                     rotation.switchSigner();
                 }
             }
             case SIGNER_SWITCHED -> {
-                String issuer = certificates.signingCertificate().getSubjectX500Principal().getName();
-                if (settled(behind(bundle, issuer))) {
-                    LOG.info("root rotation: every workload certificate chains to the new root; stage 4, retiring the old root");
+                String signer = CaWorkloadCertificates.fingerprint(certificates.signingCertificate());
+                if (settled(behind(bundle, signer))) {
+                    LOG.info("CA rotation: every workload certificate comes from the successor; stage 4, retiring the old root");
                     rotation.retireOldRoots();
                     finishing = true;
                 }
@@ -147,16 +169,47 @@ public final class RootRotator implements AutoCloseable {
         }
     }
 
+    /** Stage 1, from an operator's staged successor, a request, or the signer's age; a request that needs the operator is refused. */
+    private void maybeBegin(RootRotation rotation) {
+        if (rotation.beginStaged()) {
+            requested = false;
+            attention = null;
+            LOG.info("CA rotation: stage 1, the operator's successor CA joins; its roots are added to the trust bundle");
+            return;
+        }
+        boolean due = options.autoShare() > 0 && rotation.due(options.autoShare());
+        if (!requested && !due) {
+            attention = null;
+            return;
+        }
+        if (!rotation.generatesSuccessor()) {
+            requested = false;
+            X509Certificate signer = certificates.signingCertificate();
+            String message = "the operator-supplied intermediate " + describe(signer) + (due ? " is near its end" : " signs")
+                    + "; Septa cannot renew it: stage its successor with `septa ca rotate --dir " + certificates.directory()
+                    + " --intermediate-cert FILE --intermediate-key FILE [--root-cert FILE]`";
+            if (!message.equals(attention)) {
+                LOG.warn("CA rotation: {}", message);
+            }
+            attention = message;
+            return;
+        }
+        requested = false;
+        attention = null;
+        LOG.info("root rotation: stage 1, adding a new root to the trust bundle");
+        rotation.begin();
+    }
+
     private void enter(RootRotation.Stage stage) {
         credentialsChanged.run();
         secrets.trustBundleChanged();
         if (stage == RootRotation.Stage.SIGNER_SWITCHED) {
-            secrets.reissueAll();
+            secrets.reissueAll(options.reissueWindow());
         }
     }
 
-    private Set<String> behind(String bundle, String issuer) {
-        Set<String> out = new TreeSet<>(secrets.behind(bundle, issuer));
+    private Set<String> behind(String bundle, String signer) {
+        Set<String> out = new TreeSet<>(secrets.behind(bundle, signer));
         out.addAll(cache.secretsNotAcked());
         waitingFor = Set.copyOf(out);
         return out;

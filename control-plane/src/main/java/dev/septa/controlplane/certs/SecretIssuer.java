@@ -77,10 +77,13 @@ public final class SecretIssuer implements SecretSource, AutoCloseable {
     }
 
     /** Per node; replaced whole, read without locks. */
-    private record NodeCert(KeyedCertificate cert, Instant renewAt, int failures, String lastError, Instant retryAt,
-                            String issuer) {
-        NodeCert dueNow(Instant now) {
-            return new NodeCert(cert, now, failures, lastError, retryAt, issuer);
+    private record NodeCert(KeyedCertificate cert, Instant renewAt, int failures, String lastError, Instant retryAt) {
+        NodeCert dueBy(Instant deadline) {
+            return deadline.isBefore(renewAt) ? new NodeCert(cert, deadline, failures, lastError, retryAt) : this;
+        }
+
+        String signer() {
+            return cert == null ? null : cert.signer();
         }
     }
 
@@ -172,20 +175,25 @@ public final class SecretIssuer implements SecretSource, AutoCloseable {
                 .toList();
     }
 
-    /** Root rotation, stage 3: every certificate is due now (the CA signs with the new root). */
-    public void reissueAll() {
+    /**
+     * Root rotation, stage 3 (the CA signs with its successor): every certificate falls due at a random instant within
+     * {@code window} from now (or at its own renewal instant, if sooner), so the fleet is re-issued at an even pace
+     * rather than in one burst that would queue every ordinary renewal behind it.
+     */
+    public void reissueAll(Duration window) {
         issuing.execute(() -> {
             Instant now = clock.instant();
-            nodes.replaceAll((id, n) -> n.dueNow(now));
-            refreshAll(true);
+            long spread = Math.max(0, window.toMillis());
+            nodes.replaceAll((id, n) -> n.dueBy(now.plusMillis((long) (options.random().getAsDouble() * spread))));
+            refreshAll(false);
         });
     }
 
     /**
-     * Connected workloads not yet given {@code bundlePem}, or (when {@code issuer} is not null) whose certificate
-     * was not issued by {@code issuer} (an X.500 name): what a root rotation stage waits for.
+     * Connected workloads not yet given {@code bundlePem}, or (when {@code signer} is not null) whose certificate
+     * was not signed by {@code signer} (a {@link CaWorkloadCertificates#fingerprint}): what a rotation stage waits for.
      */
-    public java.util.Set<String> behind(String bundlePem, String issuer) {
+    public java.util.Set<String> behind(String bundlePem, String signer) {
         java.util.Set<String> out = new java.util.TreeSet<>();
         for (String nodeId : cache.connectedNodes()) {
             if (mesh.spiffeId(nodeId).isEmpty()) {
@@ -193,7 +201,7 @@ public final class SecretIssuer implements SecretSource, AutoCloseable {
             }
             NodeCert n = nodes.get(nodeId);
             if (n == null || n.cert() == null || !bundlePem.equals(bundleSent.get(nodeId))
-                    || (issuer != null && !issuer.equals(n.issuer()))) {
+                    || (signer != null && !signer.equals(n.signer()))) {
                 out.add(nodeId);
             }
         }
@@ -256,7 +264,7 @@ public final class SecretIssuer implements SecretSource, AutoCloseable {
             Duration ttl = options.ttlOverride() != null ? options.ttlOverride() : mesh.certificateTtl();
             KeyedCertificate fresh = certificates.issueWorkload(spiffeId.get(), ttl);
             Instant renewAt = options.schedule().renewAt(fresh.notBefore(), fresh.notAfter(), options.random().getAsDouble());
-            nodes.put(nodeId, new NodeCert(fresh, renewAt, 0, null, null, issuerOf(fresh)));
+            nodes.put(nodeId, new NodeCert(fresh, renewAt, 0, null, null));
             listener.issued(nodeId, fresh);
             publish(nodeId, fresh);
         } catch (RuntimeException e) {
@@ -264,8 +272,7 @@ public final class SecretIssuer implements SecretSource, AutoCloseable {
             Instant retryAt = now.plus(options.backoff().delay(failures, options.random().getAsDouble()));
             String error = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
             // Keep the old certificate (still valid for about half its life) and its renewal instant.
-            nodes.put(nodeId, new NodeCert(sameIdentity ? cert : null, sameIdentity ? current.renewAt() : now, failures, error, retryAt,
-                    sameIdentity ? current.issuer() : null));
+            nodes.put(nodeId, new NodeCert(sameIdentity ? cert : null, sameIdentity ? current.renewAt() : now, failures, error, retryAt));
             LOG.error("could not issue the certificate of {} (attempt {}, next at {}; current certificate expires {}): {}",
                     nodeId, failures, retryAt, sameIdentity ? cert.notAfter() : "-", error);
             try {
@@ -273,14 +280,6 @@ public final class SecretIssuer implements SecretSource, AutoCloseable {
             } catch (RuntimeException ignored) {
                 // metrics must not stop renewal
             }
-        }
-    }
-
-    private static String issuerOf(KeyedCertificate cert) {
-        try {
-            return Pems.certificates(cert.certificateChainPem())[0].getIssuerX500Principal().getName();
-        } catch (RuntimeException e) {
-            return null; // test fakes issue placeholder PEM
         }
     }
 

@@ -21,12 +21,19 @@ public class StatusController {
         return core.status();
     }
 
-    /** {@code septa ca rotate}: starts a staged root rotation; 409 when the control plane has no built-in CA. */
+    /**
+     * {@code septa ca rotate}: starts a staged rotation of the signing CA (202 with the status); 409 when there is no
+     * built-in CA, or when the signer is an operator's intermediate with no successor staged (the reason as text).
+     */
     @Post("/ca/rotate")
-    public HttpResponse<StatusReport> rotate() {
-        if (!core.requestRootRotation()) {
-            return HttpResponse.status(io.micronaut.http.HttpStatus.CONFLICT);
-        }
-        return HttpResponse.accepted().body(core.status());
+    public HttpResponse<?> rotate() {
+        return switch (core.requestRootRotation()) {
+            case ControlPlaneCore.RotationRequest.Accepted a -> HttpResponse.accepted().body(core.status());
+            case ControlPlaneCore.RotationRequest.NoBuiltInCa n -> HttpResponse.status(io.micronaut.http.HttpStatus.CONFLICT)
+                    .contentType(io.micronaut.http.MediaType.TEXT_PLAIN_TYPE)
+                    .body("this control plane does not run Septa's built-in CA");
+            case ControlPlaneCore.RotationRequest.NeedsOperator r -> HttpResponse.status(io.micronaut.http.HttpStatus.CONFLICT)
+                    .contentType(io.micronaut.http.MediaType.TEXT_PLAIN_TYPE).body(r.message());
+        };
     }
 }

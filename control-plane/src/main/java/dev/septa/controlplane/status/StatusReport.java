@@ -18,14 +18,15 @@ public record StatusReport(Compile compile, int distinctSnapshots, Instant neare
 
     /** The root rotation: its stage, the roots in the trust bundle, and the workloads the stage waits for. */
     @Serdeable
-    public record Rotation(String stage, List<String> roots, List<String> waitingFor, Instant since, String lastError) {
+    public record Rotation(String stage, String signer, List<String> roots, List<String> waitingFor, Instant since,
+                           String lastError, String attention) {
         public Rotation {
             roots = roots == null ? List.of() : roots;
             waitingFor = waitingFor == null ? List.of() : waitingFor;
         }
 
         public static Rotation of(dev.septa.controlplane.certs.RootRotator.Status s) {
-            return new Rotation(s.stage(), s.roots(), List.copyOf(s.waitingFor()), s.since(), s.lastError());
+            return new Rotation(s.stage(), s.signer(), s.roots(), List.copyOf(s.waitingFor()), s.since(), s.lastError(), s.attention());
         }
     }
 

@@ -101,6 +101,37 @@ class SecretRenewalTest {
         assertThat(certificates.issued).hasSize(4_000);
     }
 
+    /** Root rotation, stage 3: the fleet is re-issued from the new signer at an even pace over the window, not at once. */
+    @Test
+    void reissuingForANewSignerIsSpreadOverTheWindowAndTrackedBySigner() throws Exception {
+        var random = new SplittableRandom(7);
+        issuer(random::nextDouble);
+        for (int i = 0; i < 1_000; i++) {
+            connect("shop/w-" + i);
+        }
+        issuer.renewDueNow();
+        assertThat(issuer.behind("bundle", "old-signer")).isEmpty();
+
+        certificates.signer = "new-signer";
+        issuer.reissueAll(Duration.ofMinutes(1));
+        issuer.renewDueNow();
+        int before = certificates.issued.size();
+        assertThat(before - 1_000).as("re-issued at once").isLessThan(30);
+        assertThat(issuer.behind("bundle", "new-signer")).hasSizeGreaterThan(970);
+
+        clock.set(T0.plus(Duration.ofSeconds(30)));
+        issuer.renewDueNow();
+        assertThat(certificates.issued.size() - 1_000).as("re-issued after half the window").isBetween(400, 600);
+
+        clock.set(T0.plus(Duration.ofSeconds(60)));
+        issuer.renewDueNow();
+        assertThat(certificates.issued).hasSize(2_000);
+        assertThat(issuer.behind("bundle", "new-signer")).isEmpty();
+        assertThat(issuer.behind("bundle", "old-signer")).hasSize(1_000);
+        // The re-issued certificates follow the ordinary schedule again (50 % +- 10 % of their own lifetime).
+        assertThat(issuer.renewals()).allSatisfy(r -> assertThat(r.renewAt()).isAfter(T0.plus(Duration.ofMinutes(24))));
+    }
+
     @Test
     void aWorkloadDisconnectedPastItsRenewalIsRenewedWhenItReconnects() throws Exception {
         issuer(() -> 0.0);
@@ -245,6 +276,8 @@ class SecretRenewalTest {
         final List<Duration> ttls = new CopyOnWriteArrayList<>();
         volatile boolean failing;
         volatile int attempts;
+        /** Which CA certificate signs, as a fingerprint (root rotation switches it). */
+        volatile String signer = "old-signer";
 
         FakeCertificates(Clock clock) {
             this.clock = clock;
@@ -257,7 +290,7 @@ class SecretRenewalTest {
                 throw new IllegalStateException("CA store unavailable");
             }
             Instant now = clock.instant();
-            var cert = new KeyedCertificate(spiffeId, "chain-" + issued.size() + "-" + spiffeId, "key", now, now.plus(ttl));
+            var cert = new KeyedCertificate(spiffeId, "chain-" + issued.size() + "-" + spiffeId, "key", now, now.plus(ttl), signer);
             issued.add(cert);
             ttls.add(ttl);
             return cert;
