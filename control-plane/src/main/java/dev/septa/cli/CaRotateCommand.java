@@ -17,6 +17,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -56,6 +57,9 @@ public final class CaRotateCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
+
+    @Mixin
+    ApiAccess access = new ApiAccess();
 
     @Override
     public Integer call() {
@@ -101,7 +105,7 @@ public final class CaRotateCommand implements Callable<Integer> {
         HttpResponse<String> response;
         try {
             response = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build().send(
-                    HttpRequest.newBuilder(URI.create(server.replaceAll("/+$", "") + "/api/ca/rotate"))
+                    access.request(URI.create(server.replaceAll("/+$", "") + "/api/ca/rotate"))
                             .POST(HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(10)).build(),
                     HttpResponse.BodyHandlers.ofString());
         } catch (Exception e) {

@@ -5,6 +5,7 @@ import io.micronaut.json.JsonMapper;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.BufferedReader;
@@ -33,6 +34,9 @@ public final class GraphCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
+
+    @Mixin
+    ApiAccess access = new ApiAccess();
 
     @Option(names = "--server", defaultValue = "${env:SEPTA_SERVER:-http://127.0.0.1:15000}",
             description = "The control plane's HTTP address (env SEPTA_SERVER; default ${DEFAULT-VALUE}).")
@@ -78,7 +82,7 @@ public final class GraphCommand implements Callable<Integer> {
         try {
             JsonMapper json = JsonMapper.createDefault();
             if (!watch) {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(base.resolve("api/graph" + query))
+                HttpResponse<String> r = http.send(access.request(base.resolve("api/graph" + query))
                         .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
                 if (r.statusCode() != 200) {
                     err.println("septa graph: " + base + " answered HTTP " + r.statusCode() + " for /api/graph");
@@ -87,7 +91,7 @@ public final class GraphCommand implements Callable<Integer> {
                 print(out, r.body(), json.readValue(r.body(), GraphJson.class));
                 return 0;
             }
-            HttpResponse<InputStream> r = http.send(HttpRequest.newBuilder(base.resolve("api/graph/events" + query))
+            HttpResponse<InputStream> r = http.send(access.request(base.resolve("api/graph/events" + query))
                     .header("Accept", "text/event-stream").build(), HttpResponse.BodyHandlers.ofInputStream());
             if (r.statusCode() != 200) {
                 err.println("septa graph: " + base + " answered HTTP " + r.statusCode() + " for /api/graph/events");

@@ -41,7 +41,7 @@ final class ObservedGraph {
         }
         try {
             HttpResponse<String> r = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()
-                    .send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+                    .send(ApiAccess.requestFromEnvironment(uri).timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
             if (r.statusCode() != 200) {
                 throw new PolicyFiles.UnreadableException(uri + " answered HTTP " + r.statusCode());
             }

@@ -12,6 +12,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -28,6 +29,9 @@ public final class StatusCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @Mixin
+    ApiAccess access = new ApiAccess();
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
@@ -35,7 +39,7 @@ public final class StatusCommand implements Callable<Integer> {
         String body;
         try {
             HttpResponse<String> response = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build().send(
-                    HttpRequest.newBuilder(URI.create(server.replaceAll("/+$", "") + "/api/status")).timeout(Duration.ofSeconds(10)).build(),
+                    access.request(URI.create(server.replaceAll("/+$", "") + "/api/status")).timeout(Duration.ofSeconds(10)).build(),
                     HttpResponse.BodyHandlers.ofString());
             if (response.statusCode() != 200) {
                 err.println("septa status: " + server + " answered HTTP " + response.statusCode());

@@ -9,6 +9,7 @@ import dev.septa.controlplane.graph.FloodGuard;
 import dev.septa.controlplane.graph.InventoryDirectory;
 import dev.septa.controlplane.graph.TrafficGraph;
 import dev.septa.controlplane.graph.WorkloadDirectory;
+import dev.septa.controlplane.identity.HttpAccessToken;
 import dev.septa.controlplane.xds.SessionReporterAuthorizer;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micronaut.context.annotation.Bean;
@@ -29,6 +30,16 @@ public class ControlPlaneFactory {
     @Singleton
     ControlPlaneMetrics metrics(MeterRegistry registry) {
         return new ControlPlaneMetrics(registry);
+    }
+
+    /** The HTTP API's bearer token for clients off this machine ({@link HttpAccessFilter}). */
+    @Singleton
+    HttpAccessToken httpAccessToken(ControlPlaneOptions options) {
+        try {
+            return HttpAccessToken.open(options.stateDir());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open the HTTP access token in " + options.stateDir() + ": " + e.getMessage(), e);
+        }
     }
 
     @Singleton

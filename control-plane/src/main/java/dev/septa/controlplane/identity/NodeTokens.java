@@ -4,11 +4,8 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -48,28 +45,7 @@ public final class NodeTokens {
     }
 
     public static NodeTokens open(Path stateDir, Clock clock) throws IOException {
-        Files.createDirectories(stateDir);
-        Path file = stateDir.resolve(KEY_FILE);
-        if (!Files.exists(file)) {
-            byte[] fresh = new byte[32];
-            new SecureRandom().nextBytes(fresh);
-            Path tmp = Files.createTempFile(stateDir, KEY_FILE, ".tmp");
-            try {
-                Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
-            } catch (UnsupportedOperationException ignored) {
-                // not a POSIX file system: rely on the directory's permissions
-            }
-            Files.write(tmp, B64.encode(fresh), StandardOpenOption.TRUNCATE_EXISTING);
-            try {
-                Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-            } catch (IOException raced) {
-                Files.deleteIfExists(tmp);
-                if (!Files.exists(file)) {
-                    throw raced;
-                }
-            }
-        }
-        byte[] key = B64D.decode(Files.readString(file, StandardCharsets.US_ASCII).strip());
+        byte[] key = SecretFile.readOrCreate(stateDir.resolve(KEY_FILE), 32);
         return new NodeTokens(key, clock);
     }
 
