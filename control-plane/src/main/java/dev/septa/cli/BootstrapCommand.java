@@ -28,8 +28,10 @@ import picocli.CommandLine.Spec;
 /**
  * {@code septa bootstrap}: prints the bootstrap pointing one workload's proxy at the control plane, with a node token
  * minted for that workload from the control plane's state directory (decision 0002; run it where {@code septa serve}
- * keeps its state). Envoy carries the token in its bootstrap; a grpc bootstrap has no place for one, so for
- * {@code --dialect grpc} the token goes to {@code DIR/node-token} (0600) for {@code septa agent}.
+ * keeps its state). Both dialects run beside {@code septa agent}, which keeps the workload's SVID files in {@code DIR}
+ * and gets its first certificate with the token in {@code DIR/node-token} (0600). Envoy also carries the token in
+ * its bootstrap for its first xDS stream, and presents the SVID from {@code DIR} on every connection, so it can
+ * reconnect after the token expired; a grpc bootstrap has no place for a token and uses the files alone.
  */
 @Command(name = "bootstrap", mixinStandardHelpOptions = true,
         description = {"Print the bootstrap that points a workload's proxy at the control plane (Envoy JSON, or grpc-xds JSON).",
@@ -42,7 +44,7 @@ public final class BootstrapCommand implements Callable<Integer> {
     @Option(names = "--state-dir", defaultValue = ".septa", paramLabel = "DIR", description = "the control plane's state (default ${DEFAULT-VALUE})") Path stateDir;
     @Option(names = "--server", defaultValue = "127.0.0.1:15010", paramLabel = "HOST:PORT", description = "the control plane's xDS address (default ${DEFAULT-VALUE})") String server;
     @Option(names = "--inventory", paramLabel = "FILE", description = "inventory to take the workload's labels and service account from") Path inventory;
-    @Option(names = "--dir", paramLabel = "DIR", description = "grpc: where `septa agent` keeps the certificate files (default STATE_DIR/workloads/NS_NAME)") Path dir;
+    @Option(names = "--dir", paramLabel = "DIR", description = "where `septa agent` keeps the certificate files (default STATE_DIR/workloads/NS_NAME)") Path dir;
     @Option(names = "--token-lifetime", defaultValue = "PT10M", paramLabel = "DURATION", description = "node token lifetime, ISO-8601 (default ${DEFAULT-VALUE})") Duration tokenLifetime;
     @Option(names = "--admin-port", defaultValue = "15000", description = "envoy: admin port on 127.0.0.1 (default ${DEFAULT-VALUE})") int adminPort;
 
@@ -73,23 +75,26 @@ public final class BootstrapCommand implements Callable<Integer> {
             ProxyNode node = new ProxyNode(id[0], id[1], known.map(w -> w.metadata().labels()).orElse(Map.of()),
                     known.map(Workload::serviceAccount).orElse(null));
             String token = NodeTokens.open(stateDir).mint(node.id(), tokenLifetime);
+            Path certDir = dir != null ? dir : stateDir.resolve("workloads").resolve(id[0] + "_" + id[1]);
+            Files.createDirectories(certDir);
+            Path tokenFile = certDir.resolve("node-token");
+            Files.deleteIfExists(tokenFile);
+            Files.createFile(tokenFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.writeString(tokenFile, token);
+            CertificateFileLayout files = new CertificateFileLayout(certDir);
             if (dialect == DialectName.envoy) {
                 String trustDomain = readTrustDomain();
                 String controlPlaneId = "spiffe://" + trustDomain + "/ns/" + ControlPlaneCore.SERVING_NAMESPACE + "/sa/"
                         + ControlPlaneCore.SERVING_SERVICE_ACCOUNT;
-                out.print(EnvoyBootstrapGenerator.toJson(new EnvoyBootstrapGenerator(adminPort).generate(node, endpoint, controlPlaneId, token)));
+                out.print(EnvoyBootstrapGenerator.toJson(new EnvoyBootstrapGenerator(adminPort).generate(node, endpoint,
+                        controlPlaneId, token, files)));
             } else {
-                Path certDir = dir != null ? dir : stateDir.resolve("workloads").resolve(id[0] + "_" + id[1]);
-                Files.createDirectories(certDir);
-                Path tokenFile = certDir.resolve("node-token");
-                Files.deleteIfExists(tokenFile);
-                Files.createFile(tokenFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-                Files.writeString(tokenFile, token);
-                out.print(new GrpcBootstrapGenerator().generate(node, endpoint, new CertificateFileLayout(certDir)));
-                err.println("septa bootstrap: node token written to " + tokenFile + "; start the agent before the workload:");
-                err.println("  septa agent --workload " + node.id() + " --dir " + certDir + " --server " + endpoint.authority()
-                        + " --token-file " + tokenFile + " --state-dir " + stateDir);
+                out.print(new GrpcBootstrapGenerator().generate(node, endpoint, files));
             }
+            err.println("septa bootstrap: node token written to " + tokenFile + "; start the agent before the "
+                    + (dialect == DialectName.envoy ? "sidecar" : "workload") + ":");
+            err.println("  septa agent --workload " + node.id() + " --dir " + certDir + " --server " + endpoint.authority()
+                    + " --token-file " + tokenFile + " --state-dir " + stateDir);
             out.flush();
             return 0;
         } catch (IllegalArgumentException e) {

@@ -2,7 +2,18 @@ package dev.septa.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import static org.awaitility.Awaitility.await;
+
 import com.google.protobuf.util.JsonFormat;
+import dev.septa.controlplane.certs.KeyedCertificate;
+import dev.septa.controlplane.identity.NodeTokens;
+import dev.septa.controlplane.support.AdsTestClient;
+import dev.septa.sidecar.bootstrap.EnvoySvidFiles;
+import io.envoyproxy.controlplane.cache.Resources;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
+import io.grpc.Status;
 import dev.septa.cli.SeptaCli;
 import dev.septa.controlplane.ControlPlane;
 import dev.septa.controlplane.ControlPlaneOptions;
@@ -117,6 +128,77 @@ class BootstrapAgentE2ETest {
         var tls = bootstrap.getStaticResources().getClusters(0).getTransportSocket().getTypedConfig().unpack(UpstreamTlsContext.class);
         assertThat(tls.getCommonTlsContext().getValidationContext().getTrustedCa().getInlineString())
                 .isEqualTo(Files.readString(state.resolve("ca").resolve("trust-bundle.pem")));
+    }
+
+    /**
+     * An Envoy beside the agent: its bootstrap's xDS and access-log clusters present the SVID from the agent's files
+     * (file-based SDS, PGV-valid), so once its short-lived token has expired it still reconnects, on the certificate.
+     */
+    @Test
+    void envoyBesideTheAgentReconnectsOnItsCertificateAfterTheTokenExpired() throws Exception {
+        Path certs = work.resolve("checkout-envoy");
+        Run bootstrap = septa("bootstrap", "--workload", "shop/checkout-1", "--dialect", "envoy", "--state-dir", state.toString(),
+                "--server", "127.0.0.1:" + cp.xdsPort(), "--inventory", ShopExample.root().resolve("inventory.yaml").toString(),
+                "--dir", certs.toString(), "--token-lifetime", "PT5S");
+        assertThat(bootstrap.exit()).as(bootstrap.err()).isZero();
+        assertThat(bootstrap.err()).contains("septa agent --workload shop/checkout-1 --dir " + certs);
+        Bootstrap envoy = parseBootstrap(bootstrap.out());
+        EnvoyResourceValidation.assertValid(envoy);
+        for (var cluster : envoy.getStaticResources().getClustersList()) {
+            var secret = cluster.getTransportSocket().getTypedConfig().unpack(UpstreamTlsContext.class)
+                    .getCommonTlsContext().getTlsCertificateSdsSecretConfigs(0);
+            assertThat(secret.getName()).as(cluster.getName()).isEqualTo(EnvoySvidFiles.SECRET);
+            assertThat(secret.getSdsConfig().getPathConfigSource().getPath()).isEqualTo(certs.resolve("envoy-sds.json").toString());
+            assertThat(secret.getSdsConfig().getPathConfigSource().getWatchedDirectory().getPath()).isEqualTo(certs.toString());
+        }
+
+        Path tokenFile = certs.resolve("node-token");
+        String token = Files.readString(tokenFile).strip();
+        Run agent = septa("agent", "--workload", "shop/checkout-1", "--dir", certs.toString(), "--server", "127.0.0.1:" + cp.xdsPort(),
+                "--token-file", tokenFile.toString(), "--state-dir", state.toString(), "--once");
+        assertThat(agent.exit()).as(agent.err()).isZero();
+
+        // envoy-sds.json: one Secret naming the agent's files, valid by Envoy's rules.
+        var response = DiscoveryResponse.newBuilder();
+        JsonFormat.parser().usingTypeRegistry(JsonFormat.TypeRegistry.newBuilder().add(Secret.getDescriptor()).build())
+                .merge(Files.readString(certs.resolve("envoy-sds.json")), response);
+        Secret secret = response.getResources(0).unpack(Secret.class);
+        EnvoyResourceValidation.assertValid(secret);
+        assertThat(secret.getName()).isEqualTo(EnvoySvidFiles.SECRET);
+        assertThat(Path.of(secret.getTlsCertificate().getCertificateChain().getFilename())).isEqualTo(certs.resolve("cert.pem")).exists();
+        assertThat(Path.of(secret.getTlsCertificate().getPrivateKey().getFilename())).isEqualTo(certs.resolve("key.pem")).exists();
+        var svid = new KeyedCertificate("spiffe://cluster.local/ns/shop/sa/checkout", Files.readString(certs.resolve("cert.pem")),
+                Files.readString(certs.resolve("key.pem")), null, null);
+
+        await().atMost(Duration.ofSeconds(60)).until(() -> {
+            try {
+                cp.core().nodeTokens().verify(token);
+                return false;
+            } catch (NodeTokens.InvalidTokenException expired) {
+                return true;
+            }
+        });
+        String bundle = Files.readString(state.resolve("ca").resolve("trust-bundle.pem"));
+        try (AdsTestClient tokenOnly = new AdsTestClient(cp.xdsPort(), bundle, token, null)) {
+            var stream = tokenOnly.sotw().send(listeners("shop/checkout-1"));
+            assertThat(stream.awaitEnd().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+        }
+        try (AdsTestClient withCertificate = new AdsTestClient(cp.xdsPort(), bundle, token, svid)) {
+            var stream = withCertificate.sotw().send(listeners("shop/checkout-1"));
+            assertThat(stream.next(Resources.V3.LISTENER_TYPE_URL).getResourcesCount()).isPositive();
+        }
+    }
+
+    private static DiscoveryRequest listeners(String nodeId) {
+        return DiscoveryRequest.newBuilder().setNode(AdsTestClient.node(nodeId, "envoy"))
+                .setTypeUrl(Resources.V3.LISTENER_TYPE_URL).build();
+    }
+
+    private static Bootstrap parseBootstrap(String json) throws Exception {
+        var builder = Bootstrap.newBuilder();
+        JsonFormat.parser().usingTypeRegistry(JsonFormat.TypeRegistry.newBuilder()
+                .add(UpstreamTlsContext.getDescriptor()).add(HttpProtocolOptions.getDescriptor()).build()).merge(json, builder);
+        return builder.build();
     }
 
     @Test

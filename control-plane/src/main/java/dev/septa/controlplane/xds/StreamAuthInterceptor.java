@@ -68,7 +68,13 @@ public final class StreamAuthInterceptor implements ServerInterceptor {
         };
     }
 
+    /**
+     * A valid token wins (it names exactly one node). A token that no longer verifies is passed over when the client
+     * also presented a certificate from Septa's CA: an Envoy keeps the token of its bootstrap for life, and
+     * reconnects after it expired with the SVID from the agent's files.
+     */
     private Principal authenticate(ServerCall<?, ?> call, Metadata headers) throws AuthException {
+        String spiffeId = peerSpiffeId(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
         String authorization = headers.get(AUTHORIZATION);
         if (authorization != null) {
             if (!authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
@@ -78,11 +84,12 @@ public final class StreamAuthInterceptor implements ServerInterceptor {
                 NodeTokens.Claims claims = tokens.verify(authorization.substring(7).strip());
                 return new Principal.NodeToken(claims.subject(), claims.expiresAt());
             } catch (NodeTokens.InvalidTokenException e) {
-                throw new AuthException("node token rejected: " + e.getMessage()
-                        + "; mint a fresh one with 'septa bootstrap --workload NS/NAME'");
+                if (spiffeId == null) {
+                    throw new AuthException("node token rejected: " + e.getMessage()
+                            + "; mint a fresh one with 'septa bootstrap --workload NS/NAME'");
+                }
             }
         }
-        String spiffeId = peerSpiffeId(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
         if (spiffeId != null) {
             return new Principal.Certificate(spiffeId);
         }

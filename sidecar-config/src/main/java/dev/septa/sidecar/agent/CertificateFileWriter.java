@@ -60,8 +60,24 @@ public final class CertificateFileWriter {
         for (String name : new String[] {CertificateFileLayout.KEY, CertificateFileLayout.CERT, CertificateFileLayout.CA}) {
             linkThroughData(dir, name);
         }
+        writeEnvoySdsOnce(dir);
         fsync(dir);
         removeOldVersions(dir, version.getFileName().toString());
+    }
+
+    /**
+     * {@code envoy-sds.json}, for an Envoy beside the agent: names the files, never changes, so it is written once,
+     * after the first certificate is in place (Envoy then never reads a reference to a missing file).
+     */
+    private void writeEnvoySdsOnce(Path dir) throws IOException {
+        Path sds = layout.envoySds();
+        if (Files.exists(sds)) {
+            return;
+        }
+        Path temporary = dir.resolve(CertificateFileLayout.ENVOY_SDS + ".tmp");
+        Files.deleteIfExists(temporary);
+        writeFile(temporary, dev.septa.sidecar.bootstrap.EnvoySvidFiles.json(layout), "rw-r--r--");
+        Files.move(temporary, sds, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
     private static void linkThroughData(Path dir, String name) throws IOException {

@@ -39,10 +39,11 @@ import java.util.regex.Pattern;
  * certificate is verified with the trust bundle carried inline and its SPIFFE ID; the stream carries
  * {@code authorization: Bearer <node token>} as {@code initial_metadata} (decision 0002, option 1).
  *
- * <p>Known gap: the token is short-lived (10 minutes by default) and Envoy has no way to swap it, so an Envoy that
- * must reconnect after the token expired needs a fresh bootstrap (a restart of the sidecar); presenting its SVID on
- * the xDS connection would need the certificate before the first xDS response. Proxyless workloads do not have
- * this gap: their xDS stream uses the agent's SVID files.
+ * <p>The token is short-lived (10 minutes by default) and Envoy cannot swap it. With the agent's certificate files
+ * ({@link #generate(ProxyNode, ControlPlaneEndpoint, String, String, CertificateFileLayout)}, what {@code septa
+ * bootstrap} does) both clusters present the workload's SVID from those files ({@link EnvoySvidFiles}), so a
+ * reconnect after the token expired is authenticated by the certificate. Without them (token only), an Envoy that
+ * must reconnect after the token expired needs a fresh bootstrap.
  */
 public final class EnvoyBootstrapGenerator {
     public static final String XDS_CLUSTER = "septa-xds";
@@ -69,6 +70,15 @@ public final class EnvoyBootstrapGenerator {
      * @param nodeToken            the bearer token minted for this node
      */
     public Bootstrap generate(ProxyNode node, ControlPlaneEndpoint controlPlane, String controlPlaneSpiffeId, String nodeToken) {
+        return generate(node, controlPlane, controlPlaneSpiffeId, nodeToken, null);
+    }
+
+    /**
+     * @param svidFiles where {@code septa agent} keeps the workload's certificate files; when not null, the xDS and
+     *                  access-log clusters present that SVID, so reconnects do not depend on the token
+     */
+    public Bootstrap generate(ProxyNode node, ControlPlaneEndpoint controlPlane, String controlPlaneSpiffeId, String nodeToken,
+                              CertificateFileLayout svidFiles) {
         if (controlPlane.trustBundlePem() == null || controlPlane.trustBundlePem().isBlank()) {
             throw new IllegalArgumentException("the Envoy bootstrap needs the trust bundle to verify the control plane");
         }
@@ -85,8 +95,10 @@ public final class EnvoyBootstrapGenerator {
                                 .setSetNodeOnFirstMessageOnly(true))
                         .setLdsConfig(ads).setCdsConfig(ads))
                 .setStaticResources(Bootstrap.StaticResources.newBuilder()
-                        .addClusters(xdsCluster(XDS_CLUSTER, controlPlane, controlPlaneSpiffeId, null))
-                        .addClusters(xdsCluster(ALS_CLUSTER, controlPlane, controlPlaneSpiffeId, svid(grpcService.build()))))
+                        .addClusters(xdsCluster(XDS_CLUSTER, controlPlane, controlPlaneSpiffeId,
+                                svidFiles == null ? null : EnvoySvidFiles.secretConfig(svidFiles)))
+                        .addClusters(xdsCluster(ALS_CLUSTER, controlPlane, controlPlaneSpiffeId,
+                                svidFiles == null ? svid(grpcService.build()) : EnvoySvidFiles.secretConfig(svidFiles))))
                 .setAdmin(Admin.newBuilder().setAddress(socket("127.0.0.1", adminPort)))
                 .build();
     }
@@ -102,8 +114,8 @@ public final class EnvoyBootstrapGenerator {
 
     /**
      * The SVID ({@code default}) fetched over SDS on its own stream to {@link #XDS_CLUSTER}, with the node token: the
-     * access-log cluster presents it, so the control plane knows which node reports (decision 0002). The xDS cluster
-     * itself cannot: it would need the certificate before its first response.
+     * access-log cluster presents it, so the control plane knows which node reports (decision 0002). Used without
+     * the agent's files; the xDS cluster itself cannot: it would need the certificate before its first response.
      */
     private static io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.SdsSecretConfig svid(GrpcService xds) {
         return io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.SdsSecretConfig.newBuilder().setName("default")

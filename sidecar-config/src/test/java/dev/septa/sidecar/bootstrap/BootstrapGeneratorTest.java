@@ -50,6 +50,29 @@ class BootstrapGeneratorTest {
     }
 
     @Test
+    void besideTheAgentBothClustersPresentTheSvidFilesThroughFileBasedSds() throws Exception {
+        var files = new CertificateFileLayout(Path.of("/run/septa/certs"));
+        Bootstrap bootstrap = new EnvoyBootstrapGenerator().generate(node, endpoint,
+                "spiffe://cluster.local/ns/septa-system/sa/control-plane", "v1.abc.def", files);
+        assertThat(bootstrap.getDynamicResources().getAdsConfig().getGrpcServices(0).getInitialMetadata(0).getValue())
+                .as("the token still opens the first stream").isEqualTo("Bearer v1.abc.def");
+        assertThat(bootstrap.getStaticResources().getClustersList()).hasSize(2).allSatisfy(cluster -> {
+            var common = cluster.getTransportSocket().getTypedConfig().unpack(UpstreamTlsContext.class).getCommonTlsContext();
+            assertThat(common.getTlsCertificateSdsSecretConfigsList()).singleElement().satisfies(sds -> {
+                assertThat(sds.getName()).isEqualTo(EnvoySvidFiles.SECRET);
+                assertThat(sds.getSdsConfig().getPathConfigSource().getPath()).isEqualTo("/run/septa/certs/envoy-sds.json");
+                assertThat(sds.getSdsConfig().getPathConfigSource().getWatchedDirectory().getPath()).isEqualTo("/run/septa/certs");
+            });
+        });
+        var secret = EnvoySvidFiles.resource(files).getResources(0)
+                .unpack(io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret.class);
+        assertThat(secret.getTlsCertificate().getCertificateChain().getFilename()).isEqualTo("/run/septa/certs/cert.pem");
+        assertThat(secret.getTlsCertificate().getPrivateKey().getFilename()).isEqualTo("/run/septa/certs/key.pem");
+        assertThat(secret.getTlsCertificate().getWatchedDirectory().getPath()).isEqualTo("/run/septa/certs");
+        assertThat(EnvoySvidFiles.json(files)).contains("\"@type\": \"type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret\"");
+    }
+
+    @Test
     void envoyBootstrapNeedsTheTrustBundle() {
         assertThatThrownBy(() -> new EnvoyBootstrapGenerator().generate(node, new ControlPlaneEndpoint("cp", 1, null), "x", "t"))
                 .hasMessageContaining("trust bundle");
