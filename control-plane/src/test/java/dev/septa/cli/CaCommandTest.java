@@ -1,9 +1,8 @@
 package dev.septa.cli;
 
+import dev.septa.controlplane.support.SeptaRun;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,13 +10,10 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** {@code septa ca ...} end to end, with openssl making the CSR and verifying the printed chain. */
 class CaCommandTest {
 
-    record Run(int exit, String out, String err) {
-    }
 
     @TempDir
     Path tmp;
@@ -25,22 +21,22 @@ class CaCommandTest {
     @Test
     void initIssueAndBundle() throws Exception {
         Path dir = tmp.resolve("ca");
-        Run init = septa("ca", "init", "--dir", dir.toString(), "--trust-domain", "shop.local");
+        SeptaRun init = SeptaRun.of("ca", "init", "--dir", dir.toString(), "--trust-domain", "shop.local");
         assertThat(init.exit()).as(init.err()).isZero();
         assertThat(init.out()).startsWith("created CA store " + dir).contains("trust domain shop.local");
 
-        Run again = septa("ca", "init", "--dir", dir.toString());
+        SeptaRun again = SeptaRun.of("ca", "init", "--dir", dir.toString());
         assertThat(again.exit()).isZero();
         assertThat(again.out()).startsWith("checked CA store " + dir).contains("trust domain shop.local");
 
         Path csr = openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
                 "-keyout", tmp.resolve("key.pem").toString(), "-subj", "/O=x", "-out", tmp.resolve("req.csr").toString());
-        Run issue = septa("ca", "issue", "--dir", dir.toString(), "--csr", csr.toString(),
+        SeptaRun issue = SeptaRun.of("ca", "issue", "--dir", dir.toString(), "--csr", csr.toString(),
                 "--spiffe-id", "spiffe://shop.local/ns/shop/sa/payments", "--ttl", "30m");
         assertThat(issue.exit()).as(issue.err()).isZero();
         assertThat(issue.out()).startsWith("-----BEGIN CERTIFICATE-----");
 
-        Run bundle = septa("ca", "bundle", "--dir", dir.toString());
+        SeptaRun bundle = SeptaRun.of("ca", "bundle", "--dir", dir.toString());
         assertThat(bundle.exit()).isZero();
         Files.writeString(tmp.resolve("leaf.pem"), issue.out());
         Files.writeString(tmp.resolve("bundle.pem"), bundle.out());
@@ -54,30 +50,30 @@ class CaCommandTest {
     @Test
     void refusalsExitTwoWithTheReasonAndNoStackTrace() throws Exception {
         Path dir = tmp.resolve("ca");
-        assertThat(septa("ca", "init", "--dir", dir.toString()).exit()).isZero();
+        assertThat(SeptaRun.of("ca", "init", "--dir", dir.toString()).exit()).isZero();
         Path csr = openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
                 "-keyout", tmp.resolve("key.pem").toString(), "-subj", "/O=x",
                 "-addext", "subjectAltName=DNS:evil.example.com", "-out", tmp.resolve("req.csr").toString());
 
-        List<Run> refusals = List.of(
-                septa("ca", "issue", "--dir", dir.toString(), "--csr", csr.toString(), "--spiffe-id",
+        List<SeptaRun> refusals = List.of(
+                SeptaRun.of("ca", "issue", "--dir", dir.toString(), "--csr", csr.toString(), "--spiffe-id",
                         "spiffe://cluster.local/ns/shop/sa/payments"),
-                septa("ca", "issue", "--dir", dir.toString(), "--csr", csr.toString(), "--spiffe-id", "spiffe://cluster.local/payments"),
-                septa("ca", "issue", "--dir", dir.toString(), "--csr", csr.toString(), "--spiffe-id",
+                SeptaRun.of("ca", "issue", "--dir", dir.toString(), "--csr", csr.toString(), "--spiffe-id", "spiffe://cluster.local/payments"),
+                SeptaRun.of("ca", "issue", "--dir", dir.toString(), "--csr", csr.toString(), "--spiffe-id",
                         "spiffe://other.local/ns/shop/sa/payments"),
-                septa("ca", "issue", "--dir", dir.toString(), "--csr", csr.toString(), "--spiffe-id",
+                SeptaRun.of("ca", "issue", "--dir", dir.toString(), "--csr", csr.toString(), "--spiffe-id",
                         "spiffe://cluster.local/ns/shop/sa/payments", "--ttl", "2d"),
-                septa("ca", "issue", "--dir", dir.toString(), "--csr", tmp.resolve("missing.csr").toString(), "--spiffe-id",
+                SeptaRun.of("ca", "issue", "--dir", dir.toString(), "--csr", tmp.resolve("missing.csr").toString(), "--spiffe-id",
                         "spiffe://cluster.local/ns/shop/sa/payments"),
-                septa("ca", "bundle", "--dir", tmp.resolve("empty").toString()),
-                septa("ca", "init", "--dir", dir.toString(), "--trust-domain", "other.local"));
+                SeptaRun.of("ca", "bundle", "--dir", tmp.resolve("empty").toString()),
+                SeptaRun.of("ca", "init", "--dir", dir.toString(), "--trust-domain", "other.local"));
 
         assertThat(refusals).allSatisfy(r -> {
             assertThat(r.exit()).isEqualTo(2);
             assertThat(r.out()).isEmpty();
             assertThat(r.err()).startsWith("error: ").doesNotContain("\tat ").doesNotContain("Exception");
         });
-        assertThat(refusals).extracting(Run::err).satisfiesExactly(
+        assertThat(refusals).extracting(SeptaRun::err).satisfiesExactly(
                 e -> assertThat(e).contains("[DNS:evil.example.com]"),
                 e -> assertThat(e).contains("the path must be exactly /ns/<namespace>/sa/<serviceAccount>"),
                 e -> assertThat(e).contains("outside trust domain 'cluster.local'"),
@@ -92,21 +88,12 @@ class CaCommandTest {
         assertThat(CaDurations.parse("1h30m")).hasMinutes(90);
         assertThat(CaDurations.parse("PT5M")).hasMinutes(5);
         assertThat(CaDurations.parse("365d")).hasDays(365);
-        Run bad = septa("ca", "issue", "--dir", tmp.toString(), "--csr", "x", "--spiffe-id",
+        SeptaRun bad = SeptaRun.of("ca", "issue", "--dir", tmp.toString(), "--csr", "x", "--spiffe-id",
                 "spiffe://cluster.local/ns/a/sa/b", "--ttl", "soon");
         assertThat(bad.exit()).isEqualTo(2);
         assertThat(bad.err()).contains("'soon' is not a duration");
     }
 
-    private static Run septa(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cli = SeptaCli.commandLine();
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
-        int exit = cli.execute(args);
-        return new Run(exit, out.toString(), err.toString());
-    }
 
     private Path openssl(String... args) throws Exception {
         List<String> command = new java.util.ArrayList<>(List.of("openssl"));

@@ -1,5 +1,6 @@
 package dev.septa.e2e;
 
+import dev.septa.controlplane.support.SeptaRun;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import static org.awaitility.Awaitility.await;
@@ -14,7 +15,6 @@ import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.grpc.Status;
-import dev.septa.cli.SeptaCli;
 import dev.septa.controlplane.ControlPlane;
 import dev.septa.controlplane.ControlPlaneOptions;
 import dev.septa.e2e.support.ShopExample;
@@ -22,8 +22,6 @@ import dev.septa.policy.validate.EnvoyResourceValidation;
 import io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext;
 import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,17 +43,7 @@ class BootstrapAgentE2ETest {
     Path state;
     ControlPlane cp;
 
-    record Run(int exit, String out, String err) { }
 
-    static Run septa(String... args) {
-        var out = new StringWriter();
-        var err = new StringWriter();
-        var cli = SeptaCli.commandLine();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        int exit = cli.execute(args);
-        return new Run(exit, out.toString(), err.toString());
-    }
 
     @BeforeAll
     void start() throws Exception {
@@ -81,7 +69,7 @@ class BootstrapAgentE2ETest {
     @Test
     void grpcBootstrapThenAgentWritesAnSvidThatOpensslVerifies() throws Exception {
         Path certs = work.resolve("payments-1");
-        Run bootstrap = septa("bootstrap", "--workload", "shop/payments-1", "--dialect", "grpc", "--state-dir", state.toString(),
+        SeptaRun bootstrap = SeptaRun.of("bootstrap", "--workload", "shop/payments-1", "--dialect", "grpc", "--state-dir", state.toString(),
                 "--server", "127.0.0.1:" + cp.xdsPort(), "--inventory", ShopExample.root().resolve("inventory.yaml").toString(),
                 "--dir", certs.toString());
         assertThat(bootstrap.exit()).as(bootstrap.err()).isZero();
@@ -92,7 +80,7 @@ class BootstrapAgentE2ETest {
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(token))).isEqualTo("rw-------");
         assertThat(bootstrap.err()).contains("septa agent --workload shop/payments-1");
 
-        Run agent = septa("agent", "--workload", "shop/payments-1", "--dir", certs.toString(), "--server", "127.0.0.1:" + cp.xdsPort(),
+        SeptaRun agent = SeptaRun.of("agent", "--workload", "shop/payments-1", "--dir", certs.toString(), "--server", "127.0.0.1:" + cp.xdsPort(),
                 "--token-file", token.toString(), "--state-dir", state.toString(), "--once");
         assertThat(agent.exit()).as(agent.err()).isZero();
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(certs.resolve("key.pem")))).isEqualTo("rw-------");
@@ -113,7 +101,7 @@ class BootstrapAgentE2ETest {
 
     @Test
     void envoyBootstrapCarriesAValidTokenAndPassesEnvoysValidationRules() throws Exception {
-        Run run = septa("bootstrap", "--workload", "shop/checkout-1", "--dialect", "envoy", "--state-dir", state.toString(),
+        SeptaRun run = SeptaRun.of("bootstrap", "--workload", "shop/checkout-1", "--dialect", "envoy", "--state-dir", state.toString(),
                 "--server", "127.0.0.1:" + cp.xdsPort(), "--inventory", ShopExample.root().resolve("inventory.yaml").toString());
         assertThat(run.exit()).as(run.err()).isZero();
         var builder = Bootstrap.newBuilder();
@@ -137,7 +125,7 @@ class BootstrapAgentE2ETest {
     @Test
     void envoyBesideTheAgentReconnectsOnItsCertificateAfterTheTokenExpired() throws Exception {
         Path certs = work.resolve("checkout-envoy");
-        Run bootstrap = septa("bootstrap", "--workload", "shop/checkout-1", "--dialect", "envoy", "--state-dir", state.toString(),
+        SeptaRun bootstrap = SeptaRun.of("bootstrap", "--workload", "shop/checkout-1", "--dialect", "envoy", "--state-dir", state.toString(),
                 "--server", "127.0.0.1:" + cp.xdsPort(), "--inventory", ShopExample.root().resolve("inventory.yaml").toString(),
                 "--dir", certs.toString(), "--token-lifetime", "PT5S");
         assertThat(bootstrap.exit()).as(bootstrap.err()).isZero();
@@ -154,7 +142,7 @@ class BootstrapAgentE2ETest {
 
         Path tokenFile = certs.resolve("node-token");
         String token = Files.readString(tokenFile).strip();
-        Run agent = septa("agent", "--workload", "shop/checkout-1", "--dir", certs.toString(), "--server", "127.0.0.1:" + cp.xdsPort(),
+        SeptaRun agent = SeptaRun.of("agent", "--workload", "shop/checkout-1", "--dir", certs.toString(), "--server", "127.0.0.1:" + cp.xdsPort(),
                 "--token-file", tokenFile.toString(), "--state-dir", state.toString(), "--once");
         assertThat(agent.exit()).as(agent.err()).isZero();
 
@@ -203,13 +191,13 @@ class BootstrapAgentE2ETest {
 
     @Test
     void badInputGetsAClearMessageAndExit2() {
-        Run noState = septa("bootstrap", "--workload", "shop/x", "--dialect", "envoy", "--state-dir", work.resolve("nothing").toString());
+        SeptaRun noState = SeptaRun.of("bootstrap", "--workload", "shop/x", "--dialect", "envoy", "--state-dir", work.resolve("nothing").toString());
         assertThat(noState.exit()).isEqualTo(2);
         assertThat(noState.err()).contains("trust-bundle.pem does not exist").contains("septa serve");
-        Run badId = septa("bootstrap", "--workload", "nonamespace", "--dialect", "grpc", "--state-dir", state.toString());
+        SeptaRun badId = SeptaRun.of("bootstrap", "--workload", "nonamespace", "--dialect", "grpc", "--state-dir", state.toString());
         assertThat(badId.exit()).isEqualTo(2);
         assertThat(badId.err()).contains("NS/NAME");
-        Run unknown = septa("bootstrap", "--workload", "shop/ghost", "--dialect", "grpc", "--state-dir", state.toString(),
+        SeptaRun unknown = SeptaRun.of("bootstrap", "--workload", "shop/ghost", "--dialect", "grpc", "--state-dir", state.toString(),
                 "--inventory", ShopExample.root().resolve("inventory.yaml").toString());
         assertThat(unknown.exit()).isEqualTo(2);
         assertThat(unknown.err()).contains("has no Workload shop/ghost");

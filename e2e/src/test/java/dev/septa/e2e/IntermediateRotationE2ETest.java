@@ -1,18 +1,16 @@
 package dev.septa.e2e;
 
+import dev.septa.controlplane.support.SeptaRun;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.septa.ca.RootRotation;
-import dev.septa.cli.SeptaCli;
 import dev.septa.controlplane.ControlPlaneCore;
 import dev.septa.controlplane.status.StatusReport;
 import dev.septa.demo.LocalDemo;
 import dev.septa.e2e.support.OperatorCa;
 import dev.septa.e2e.support.RotationTraffic;
 import dev.septa.e2e.support.ShopExample;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
@@ -45,7 +43,6 @@ class IntermediateRotationE2ETest {
     LocalDemo demo;
     final RotationTraffic traffic = new RotationTraffic(() -> demo == null ? Optional.empty() : demo.decisions());
 
-    record Run(int exit, String out, String err) {}
 
     @BeforeAll
     void start() throws Exception {
@@ -53,7 +50,7 @@ class IntermediateRotationE2ETest {
         Path example = ShopExample.copyTo(work.resolve("shop"));
         ops = OperatorCa.create(work.resolve("pki"), "Ops");
         caDir = work.resolve("state").resolve("ca");
-        Run init = septa("ca", "init", "--dir", caDir.toString(), "--trust-domain", "cluster.local",
+        SeptaRun init = SeptaRun.of("ca", "init", "--dir", caDir.toString(), "--trust-domain", "cluster.local",
                 "--intermediate-cert", ops.intermediate().toString(), "--intermediate-key", ops.intermediateKey().toString(),
                 "--root-cert", ops.root().toString());
         assertThat(init.exit()).as(init.err()).isZero();
@@ -79,7 +76,7 @@ class IntermediateRotationE2ETest {
         assertThat(demo.controlPlane().core().requestRootRotation())
                 .isInstanceOfSatisfying(ControlPlaneCore.RotationRequest.NeedsOperator.class, r -> assertThat(r.message())
                         .contains("operator-supplied intermediate").contains("septa ca rotate --dir " + caDir));
-        Run refused = septa("ca", "rotate", "--server", "http://127.0.0.1:" + demo.httpPort());
+        SeptaRun refused = SeptaRun.of("ca", "rotate", "--server", "http://127.0.0.1:" + demo.httpPort());
         assertThat(refused.exit()).isEqualTo(2);
         assertThat(refused.err()).contains("cannot renew itself").contains("--intermediate-cert");
         StatusReport.Rotation status = demo.controlPlane().core().status().rootRotation();
@@ -116,7 +113,7 @@ class IntermediateRotationE2ETest {
         if (newRoot) {
             args.addAll(List.of("--root-cert", successor.root().toString()));
         }
-        Run staged = septa(args.toArray(String[]::new));
+        SeptaRun staged = SeptaRun.of(args.toArray(String[]::new));
         assertThat(staged.exit()).as(staged.err()).isZero();
         assertThat(staged.out()).contains("staged");
         X509Certificate expectedSigner = certificate(successor.intermediate());
@@ -173,13 +170,4 @@ class IntermediateRotationE2ETest {
         return RotationTraffic.certificates(Files.readString(pem)).getFirst();
     }
 
-    private static Run septa(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        var cli = SeptaCli.commandLine();
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
-        int exit = cli.execute(args);
-        return new Run(exit, out.toString(), err.toString());
-    }
 }
