@@ -78,9 +78,15 @@ public final class IntentLowering {
         for (WorkloadPort p : w.ports()) {
             protocols.put(p.port(), p.protocol());
         }
+        // A port the workload does not declare takes the intents' protocol. Where they disagree, HTTP/GRPC beats
+        // TCP: an HTTP chain enforces a TCP-style rule (any request) as well as HTTP conditions, while a TCP chain
+        // would have to drop an Allow's HTTP conditions (docs/check.md). Declared ports keep their protocol.
+        Map<Integer, Protocol> declared = Map.copyOf(protocols);
         for (Intent intent : intents) {
             for (PortRule rule : intent.to().ports()) {
-                protocols.putIfAbsent(rule.port(), rule.protocol());
+                if (!declared.containsKey(rule.port())) {
+                    protocols.merge(rule.port(), rule.protocol(), (had, next) -> had == Protocol.TCP ? next : had);
+                }
             }
         }
         List<InboundPort> ports = new ArrayList<>(protocols.size());
