@@ -21,6 +21,7 @@ import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.lifecycle.AfterContainer;
 
 /**
@@ -30,11 +31,14 @@ import net.jqwik.api.lifecycle.AfterContainer;
  * method or path. The mesh goes in as the YAML a user would write, through the real command line (parser,
  * compiler, compiled RBAC, batch format); each answer line must equal, byte for byte, the line the oracle's
  * decision gives: the query's fields in DESIGN.md's order, {@code decision}, {@code by}, {@code wouldDenyBy}.
+ * A few of the queries also go through the single-query form ({@code --from --to --port [--method --path]}, text
+ * and {@code -o json}), whose exit code must be 0 for ALLOW and 1 for DENY.
  * A failure prints the first differing query and the mesh, replayable with {@code septa check -f mesh.yaml}.
  */
 class CheckQueriesPropertyTest {
     static final AtomicLong QUERIES = new AtomicLong();
     static final AtomicLong MESHES = new AtomicLong();
+    static final AtomicLong SINGLE = new AtomicLong();
     static final DecisionStats STATS = new DecisionStats();
 
     @Provide
@@ -43,7 +47,8 @@ class CheckQueriesPropertyTest {
     }
 
     @Property(tries = 500)
-    void everyAnswerIsTheDesignsAnswer(@ForAll("meshes") Mesh mesh) throws IOException {
+    void everyAnswerIsTheDesignsAnswer(@ForAll("meshes") Mesh mesh, @ForAll @IntRange(min = 0, max = 1_000_000) int pick)
+            throws IOException {
         String yaml = MeshYaml.print(mesh);
         List<Query> queries = MeshArbitraries.grid(mesh);
         Path dir = Files.createTempDirectory("septa-check-property");
@@ -76,6 +81,32 @@ class CheckQueriesPropertyTest {
             }
             QUERIES.addAndGet(queries.size());
             MESHES.incrementAndGet();
+            // A few of the same queries one at a time: text or JSON, and exit 0 allow / 1 deny.
+            for (int k = 0; k < 4; k++) {
+                Query q = queries.get(Math.floorMod(pick + k * 7919, queries.size()));
+                Decision expected = oracle.decide(q);
+                boolean json = k % 2 == 1;
+                var args = new java.util.ArrayList<>(List.of("check", "-f", meshFile.toString(), "--from", q.from(),
+                        "--to", q.to(), "--port", String.valueOf(q.port())));
+                if (q.method() != null) {
+                    args.addAll(List.of("--method", q.method()));
+                }
+                if (q.path() != null) {
+                    args.addAll(List.of("--path", q.path()));
+                }
+                if (json) {
+                    args.addAll(List.of("-o", "json"));
+                }
+                CheckCommandTest.Run one = CheckCommandTest.run(args.toArray(String[]::new));
+                String want = json ? answerLine(q, expected) + "\n"
+                        : expected.verdict() + " " + expected.by() + "\n"
+                                + expected.wouldDenyBy().map(w -> "would be denied by " + w + " (DryRun)\n").orElse("");
+                assertThat(one.out()).as(() -> "septa " + String.join(" ", args) + "\n" + one.err() + "\n--- mesh.yaml:\n" + yaml)
+                        .isEqualTo(want);
+                assertThat(one.exit()).as(() -> "exit code of septa " + String.join(" ", args))
+                        .isEqualTo(expected.allowed() ? 0 : 1);
+                SINGLE.incrementAndGet();
+            }
         } finally {
             delete(dir);
         }
@@ -84,7 +115,8 @@ class CheckQueriesPropertyTest {
     @AfterContainer
     static void enoughAndVaried() {
         System.out.println("septa check --queries: " + QUERIES.get() + " queries on " + MESHES.get()
-                + " random meshes agreed with the reference");
+                + " random meshes agreed with the reference, and " + SINGLE.get() + " single checks");
+        assertThat(SINGLE.get()).isGreaterThanOrEqualTo(4 * MESHES.get());
         STATS.assertVaried(100_000, 2_000);
     }
 

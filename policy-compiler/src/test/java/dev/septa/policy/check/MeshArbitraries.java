@@ -69,7 +69,10 @@ public final class MeshArbitraries {
 
     record PeerSpec(boolean namespace, int index) { }
 
-    /** {@code port} indexes PORTS, or the intent-only port; {@code protocol} 0-5 keeps the port's usual one. */
+    /**
+     * {@code port} indexes PORTS, or the intent-only port (an intent may list a port twice); {@code protocol} 0-4
+     * keeps the port's usual one, 5 leaves it out (the workload's), 6-7 pick another.
+     */
     record RuleSpec(int port, int protocol, boolean http, Set<Integer> methods, Set<Integer> paths) { }
 
     record IntentSpec(int to, List<PeerSpec> from, Action action, Mode mode, List<RuleSpec> ports) { }
@@ -102,7 +105,7 @@ public final class MeshArbitraries {
         Arbitrary<IntentSpec> intent = Combinators.combine(Arbitraries.integers().between(0, 7),
                 peer.list().ofMinSize(1).ofMaxSize(3), Arbitraries.of(Action.class),
                 Arbitraries.of(Mode.ENFORCE, Mode.ENFORCE, Mode.DRY_RUN),
-                rule.list().ofMaxSize(3).uniqueElements(RuleSpec::port)).as(IntentSpec::new);
+                rule.list().ofMaxSize(3)).as(IntentSpec::new);
         Arbitrary<ConfigSpec> config = Combinators.combine(Arbitraries.of(DefaultAction.class),
                 Arbitraries.of(MtlsMode.class), Arbitraries.integers().between(0, TRUST_DOMAINS.size() - 1))
                 .as(ConfigSpec::new);
@@ -182,17 +185,27 @@ public final class MeshArbitraries {
     private static Protocol ruleProtocol(int port, int choice) {
         Protocol usual = port == INTENT_ONLY_PORT ? Protocol.HTTP
                 : PORTS.stream().filter(p -> p.port() == port).findFirst().orElseThrow().protocol();
-        if (choice < 6) {
+        if (choice < 5) {
             return usual;
+        }
+        if (choice == 5) {
+            return null;
         }
         List<Protocol> others = java.util.Arrays.stream(Protocol.values()).filter(p -> p != usual).toList();
         return others.get(choice - 6);
+    }
+
+    private static String nextName(String kind, int ns, Map<String, Integer> counters) {
+        return kind + counters.merge(kind + ns, 1, Integer::sum);
     }
 
     static Mesh build(ConfigSpec cfg, List<WorkloadSpec> workloads, List<SegmentSpec> segments,
                       List<IntentSpec> intents) {
         var config = new MeshConfig(TRUST_DOMAINS.get(cfg.trustDomain()), cfg.defaultAction(), cfg.mtls(),
                 MeshConfig.DEFAULT.certificateTTL());
+        // Names count per namespace, so that a/w0 and b/w0, a/s0 and b/s0, a/i0 and b/i0 all exist: only the
+        // namespace tells them apart.
+        var names = new HashMap<String, Integer>();
         var ws = new ArrayList<Workload>();
         for (int i = 0; i < workloads.size(); i++) {
             WorkloadSpec w = workloads.get(i);
@@ -209,7 +222,7 @@ public final class MeshArbitraries {
             List<WorkloadPort> ports = w.ports().stream().sorted().map(PORTS::get)
                     .map(p -> w.adminTcp() && p.port() == 7000 ? new WorkloadPort(p.name(), p.port(), Protocol.TCP) : p)
                     .toList();
-            ws.add(new Workload(new ObjectMeta("w" + i, NAMESPACES.get(w.ns()), labels), "sa" + w.sa(),
+            ws.add(new Workload(new ObjectMeta(nextName("w", w.ns(), names), NAMESPACES.get(w.ns()), labels), "sa" + w.sa(),
                     "127.0.1." + (i + 1), ports, new Source("generated", i + 1, 1)));
         }
         var segs = new ArrayList<Segment>();
@@ -232,7 +245,7 @@ public final class MeshArbitraries {
                         : List.of();
                 exprs.add(new SelectorRequirement(List.of("app", "tier", "env").get(e.key()), e.op(), values));
             }
-            segs.add(new Segment(new ObjectMeta("s" + i, NAMESPACES.get(s.ns()), Map.of()),
+            segs.add(new Segment(new ObjectMeta(nextName("s", s.ns(), names), NAMESPACES.get(s.ns()), Map.of()),
                     new LabelSelector(labels, exprs), new Source("generated", 100 + i, 1)));
         }
         var ins = new ArrayList<Intent>();
@@ -249,13 +262,13 @@ public final class MeshArbitraries {
             for (RuleSpec r : in.ports()) {
                 int port = r.port() == PORTS.size() ? INTENT_ONLY_PORT : PORTS.get(r.port()).port();
                 Protocol protocol = ruleProtocol(port, r.protocol());
-                HttpMatch http = protocol.isHttp() && r.http()
+                HttpMatch http = (protocol == null || protocol.isHttp()) && r.http()
                         ? new HttpMatch(r.methods().stream().sorted().map(METHODS::get).toList(),
                                 r.paths().stream().sorted().map(PATHS::get).toList())
                         : null;
                 rules.add(new PortRule(port, protocol, http));
             }
-            ins.add(new Intent(new ObjectMeta("i" + i, ns, Map.of()), in.action(), in.mode(), List.copyOf(from),
+            ins.add(new Intent(new ObjectMeta(nextName("i", NAMESPACES.indexOf(ns), names), ns, Map.of()), in.action(), in.mode(), List.copyOf(from),
                     new Target(new SegmentRef(ns, to.metadata().name()), rules), new Source("generated", 200 + i, 1)));
         }
         return new Mesh(config, segs, ins, ws, List.of());

@@ -38,7 +38,10 @@ public final class MeshYaml {
                     .append("\n  from:\n");
             for (Peer p : i.from()) {
                 switch (p) {
-                    case Peer.SegmentPeer sp -> out.append("    - segment: ").append(sp.segment()).append('\n');
+                    // A segment of the intent's own namespace is written by its bare name, as users do.
+                    case Peer.SegmentPeer sp -> out.append("    - segment: ")
+                            .append(sp.segment().namespace().equals(i.metadata().namespace()) ? sp.segment().name()
+                                    : sp.segment().toString()).append('\n');
                     case Peer.NamespacePeer np -> out.append("    - namespace: ").append(np.namespace()).append('\n');
                 }
             }
@@ -46,7 +49,10 @@ public final class MeshYaml {
             if (!i.to().ports().isEmpty()) {
                 out.append("    ports:\n");
                 for (PortRule r : i.to().ports()) {
-                    out.append("      - {port: ").append(r.port()).append(", protocol: ").append(r.protocol());
+                    out.append("      - {port: ").append(r.port());
+                    if (r.protocol() != null) {
+                        out.append(", protocol: ").append(r.protocol());
+                    }
                     if (r.http() != null) {
                         out.append(", http: {methods: ").append(r.http().methods()).append(", paths: [")
                                 .append(r.http().paths().stream().map(x -> "\"" + x + "\"")

@@ -98,23 +98,22 @@ public final class ReferenceDecision {
         if (ports.isEmpty()) {
             return true;
         }
-        for (PortRule rule : ports) {
-            if (rule.port() != q.port()) {
-                continue;
-            }
-            HttpMatch m = rule.http();
-            if (m == null || (m.methods().isEmpty() && m.paths().isEmpty())) {
-                return true;
-            }
-            if (!http) {
-                return intent.action() == Action.DENY;
-            }
-            boolean method = m.methods().isEmpty() || (q.method() != null && m.methods().contains(q.method()));
-            boolean path = m.paths().isEmpty() || (q.path() != null
-                    && m.paths().stream().anyMatch(p -> pathMatches(p, withoutQuery(q.path()))));
-            return method && path;
+        // A port listed in several entries: any entry that covers the request is enough.
+        return ports.stream().anyMatch(rule -> rule.port() == q.port() && entryCovers(rule, intent.action(), q, http));
+    }
+
+    private static boolean entryCovers(PortRule rule, Action action, Query q, boolean http) {
+        HttpMatch m = rule.http();
+        if (m == null || (m.methods().isEmpty() && m.paths().isEmpty())) {
+            return true;
         }
-        return false;
+        if (!http) {
+            return action == Action.DENY;
+        }
+        boolean method = m.methods().isEmpty() || (q.method() != null && m.methods().contains(q.method()));
+        boolean path = m.paths().isEmpty() || (q.path() != null
+                && m.paths().stream().anyMatch(p -> pathMatches(p, withoutQuery(q.path()))));
+        return method && path;
     }
 
     /** {@code /v1/*} is a prefix ({@code /v1/x}, not {@code /v1}); anything else is exact. */
@@ -140,7 +139,8 @@ public final class ReferenceDecision {
 
     /**
      * Whether D's port P carries HTTP (HTTP or GRPC): as D declares it; for a port D does not declare, HTTP when an
-     * intent aimed at D names P as HTTP or GRPC (so its HTTP conditions can be enforced), else TCP.
+     * intent aimed at D names P as HTTP or GRPC, or names it without a protocol but with {@code http} conditions
+     * (so that its HTTP conditions can be enforced), else TCP.
      */
     private static boolean speaksHttp(Workload dst, int port, List<Intent> atDst) {
         for (WorkloadPort p : dst.ports()) {
@@ -149,7 +149,7 @@ public final class ReferenceDecision {
             }
         }
         return atDst.stream().flatMap(i -> i.to().ports().stream())
-                .anyMatch(r -> r.port() == port && r.protocol() != Protocol.TCP);
+                .anyMatch(r -> r.port() == port && (r.protocol() == null ? r.http() != null : r.protocol() != Protocol.TCP));
     }
 
     private boolean selects(SegmentRef ref, Workload w) {
