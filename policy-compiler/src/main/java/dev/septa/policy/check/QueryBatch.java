@@ -179,7 +179,26 @@ public final class QueryBatch {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return s.toString();
+        return asciiOnly(s.toString());
+    }
+
+    /**
+     * Non-ASCII characters as JSON {@code \\uXXXX} escapes: the same string to any JSON reader, and safe on a
+     * console whose encoding is not UTF-8 (the JVM would print '?' there).
+     */
+    private static String asciiOnly(String json) {
+        if (json.chars().allMatch(c -> c < 0x7F)) {
+            return json;
+        }
+        var out = new StringBuilder(json.length() + 16);
+        json.chars().forEach(c -> {
+            if (c < 0x7F) {
+                out.append((char) c);
+            } else {
+                out.append(String.format("\\u%04x", c));
+            }
+        });
+        return out.toString();
     }
 
     private static String workloadRef(JsonObject o, String field) {

@@ -86,6 +86,16 @@ class QueryBatchTest {
     }
 
     @Test
+    void nonAsciiIsEscapedSoThatAnyConsoleShowsTheSameString() {
+        assertThat(QueryBatch.toJson(new Query("shop/a", "shop/b", 80, "GET", "/caf\u00e9/\uD83D\uDE00"),
+                new Decision(Decision.Verdict.DENY, "default", null)))
+                .isEqualTo("{\"from\":\"shop/a\",\"to\":\"shop/b\",\"port\":80,\"method\":\"GET\","
+                        + "\"path\":\"/caf\\u00e9/\\ud83d\\ude00\",\"decision\":\"DENY\",\"by\":\"default\"}");
+        Query back = QueryBatch.parseLine("{\"from\":\"shop/a\",\"to\":\"shop/b\",\"port\":80,\"path\":\"/caf\\u00e9\"}");
+        assertThat(back.path()).isEqualTo("/caf\u00e9");
+    }
+
+    @Test
     void methodMustBeAToken() {
         assertThatThrownBy(() -> QueryBatch.parseLine("{\"from\":\"a/b\",\"to\":\"a/c\",\"port\":1,\"method\":\"GE T\"}"))
                 .hasMessageContaining("'method' must be an HTTP method");
