@@ -75,16 +75,20 @@ public final class IntentLowering {
 
     private WorkloadPlan plan(Workload w, List<Intent> intents, boolean defaultAllow, List<ServicePort> reachable) {
         Map<Integer, Protocol> protocols = new TreeMap<>();
+        java.util.Set<Integer> declared = new java.util.HashSet<>();
         for (WorkloadPort p : w.ports()) {
             protocols.put(p.port(), p.protocol());
+            if (p.protocolGiven()) {
+                declared.add(p.port());
+            }
         }
-        // A port the workload does not declare takes the intents' protocol. Where they disagree, HTTP/GRPC beats
-        // TCP: an HTTP chain enforces a TCP-style rule (any request) as well as HTTP conditions, while a TCP chain
-        // would have to drop an Allow's HTTP conditions (docs/check.md). Declared ports keep their protocol.
-        Map<Integer, Protocol> declared = Map.copyOf(protocols);
+        // A port the workload does not declare (or declares without a protocol) takes the intents' protocol. Where
+        // they disagree, HTTP/GRPC beats TCP: an HTTP chain enforces a TCP-style rule (any request) as well as HTTP
+        // conditions, while a TCP chain would have to drop an Allow's HTTP conditions (docs/check.md). A protocol
+        // the workload declares is kept.
         for (Intent intent : intents) {
             for (PortRule rule : intent.to().ports()) {
-                if (!declared.containsKey(rule.port())) {
+                if (!declared.contains(rule.port())) {
                     // An entry without a protocol is HTTP when it has HTTP conditions, else it has no say (TCP).
                     Protocol p = rule.protocol() != null ? rule.protocol() : rule.http() != null ? Protocol.HTTP : Protocol.TCP;
                     protocols.merge(rule.port(), p, (had, next) -> had == Protocol.TCP ? next : had);

@@ -487,7 +487,7 @@ final class ResourceDecoder {
                 ok = false;
                 continue;
             }
-            ports.add(new WorkloadPort(name, port, protocol));
+            ports.add(new WorkloadPort(name, port, protocol, f.has("protocol")));
         }
         return ok ? ports : null;
     }

@@ -34,6 +34,15 @@ class DesignReadingsTest {
             metadata: {name: prom-1, namespace: ops, labels: {app: prom}}
             spec: {serviceAccount: prom, address: 127.0.9.4}
             ---
+            # Its port has no protocol written: TCP, unless an intent aimed at it says HTTP or GRPC.
+            kind: Workload
+            metadata: {name: legacy-1, namespace: shop, labels: {app: legacy}}
+            spec: {serviceAccount: legacy, address: 127.0.9.5, ports: [{port: 8080}, {port: 5432}]}
+            ---
+            kind: Segment
+            metadata: {name: legacy, namespace: shop}
+            spec: {selector: {matchLabels: {app: legacy}}}
+            ---
             kind: Segment
             metadata: {name: web, namespace: shop}
             spec: {selector: {matchLabels: {app: web}}}
@@ -77,6 +86,13 @@ class DesignReadingsTest {
             kind: Intent
             metadata: {name: a-tcp-6000, namespace: shop}
             spec: {action: Deny, mode: DryRun, from: [{namespace: ops}], to: {segment: api, ports: [{port: 6000, protocol: TCP}]}}
+            ---
+            kind: Intent
+            metadata: {name: web-gets-legacy, namespace: shop}
+            spec:
+              action: Allow
+              from: [{segment: web}]
+              to: {segment: legacy, ports: [{port: 8080, protocol: HTTP, http: {methods: [GET]}}, {port: 5432}]}
             ---
             kind: Intent
             metadata: {name: b-http-6000, namespace: shop}
@@ -136,6 +152,10 @@ class DesignReadingsTest {
         expect(mesh, new Query("shop/web-1", "shop/api-1", 6000, "POST", "/"), deny("default"));
         expect(mesh, Query.of("ops/prom-1", "shop/api-1", 6000),
                 new Decision(Decision.Verdict.ALLOW, "shop/ops-all", Optional.of("shop/a-tcp-6000")));
+        // legacy-1's 8080 has no protocol written; the intent says HTTP, so the method condition is enforced.
+        expect(mesh, new Query("shop/web-1", "shop/legacy-1", 8080, "GET", "/"), allow("shop/web-gets-legacy"));
+        expect(mesh, new Query("shop/web-1", "shop/legacy-1", 8080, "POST", "/"), deny("default"));
+        expect(mesh, new Query("shop/web-1", "shop/legacy-1", 5432, "POST", "/"), allow("shop/web-gets-legacy"));
     }
 
     @Test

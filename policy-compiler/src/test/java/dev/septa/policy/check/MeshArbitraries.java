@@ -34,7 +34,8 @@ import net.jqwik.api.Combinators;
  * Random meshes for the property tests, drawn from small vocabularies so that selectors, identities, ports and
  * paths collide often. Generated as index-based specs (which jqwik shrinks well) and then built into model
  * records; every mesh is valid input. What it exercises, on purpose: four namespaces (one usually without
- * workloads), workloads with several ports and shared service accounts, matchLabels with every selector operator
+ * workloads), workloads with several ports (some with no protocol written) and shared service accounts, names
+ * repeated across namespaces, matchLabels with every selector operator
  * (and empty selectors), cross-namespace and namespace sources, omitted ports, ports no workload declares, HTTP
  * rules with methods, exact and prefix paths, ports whose protocol differs between an intent and the workload
  * (HTTP rules on a TCP port), DryRun Allow and Deny, both defaultActions, both mTLS modes, two trust domains.
@@ -61,7 +62,8 @@ public final class MeshArbitraries {
     public static final List<String> QUERY_PATHS = java.util.Arrays.asList(null, "/a", "/a/x", "/a/", "/b", "/v1",
             "/v1/x", "/v2", "/a?q=1", "/b#f");
 
-    record WorkloadSpec(int ns, int app, int tier, int env, int sa, Set<Integer> ports, boolean adminTcp) { }
+    /** {@code ports}: indexes into PORTS; {@code kind} 0 as usual, 1 admin (7000) is TCP, 2 no protocols written. */
+    record WorkloadSpec(int ns, int app, int tier, int env, int sa, Set<Integer> ports, int kind) { }
 
     record ExprSpec(int key, SelectorRequirement.Operator op, Set<Integer> values) { }
 
@@ -86,7 +88,7 @@ public final class MeshArbitraries {
         Arbitrary<WorkloadSpec> workload = Combinators.combine(Arbitraries.integers().between(0, 2),
                 Arbitraries.integers().between(0, 3), Arbitraries.integers().between(0, 2),
                 Arbitraries.integers().between(0, 2), Arbitraries.integers().between(0, 2),
-                Arbitraries.integers().between(0, 3).set().ofMaxSize(3), Arbitraries.of(false, false, true))
+                Arbitraries.integers().between(0, 3).set().ofMaxSize(3), Arbitraries.of(0, 0, 0, 1, 2))
                 .as(WorkloadSpec::new);
         Arbitrary<ExprSpec> expr = Combinators.combine(Arbitraries.integers().between(0, 2),
                 Arbitraries.of(SelectorRequirement.Operator.class),
@@ -220,7 +222,8 @@ public final class MeshArbitraries {
                 labels.put("env", ENVS.get(w.env()));
             }
             List<WorkloadPort> ports = w.ports().stream().sorted().map(PORTS::get)
-                    .map(p -> w.adminTcp() && p.port() == 7000 ? new WorkloadPort(p.name(), p.port(), Protocol.TCP) : p)
+                    .map(p -> w.kind() == 1 && p.port() == 7000 ? new WorkloadPort(p.name(), p.port(), Protocol.TCP)
+                            : w.kind() == 2 ? new WorkloadPort(p.name(), p.port(), Protocol.TCP, false) : p)
                     .toList();
             ws.add(new Workload(new ObjectMeta(nextName("w", w.ns(), names), NAMESPACES.get(w.ns()), labels), "sa" + w.sa(),
                     "127.0.1." + (i + 1), ports, new Source("generated", i + 1, 1)));

@@ -73,7 +73,7 @@ public final class MeshYaml {
     }
 
     private static String port(WorkloadPort p) {
-        return "{name: " + p.name() + ", port: " + p.port() + ", protocol: " + p.protocol() + "}";
+        return "{name: " + p.name() + ", port: " + p.port() + (p.protocolGiven() ? ", protocol: " + p.protocol() : "") + "}";
     }
 
     private static String expr(SelectorRequirement r) {

@@ -138,13 +138,14 @@ public final class ReferenceDecision {
     }
 
     /**
-     * Whether D's port P carries HTTP (HTTP or GRPC): as D declares it; for a port D does not declare, HTTP when an
+     * Whether D's port P carries HTTP (HTTP or GRPC): as D declares it; for a port D does not declare (or declares
+     * without a protocol), HTTP when an
      * intent aimed at D names P as HTTP or GRPC, or names it without a protocol but with {@code http} conditions
      * (so that its HTTP conditions can be enforced), else TCP.
      */
     private static boolean speaksHttp(Workload dst, int port, List<Intent> atDst) {
         for (WorkloadPort p : dst.ports()) {
-            if (p.port() == port) {
+            if (p.port() == port && p.protocolGiven()) {
                 return p.protocol() != Protocol.TCP;
             }
         }
