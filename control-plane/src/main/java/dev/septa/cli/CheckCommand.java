@@ -242,6 +242,7 @@ public final class CheckCommand implements Callable<Integer> {
             err.println("septa check: no query answered: fix the lines above");
             return BAD_INPUT;
         }
+        parsed.warnings().stream().limit(MAX_ERRORS).forEach(w -> err.println(w));
         // Answers go to a buffer first, and out only when all are decided: no partial output on a failure.
         var buffer = new java.io.StringWriter(Math.max(1024, parsed.queries().size() * 128));
         QueryBatch.answer(checker, parsed.queries(), buffer);

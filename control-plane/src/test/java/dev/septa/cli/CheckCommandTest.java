@@ -145,8 +145,32 @@ class CheckCommandTest {
         assertThat(r.exit()).isEqualTo(2);
         assertThat(r.out()).isEmpty();
         assertThat(r.err()).contains(q + ":2: missing 'port' (a number from 1 to 65535)\n")
-                .contains(q + ":3: unknown from workload 'shop/ghost'\n")
+                .contains(q + ":3: unknown from workload 'shop/ghost' (workloads in shop: shop/catalog-1, ")
                 .doesNotContain(":1:");
+    }
+
+    @Test
+    void everyBadLineIsNamedWithWhatWouldBeRight(@TempDir Path dir) throws Exception {
+        Path q = dir.resolve("bad.jsonl");
+        Files.writeString(q, """
+                {"from":"shop/checkout-1","to":"shop/payments-1","port":8443}
+                {"from":"shop/checkout-1","to":"shop/payments-1","port":8443
+                {"from":"shop/checkout-1","to":"shop/paymnts-1","port":8443}
+                {"from":"shop/checkout-1","to":"shop/payments-1"}
+                {"from":"shop/checkout-1","to":"shop/payments-1","port":"8443"}
+                {"from":"shop/checkout-1","to":"shop/payments-1","port":8443,"method":"post"}
+                """);
+        Run r = check("--queries", q.toString());
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.out()).isEmpty();
+        String example = "{\"from\":\"ns/name\",\"to\":\"ns/name\",\"port\":8443,\"method\":\"POST\",\"path\":\"/x\"}";
+        assertThat(r.err().lines().filter(l -> l.startsWith(q.toString()))).containsExactly(
+                q + ":2: not valid JSON: the line ends inside the object (a missing '}' or '\"'?); expected one object per "
+                        + "line, such as " + example,
+                q + ":3: unknown to workload 'shop/paymnts-1'; did you mean 'shop/payments-1'?",
+                q + ":4: missing 'port' (a number from 1 to 65535)",
+                q + ":5: 'port' must be a number, not a string: write \"port\":8443 instead of \"port\":\"8443\"");
+        assertThat(r.err()).endsWith("septa check: no query answered: fix the lines above\n");
     }
 
     @Test

@@ -136,11 +136,18 @@ public final class Checker {
         if (w != null) {
             return w;
         }
+        throw new UnknownWorkloadException(unknownWorkload(id, role));
+    }
+
+    /** What is wrong with a workload reference the mesh does not have, and which ones it does have. */
+    public String unknownWorkload(String id, String role) {
         String ns = id.contains("/") ? id.substring(0, id.indexOf('/')) : "";
-        List<String> same = workloads.keySet().stream().filter(k -> k.startsWith(ns + "/")).sorted().limit(10).toList();
+        List<String> inNamespace = workloads.keySet().stream().filter(k -> k.startsWith(ns + "/")).sorted().toList();
+        List<String> same = inNamespace.subList(0, Math.min(10, inNamespace.size()));
         String hint = !id.contains("/") ? " (write it as NAMESPACE/NAME)"
                 : same.isEmpty() ? " (no workloads in namespace '" + ns + "')"
-                : " (workloads in " + ns + ": " + String.join(", ", same) + (same.size() == 10 ? ", ..." : "") + ")";
-        throw new UnknownWorkloadException("unknown " + role + " workload '" + id + "'" + hint);
+                : dev.septa.policy.parse.Suggestions.closest(id, inNamespace).map(s -> "; did you mean '" + s + "'?")
+                        .orElse(" (workloads in " + ns + ": " + String.join(", ", same) + (inNamespace.size() > 10 ? ", ..." : "") + ")");
+        return "unknown " + role + " workload '" + id + "'" + hint;
     }
 }

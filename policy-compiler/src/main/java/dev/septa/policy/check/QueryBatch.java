@@ -42,46 +42,77 @@ public final class QueryBatch {
         }
     }
 
-    public record Parsed(List<Line> queries, List<LineError> errors) { }
+    /** The queries, the errors (any error: answer nothing) and warnings ({@code FILE:LINE: warning: ...}). */
+    public record Parsed(List<Line> queries, List<LineError> errors, List<LineError> warnings) { }
 
     /** Reads every line of {@code in}; {@code file} names it in errors ({@code <stdin>} for standard input). */
     public static Parsed parse(String file, BufferedReader in) throws IOException {
         var queries = new ArrayList<Line>();
         var errors = new ArrayList<LineError>();
+        var warnings = new ArrayList<LineError>();
         String text;
         int n = 0;
         while ((text = in.readLine()) != null) {
             n++;
+            if (n == 1 && text.startsWith("\uFEFF")) {
+                text = text.substring(1); // a byte order mark some editors write
+            }
             if (text.isBlank()) {
                 continue;
             }
             try {
-                queries.add(new Line(n, parseLine(text)));
+                Query q = parseLine(text);
+                queries.add(new Line(n, q));
+                String upper = q.method() == null ? null : q.method().toUpperCase(java.util.Locale.ROOT);
+                if (upper != null && !upper.equals(q.method()) && STANDARD_METHODS.contains(upper)) {
+                    warnings.add(new LineError(file, n, "warning: method '" + q.method() + "' is not '" + upper
+                            + "': methods are case-sensitive, and intents name them in upper case"));
+                }
             } catch (IllegalArgumentException e) {
                 errors.add(new LineError(file, n, e.getMessage()));
             }
         }
-        return new Parsed(queries, errors);
+        return new Parsed(queries, errors, warnings);
     }
+
+    private static final Set<String> STANDARD_METHODS =
+            Set.of("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT");
+    private static final String EXAMPLE =
+            "{\"from\":\"ns/name\",\"to\":\"ns/name\",\"port\":8443,\"method\":\"POST\",\"path\":\"/x\"}";
 
     /** One line; throws IllegalArgumentException with a message that says what would be right. */
     public static Query parseLine(String text) {
-        JsonElement e;
+        JsonObject o = new JsonObject();
+        String twice = null;
         try (JsonReader r = new JsonReader(new StringReader(text))) {
             // Strict: Gson's JsonParser is lenient and would accept unquoted names or trailing text.
             r.setLenient(false);
-            e = ELEMENT.read(r);
+            if (r.peek() != JsonToken.BEGIN_OBJECT) {
+                JsonElement e = ELEMENT.read(r);
+                throw new IllegalArgumentException("expected a JSON object {\"from\":..,\"to\":..,\"port\":..}, got " + e);
+            }
+            r.beginObject();
+            while (r.hasNext()) {
+                String name = r.nextName();
+                if (o.has(name) && twice == null) {
+                    twice = name;
+                }
+                o.add(name, ELEMENT.read(r));
+            }
+            r.endObject();
             if (r.peek() != JsonToken.END_DOCUMENT) {
                 throw new JsonParseException("text after the JSON value");
             }
+        } catch (java.io.EOFException ex) {
+            throw new IllegalArgumentException("not valid JSON: the line ends inside the object (a missing '}' or '\"'?); "
+                    + "expected one object per line, such as " + EXAMPLE);
         } catch (JsonParseException | IOException | IllegalStateException ex) {
-            throw new IllegalArgumentException("not valid JSON" + column(rootCause(ex)) + "; expected "
-                    + "{\"from\":\"ns/name\",\"to\":\"ns/name\",\"port\":8443,\"method\":\"POST\",\"path\":\"/x\"}");
+            throw new IllegalArgumentException("not valid JSON" + column(rootCause(ex), text) + "; expected one object per "
+                    + "line, such as " + EXAMPLE);
         }
-        if (!e.isJsonObject()) {
-            throw new IllegalArgumentException("expected a JSON object {\"from\":..,\"to\":..,\"port\":..}, got " + e);
+        if (twice != null) {
+            throw new IllegalArgumentException("'" + twice + "' is given twice; give each field once");
         }
-        JsonObject o = e.getAsJsonObject();
         for (String key : o.keySet()) {
             if (!FIELDS.contains(key)) {
                 throw new IllegalArgumentException("unknown field '" + key + "' (a query has from, to, port, method, path)");
@@ -104,10 +135,12 @@ public final class QueryBatch {
     /** Checks every query's workloads against the mesh; unknown ones are bad input, reported by line. */
     public static List<LineError> unknownWorkloads(String file, List<Line> lines, Checker checker) {
         var errors = new ArrayList<LineError>();
+        var messages = new java.util.HashMap<String, String>(); // a bad reference tends to repeat on many lines
         for (Line l : lines) {
             for (String[] ref : new String[][] {{"from", l.query().from()}, {"to", l.query().to()}}) {
                 if (!checker.knows(ref[1])) {
-                    errors.add(new LineError(file, l.number(), "unknown " + ref[0] + " workload '" + ref[1] + "'"));
+                    errors.add(new LineError(file, l.number(), messages.computeIfAbsent(ref[0] + " " + ref[1],
+                            k -> checker.unknownWorkload(ref[1], ref[0]))));
                 }
             }
         }
@@ -146,7 +179,26 @@ public final class QueryBatch {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return s.toString();
+        return asciiOnly(s.toString());
+    }
+
+    /**
+     * Non-ASCII characters as JSON {@code \\uXXXX} escapes: the same string to any JSON reader, and safe on a
+     * console whose encoding is not UTF-8 (the JVM would print '?' there).
+     */
+    private static String asciiOnly(String json) {
+        if (json.chars().allMatch(c -> c < 0x7F)) {
+            return json;
+        }
+        var out = new StringBuilder(json.length() + 16);
+        json.chars().forEach(c -> {
+            if (c < 0x7F) {
+                out.append((char) c);
+            } else {
+                out.append(String.format("\\u%04x", c));
+            }
+        });
+        return out.toString();
     }
 
     private static String workloadRef(JsonObject o, String field) {
@@ -169,6 +221,10 @@ public final class QueryBatch {
         JsonElement e = o.get("port");
         if (e == null || e.isJsonNull()) {
             throw new IllegalArgumentException("missing 'port' (a number from 1 to 65535)");
+        }
+        if (e instanceof JsonPrimitive p && p.isString() && p.getAsString().strip().matches("\\d{1,5}")) {
+            throw new IllegalArgumentException("'port' must be a number, not a string: write \"port\":"
+                    + p.getAsString().strip() + " instead of \"port\":" + e);
         }
         if (!(e instanceof JsonPrimitive p) || !p.isNumber()) {
             throw new IllegalArgumentException("'port' must be a number from 1 to 65535, got " + e);
@@ -197,10 +253,16 @@ public final class QueryBatch {
         return p.getAsString();
     }
 
-    /** Gson's messages advise leniency; keep only where the text went wrong. */
-    private static String column(String gsonMessage) {
+    /** Gson's messages advise leniency; keep only where the text went wrong, and show the text there. */
+    private static String column(String gsonMessage, String text) {
         var m = java.util.regex.Pattern.compile("column (\\d+)").matcher(gsonMessage);
-        return m.find() ? " at column " + m.group(1) : " (" + gsonMessage + ")";
+        if (!m.find()) {
+            return " (" + gsonMessage + ")";
+        }
+        int col = Integer.parseInt(m.group(1));
+        int at = Math.min(Math.max(col - 1, 0), text.length());
+        String near = text.substring(Math.max(0, at - 10), Math.min(text.length(), at + 3));
+        return " at column " + col + " (near '" + near + "')";
     }
 
     private static String rootCause(Throwable t) {

@@ -75,12 +75,24 @@ public final class IntentLowering {
 
     private WorkloadPlan plan(Workload w, List<Intent> intents, boolean defaultAllow, List<ServicePort> reachable) {
         Map<Integer, Protocol> protocols = new TreeMap<>();
+        java.util.Set<Integer> declared = new java.util.HashSet<>();
         for (WorkloadPort p : w.ports()) {
             protocols.put(p.port(), p.protocol());
+            if (p.protocolGiven()) {
+                declared.add(p.port());
+            }
         }
+        // A port the workload does not declare (or declares without a protocol) takes the intents' protocol. Where
+        // they disagree, HTTP/GRPC beats TCP: an HTTP chain enforces a TCP-style rule (any request) as well as HTTP
+        // conditions, while a TCP chain would have to drop an Allow's HTTP conditions (docs/check.md). A protocol
+        // the workload declares is kept.
         for (Intent intent : intents) {
             for (PortRule rule : intent.to().ports()) {
-                protocols.putIfAbsent(rule.port(), rule.protocol());
+                if (!declared.contains(rule.port())) {
+                    // An entry without a protocol is HTTP when it has HTTP conditions, else it has no say (TCP).
+                    Protocol p = rule.protocol() != null ? rule.protocol() : rule.http() != null ? Protocol.HTTP : Protocol.TCP;
+                    protocols.merge(rule.port(), p, (had, next) -> had == Protocol.TCP ? next : had);
+                }
             }
         }
         List<InboundPort> ports = new ArrayList<>(protocols.size());
@@ -95,21 +107,19 @@ public final class IntentLowering {
         List<InboundRule> out = new ArrayList<>();
         boolean targetedByAllow = false;
         for (Intent intent : intents) {
-            boolean covers = intent.to().ports().isEmpty();
-            PortRule portRule = null;
+            List<PortRule> portRules = new ArrayList<>(1);
             for (PortRule r : intent.to().ports()) {
                 if (r.port() == port) {
-                    covers = true;
-                    portRule = r;
+                    portRules.add(r);
                 }
             }
-            if (!covers) {
+            if (!intent.to().ports().isEmpty() && portRules.isEmpty()) {
                 continue;
             }
             if (intent.action() == Action.ALLOW && intent.mode() == Mode.ENFORCE) {
                 targetedByAllow = true;
             }
-            InboundRule rule = rule(intent, port, protocol, portRule);
+            InboundRule rule = rule(intent, port, protocol, portRules);
             if (rule != null) {
                 out.add(rule);
             }
@@ -117,15 +127,31 @@ public final class IntentLowering {
         return new InboundPort(port, protocol, out, defaultAllow && !targetedByAllow);
     }
 
-    /** One rule per (intent, port, chain kind), shared by all destination members. */
-    private InboundRule rule(Intent intent, int port, Protocol protocol, PortRule portRule) {
+    /**
+     * One rule per (intent, port, chain kind), shared by all destination members. {@code portRules}: the intent's
+     * entries for this port (empty when it covers every port); any one of them admits a request.
+     */
+    private InboundRule rule(Intent intent, int port, Protocol protocol, List<PortRule> portRules) {
         boolean tcp = protocol == Protocol.TCP;
         String key = intent.qualifiedName() + "|" + port + "|" + tcp;
         if (rules.containsKey(key)) {
             return rules.get(key);
         }
-        HttpMatch match = portRule == null || portRule.http() == null ? InboundRule.ANY : portRule.http();
-        boolean l7 = !match.methods().isEmpty() || !match.paths().isEmpty();
+        List<HttpMatch> matches = new ArrayList<>(portRules.size());
+        for (PortRule r : portRules) {
+            HttpMatch m = r.http() == null ? InboundRule.ANY : r.http();
+            if (m.methods().isEmpty() && m.paths().isEmpty()) {
+                matches = List.of(InboundRule.ANY); // an unconditioned entry covers whatever the others say
+                break;
+            }
+            if (!matches.contains(m)) {
+                matches.add(m);
+            }
+        }
+        if (matches.isEmpty()) {
+            matches = List.of(InboundRule.ANY);
+        }
+        boolean l7 = matches.get(0) != InboundRule.ANY;
         InboundRule rule;
         if (tcp && l7 && intent.action() == Action.ALLOW) {
             // Never loosen: an Allow limited to some paths cannot be enforced on a TCP chain, so it admits nothing.
@@ -137,7 +163,7 @@ public final class IntentLowering {
                     + ", which a destination workload declares as TCP; the Deny applies to the whole port there");
             rule = new InboundRule(intent.qualifiedName(), intent.action(), intent.mode(), principals.get(intent), List.of(InboundRule.ANY));
         } else {
-            rule = new InboundRule(intent.qualifiedName(), intent.action(), intent.mode(), principals.get(intent), List.of(match));
+            rule = new InboundRule(intent.qualifiedName(), intent.action(), intent.mode(), principals.get(intent), matches);
         }
         rules.put(key, rule);
         return rule;

@@ -298,17 +298,13 @@ final class ResourceDecoder {
             ok = false;
         }
         if (items != null) {
-            Set<Integer> seen = new HashSet<>();
+            // A port may be listed more than once (say GET anywhere, or POST to /x): the entries are alternatives.
             for (Node item : items) {
                 PortRule rule = portRule(item);
                 if (rule == null) {
                     ok = false;
                 } else {
                     ports.add(rule);
-                    if (!seen.add(rule.port())) {
-                        r.error(item, "port " + rule.port() + " is listed twice in 'spec.to.ports'; merge its rules into one entry");
-                        ok = false;
-                    }
                 }
             }
         }
@@ -320,9 +316,14 @@ final class ResourceDecoder {
         if (f == null) {
             return null;
         }
-        boolean ok = f.require("port", null) & f.require("protocol", "HTTP, GRPC or TCP");
+        boolean ok = f.require("port", null);
         Integer port = f.has("port") ? port(f.get("port"), "spec.to.ports[].port") : null;
-        Protocol protocol = f.has("protocol") ? enumValue(f.get("protocol"), "protocol", PROTOCOLS) : null;
+        // Omitted: the protocol the destination workload declares for the port (null in the model).
+        Protocol protocol = null;
+        if (f.has("protocol")) {
+            protocol = enumValue(f.get("protocol"), "protocol", PROTOCOLS);
+            ok &= protocol != null;
+        }
         HttpMatch http = null;
         if (f.has("http")) {
             http = httpMatch(f.get("http"));
@@ -333,7 +334,7 @@ final class ResourceDecoder {
             }
             ok &= http != null;
         }
-        return ok && port != null && protocol != null ? new PortRule(port, protocol, http) : null;
+        return ok && port != null ? new PortRule(port, protocol, http) : null;
     }
 
     private HttpMatch httpMatch(Node node) {
@@ -486,7 +487,7 @@ final class ResourceDecoder {
                 ok = false;
                 continue;
             }
-            ports.add(new WorkloadPort(name, port, protocol));
+            ports.add(new WorkloadPort(name, port, protocol, f.has("protocol")));
         }
         return ok ? ports : null;
     }

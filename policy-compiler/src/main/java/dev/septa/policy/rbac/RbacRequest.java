@@ -38,13 +38,21 @@ public record RbacRequest(String principal, int destinationPort, Map<String, Str
         return headers.isEmpty() ? this : connection(principal, destinationPort);
     }
 
-    /** {@code :path} without its query string, which is what Envoy's {@code url_path} matches. */
+    /**
+     * {@code :path} without its query string and fragment, which is what Envoy's {@code url_path} matches
+     * ({@code Http::PathUtil::removeQueryAndFragment}).
+     */
     String urlPath() {
         String path = headers.get(PATH);
         if (path == null) {
             return null;
         }
-        int q = path.indexOf('?');
-        return q < 0 ? path : path.substring(0, q);
+        for (int i = 0; i < path.length(); i++) {
+            char c = path.charAt(i);
+            if (c == '?' || c == '#') {
+                return path.substring(0, i);
+            }
+        }
+        return path;
     }
 }

@@ -5,7 +5,6 @@ import dev.septa.policy.model.Intent;
 import dev.septa.policy.model.LabelSelector;
 import dev.septa.policy.model.Mesh;
 import dev.septa.policy.model.Peer;
-import dev.septa.policy.model.PortRule;
 import dev.septa.policy.model.Segment;
 import dev.septa.policy.model.SegmentRef;
 import dev.septa.policy.model.Service;
@@ -96,10 +95,12 @@ public final class SelectorResolver {
             for (Workload w : resolved.members(to)) {
                 w.ports().forEach(p -> exposed.add(p.port()));
             }
-            for (PortRule rule : intent.to().ports()) {
-                if (!exposed.contains(rule.port())) {
+            Set<Integer> named = new java.util.TreeSet<>();
+            intent.to().ports().forEach(rule -> named.add(rule.port()));
+            for (int port : named) {
+                if (!exposed.contains(port)) {
                     diagnostics.add(Diagnostic.warning(intent.source(), "Intent '" + name + "': no workload of segment '" + to
-                            + "' exposes port " + rule.port() + " yet"));
+                            + "' exposes port " + port + " yet"));
                 }
             }
         }

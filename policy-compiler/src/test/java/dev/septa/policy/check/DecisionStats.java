@@ -11,10 +11,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * Counts the kinds of decisions a property test saw, so it can insist that every kind occurred often: a
  * generator that only ever produced "DENY default" would pass any comparison and prove nothing.
  */
-final class DecisionStats {
+public final class DecisionStats {
     private final Map<String, AtomicLong> counts = new ConcurrentHashMap<>();
 
-    void add(Decision d) {
+    public void add(Decision d) {
         String kind = d.verdict() + (d.by().equals(Decision.DEFAULT) ? " default" : " by intent");
         counts.computeIfAbsent(kind, k -> new AtomicLong()).incrementAndGet();
         counts.computeIfAbsent("total", k -> new AtomicLong()).incrementAndGet();
@@ -23,13 +23,13 @@ final class DecisionStats {
         }
     }
 
-    long get(String kind) {
+    public long get(String kind) {
         AtomicLong c = counts.get(kind);
         return c == null ? 0 : c.get();
     }
 
     /** Every kind at least {@code min} times, and {@code total} queries in all. */
-    void assertVaried(long total, long min) {
+    public void assertVaried(long total, long min) {
         var snapshot = new TreeMap<String, Long>();
         counts.forEach((k, v) -> snapshot.put(k, v.get()));
         System.out.println("decisions seen: " + snapshot);

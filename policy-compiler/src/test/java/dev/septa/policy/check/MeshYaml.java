@@ -13,10 +13,10 @@ import java.util.TreeMap;
 import java.util.stream.Collectors;
 
 /** Prints a model mesh in the DESIGN.md YAML, so that a failing generated case can be read and replayed. */
-final class MeshYaml {
+public final class MeshYaml {
     private MeshYaml() { }
 
-    static String print(Mesh mesh) {
+    public static String print(Mesh mesh) {
         var out = new StringBuilder();
         var c = mesh.config();
         out.append("apiVersion: septa.dev/v1alpha1\nkind: MeshConfig\nmetadata: {name: mesh}\nspec: {trustDomain: ")
@@ -38,7 +38,10 @@ final class MeshYaml {
                     .append("\n  from:\n");
             for (Peer p : i.from()) {
                 switch (p) {
-                    case Peer.SegmentPeer sp -> out.append("    - segment: ").append(sp.segment()).append('\n');
+                    // A segment of the intent's own namespace is written by its bare name, as users do.
+                    case Peer.SegmentPeer sp -> out.append("    - segment: ")
+                            .append(sp.segment().namespace().equals(i.metadata().namespace()) ? sp.segment().name()
+                                    : sp.segment().toString()).append('\n');
                     case Peer.NamespacePeer np -> out.append("    - namespace: ").append(np.namespace()).append('\n');
                 }
             }
@@ -46,7 +49,10 @@ final class MeshYaml {
             if (!i.to().ports().isEmpty()) {
                 out.append("    ports:\n");
                 for (PortRule r : i.to().ports()) {
-                    out.append("      - {port: ").append(r.port()).append(", protocol: ").append(r.protocol());
+                    out.append("      - {port: ").append(r.port());
+                    if (r.protocol() != null) {
+                        out.append(", protocol: ").append(r.protocol());
+                    }
                     if (r.http() != null) {
                         out.append(", http: {methods: ").append(r.http().methods()).append(", paths: [")
                                 .append(r.http().paths().stream().map(x -> "\"" + x + "\"")
@@ -67,7 +73,7 @@ final class MeshYaml {
     }
 
     private static String port(WorkloadPort p) {
-        return "{name: " + p.name() + ", port: " + p.port() + ", protocol: " + p.protocol() + "}";
+        return "{name: " + p.name() + ", port: " + p.port() + (p.protocolGiven() ? ", protocol: " + p.protocol() : "") + "}";
     }
 
     private static String expr(SelectorRequirement r) {

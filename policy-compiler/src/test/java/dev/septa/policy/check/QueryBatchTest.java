@@ -37,18 +37,42 @@ class QueryBatchTest {
                 {"to":"shop/b","port":80}
                 """)));
         assertThat(parsed.queries()).hasSize(1);
+        String example = "; expected one object per line, such as {\"from\":\"ns/name\",\"to\":\"ns/name\",\"port\":8443,"
+                + "\"method\":\"POST\",\"path\":\"/x\"}";
         assertThat(parsed.errors()).extracting(QueryBatch.LineError::toString).containsExactly(
-                "q.jsonl:2: not valid JSON at column 3; expected {\"from\":\"ns/name\",\"to\":\"ns/name\",\"port\":8443,\"method\":\"POST\","
-                        + "\"path\":\"/x\"}",
+                "q.jsonl:2: not valid JSON at column 3 (near '{from')" + example,
                 "q.jsonl:3: 'port' must be a whole number from 1 to 65535, got 70000",
-                "q.jsonl:4: 'port' must be a number from 1 to 65535, got \"80\"",
+                "q.jsonl:4: 'port' must be a number, not a string: write \"port\":80 instead of \"port\":\"80\"",
                 "q.jsonl:5: 'from' must be \"namespace/name\", got \"a\"",
                 "q.jsonl:6: unknown field 'verb' (a query has from, to, port, method, path)",
                 "q.jsonl:7: 'path' must start with '/', got \"x\"",
-                "q.jsonl:8: not valid JSON at column 44; expected {\"from\":\"ns/name\",\"to\":\"ns/name\","
-                        + "\"port\":8443,\"method\":\"POST\",\"path\":\"/x\"}",
+                "q.jsonl:8: not valid JSON at column 44 (near 'ort\":80} trai')" + example,
                 "q.jsonl:9: expected a JSON object {\"from\":..,\"to\":..,\"port\":..}, got [1,2]",
                 "q.jsonl:10: missing 'from' (a workload as \"namespace/name\")");
+    }
+
+    @Test
+    void duplicateFieldsUnterminatedLinesAndStringPortsSayWhatWouldBeRight() throws Exception {
+        var parsed = QueryBatch.parse("q.jsonl", new BufferedReader(new StringReader("""
+                \uFEFF{"from":"shop/a","to":"shop/b","port":1}
+                {"from":"shop/a","from":"shop/c","to":"shop/b","port":1}
+                {"from":"shop/a","to":"shop/b","port":1
+                {"from":"shop/a","to":"shop/b","port":1,}
+                {"from":"shop/a","to":"shop/b","port":true}
+                {"from":"shop/a","to":"shop/b","port":8443,"method":"post"}
+                """)));
+        assertThat(parsed.queries()).extracting(QueryBatch.Line::number).containsExactly(1, 6);
+        assertThat(parsed.errors()).extracting(QueryBatch.LineError::toString).containsExactly(
+                "q.jsonl:2: 'from' is given twice; give each field once",
+                "q.jsonl:3: not valid JSON: the line ends inside the object (a missing '}' or '\"'?); expected one object "
+                        + "per line, such as {\"from\":\"ns/name\",\"to\":\"ns/name\",\"port\":8443,\"method\":\"POST\",\"path\":\"/x\"}",
+                "q.jsonl:4: not valid JSON at column 42 (near '\"port\":1,}')"
+                        + "; expected one object per line, such as {\"from\":\"ns/name\",\"to\":\"ns/name\",\"port\":8443,"
+                        + "\"method\":\"POST\",\"path\":\"/x\"}",
+                "q.jsonl:5: 'port' must be a number from 1 to 65535, got true");
+        // A lower-case method is a different method (HTTP methods are case-sensitive): answered, with a warning.
+        assertThat(parsed.warnings()).extracting(QueryBatch.LineError::toString).containsExactly(
+                "q.jsonl:6: warning: method 'post' is not 'POST': methods are case-sensitive, and intents name them in upper case");
     }
 
     @Test
@@ -59,6 +83,16 @@ class QueryBatchTest {
                         + "\"decision\":\"ALLOW\",\"by\":\"shop/i\",\"wouldDenyBy\":\"shop/dry\"}");
         assertThat(QueryBatch.toJson(Query.of("shop/a", "shop/b", 1), new Decision(Decision.Verdict.DENY, "default", null)))
                 .isEqualTo("{\"from\":\"shop/a\",\"to\":\"shop/b\",\"port\":1,\"decision\":\"DENY\",\"by\":\"default\"}");
+    }
+
+    @Test
+    void nonAsciiIsEscapedSoThatAnyConsoleShowsTheSameString() {
+        assertThat(QueryBatch.toJson(new Query("shop/a", "shop/b", 80, "GET", "/caf\u00e9/\uD83D\uDE00"),
+                new Decision(Decision.Verdict.DENY, "default", null)))
+                .isEqualTo("{\"from\":\"shop/a\",\"to\":\"shop/b\",\"port\":80,\"method\":\"GET\","
+                        + "\"path\":\"/caf\\u00e9/\\ud83d\\ude00\",\"decision\":\"DENY\",\"by\":\"default\"}");
+        Query back = QueryBatch.parseLine("{\"from\":\"shop/a\",\"to\":\"shop/b\",\"port\":80,\"path\":\"/caf\\u00e9\"}");
+        assertThat(back.path()).isEqualTo("/caf\u00e9");
     }
 
     @Test

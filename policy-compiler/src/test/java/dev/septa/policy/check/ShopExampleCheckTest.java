@@ -43,7 +43,7 @@ class ShopExampleCheckTest {
     void envoyGrpcAndTheDesignAgreeOnEveryQueryOfTheGrid() {
         Checker envoy = new Checker(shop, Dialect.ENVOY);
         Checker grpc = new Checker(shop, Dialect.GRPC);
-        DirectDecision oracle = new DirectDecision(shop.mesh());
+        ReferenceDecision oracle = new ReferenceDecision(shop.mesh());
         List<String> methods = Arrays.asList(null, "GET", "POST");
         List<String> paths = Arrays.asList(null, "/shop.Payments/Charge", "/shop.Payments/RefundAll",
                 "/shop.Catalog/List", "/shop.Catalog/UpdateItem", "/shop.Checkout/PlaceOrder",

@@ -123,8 +123,11 @@ public class RbacEvaluatorTest {
         assertThat(allowed(allow, "POST", "/shop.Payments/ChargeX")).isFalse();
         assertThat(allowed(allow, "POST", "/v1/refunds/42")).isTrue();
         assertThat(allowed(allow, "POST", "/v1/refunds")).isFalse();
-        // url_path ignores the query string.
+        // url_path ignores the query string and the fragment (Envoy's removeQueryAndFragment).
         assertThat(allowed(allow, "POST", "/shop.Payments/Charge?x=1")).isTrue();
+        assertThat(allowed(allow, "POST", "/shop.Payments/Charge#top")).isTrue();
+        assertThat(allowed(allow, "POST", "/shop.Payments/Charge#x?y")).isTrue();
+        assertThat(allowed(allow, "POST", "/shop.Payments/ChargeX#top")).isFalse();
         // A request without a path matches no path rule.
         assertThat(allowed(allow, "POST", null)).isFalse();
     }

@@ -21,7 +21,7 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /** The oracle itself must be right: a few decisions worked out by hand from DESIGN.md. */
-class DirectDecisionTest {
+class ReferenceDecisionTest {
     static Mesh shop(DefaultAction defaultAction) {
         var config = new MeshConfig("cluster.local", defaultAction, MeshConfig.DEFAULT.mtls(),
                 MeshConfig.DEFAULT.certificateTTL());
@@ -48,7 +48,7 @@ class DirectDecisionTest {
     }
 
     Decision decide(DefaultAction d, String from, String to, int port, String method, String path) {
-        return new DirectDecision(shop(d)).decide(new Query(from, to, port, method, path));
+        return new ReferenceDecision(shop(d)).decide(new Query(from, to, port, method, path));
     }
 
     @Test
