@@ -27,6 +27,7 @@ public final class ProxyJson {
             Router.getDefaultInstance(),
             TcpProxy.getDefaultInstance(),
             OriginalDst.getDefaultInstance(),
+            io.envoyproxy.envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector.getDefaultInstance(),
             DownstreamTlsContext.getDefaultInstance(),
             UpstreamTlsContext.getDefaultInstance(),
             HttpProtocolOptions.getDefaultInstance(),

@@ -60,4 +60,45 @@ class PolicyCompilerTest {
         assertThat(result.mesh().orElseThrow().proxies()).containsOnlyKeys(
                 "monitoring/prometheus-1", "shop/catalog-1", "shop/catalog-2", "shop/checkout-1", "shop/payments-1", "shop/storefront-1");
     }
+
+    /** Permissive: every inbound port (and the default) also takes plaintext, with the same filters; Strict: TLS only. */
+    @Test
+    void permissiveInboundHasAPlaintextTwinOfEveryChainAndStrictHasNone() {
+        for (String mode : List.of("Strict", "Permissive")) {
+            List<InputFile> inputs = new ArrayList<>(TestInputs.load(SHOP).stream().filter(f -> !f.name().endsWith("mesh.yaml")).toList());
+            inputs.add(new InputFile("mesh.yaml", """
+                    apiVersion: septa.dev/v1alpha1
+                    kind: MeshConfig
+                    metadata: {name: mesh}
+                    spec: {trustDomain: cluster.local, defaultAction: Deny, mtls: %s}
+                    """.formatted(mode)));
+            CompileResult result = PolicyCompiler.compile(inputs);
+            assertThat(result.hasErrors()).as(result.diagnostics().toString()).isFalse();
+            var inbound = result.mesh().orElseThrow().proxies().get("shop/payments-1").envoy().listeners().stream()
+                    .filter(l -> l.getName().equals("inbound")).findFirst().orElseThrow();
+            var tls = inbound.getFilterChainsList().stream().filter(c -> c.hasTransportSocket()).toList();
+            var plaintext = inbound.getFilterChainsList().stream().filter(c -> !c.hasTransportSocket()).toList();
+            var inspectors = inbound.getListenerFiltersList().stream().map(f -> f.getName()).toList();
+            if (mode.equals("Strict")) {
+                assertThat(plaintext).isEmpty();
+                assertThat(inspectors).doesNotContain("envoy.filters.listener.tls_inspector");
+                assertThat(tls).allSatisfy(c -> assertThat(c.getFilterChainMatch().getTransportProtocol()).isEmpty());
+                continue;
+            }
+            assertThat(inspectors).containsExactly("envoy.filters.listener.original_dst", "envoy.filters.listener.tls_inspector");
+            assertThat(tls).isNotEmpty().allSatisfy(c -> assertThat(c.getFilterChainMatch().getTransportProtocol()).isEqualTo("tls"));
+            assertThat(plaintext).hasSize(tls.size() + 1); // one per port, plus the default chain's
+            for (var chain : tls) {
+                var twin = plaintext.stream().filter(p -> p.getName().equals(chain.getName() + "|plaintext")).findFirst().orElseThrow();
+                assertThat(twin.getFilterChainMatch().getTransportProtocol()).isEqualTo("raw_buffer");
+                assertThat(twin.getFilterChainMatch().getDestinationPort()).isEqualTo(chain.getFilterChainMatch().getDestinationPort());
+                assertThat(twin.getFiltersList()).isEqualTo(chain.getFiltersList());
+            }
+            assertThat(plaintext).anySatisfy(c -> {
+                assertThat(c.getName()).isEqualTo("inbound|default|plaintext");
+                assertThat(c.getFilterChainMatch().hasDestinationPort()).isFalse();
+                assertThat(c.getFiltersList()).isEqualTo(inbound.getDefaultFilterChain().getFiltersList());
+            });
+        }
+    }
 }

@@ -34,6 +34,11 @@ import java.util.List;
  * The sidecar's {@code inbound} listener (0.0.0.0:15006): one filter chain per port, matched on the original
  * destination port, each with the two RBAC filters of decision 0001, and a default chain with network RBAC for
  * every other port. Also the local clusters the chains forward to ({@code inbound|PORT||} on 127.0.0.1).
+ *
+ * <p>{@code mtls: Permissive} (a migration mode, as in Istio) also accepts plaintext: the TLS inspector tells the
+ * two apart, and each port gets a twin chain for {@code raw_buffer} with the same filters and no TLS. A plaintext
+ * peer has no principal, so the RBAC filters still admit it only where the decision does not depend on who calls
+ * (a port no enforcing Allow closes under {@code defaultAction: Allow}).
  */
 final class EnvoyInboundConfigurer {
     static final String NAME = "inbound";
@@ -41,6 +46,11 @@ final class EnvoyInboundConfigurer {
     static final String PASSTHROUGH = "inbound-passthrough";
     static final ListenerFilter ORIGINAL_DST = ListenerFilter.newBuilder()
             .setName("envoy.filters.listener.original_dst").setTypedConfig(Any.pack(OriginalDst.getDefaultInstance())).build();
+    static final ListenerFilter TLS_INSPECTOR = ListenerFilter.newBuilder().setName("envoy.filters.listener.tls_inspector")
+            .setTypedConfig(Any.pack(io.envoyproxy.envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector.getDefaultInstance()))
+            .build();
+    static final String TLS = "tls";
+    static final String PLAINTEXT = "raw_buffer";
     private static final Any HTTP2 = Any.pack(HttpProtocolOptions.newBuilder()
             .setExplicitHttpConfig(HttpProtocolOptions.ExplicitHttpConfig.newBuilder().setHttp2ProtocolOptions(Http2ProtocolOptions.getDefaultInstance()))
             .build());
@@ -59,8 +69,12 @@ final class EnvoyInboundConfigurer {
     Listener listener(WorkloadPlan plan) {
         TransportSocket tcpTls = TlsConfigurer.envoyDownstream(plan.mtls() == MtlsMode.STRICT, List.of());
         TransportSocket httpTls = TlsConfigurer.envoyDownstream(plan.mtls() == MtlsMode.STRICT, List.of("h2", "http/1.1"));
+        boolean permissive = plan.mtls() == MtlsMode.PERMISSIVE;
         Listener.Builder listener = Listener.newBuilder().setName(NAME).setAddress(Xds.address("0.0.0.0", PORT))
                 .setTrafficDirection(TrafficDirection.INBOUND).addListenerFilters(ORIGINAL_DST);
+        if (permissive) {
+            listener.addListenerFilters(TLS_INSPECTOR);
+        }
         for (InboundPort port : plan.ports()) {
             FilterChain.Builder chain = FilterChain.newBuilder().setName("inbound|" + port.port())
                     .setFilterChainMatch(FilterChainMatch.newBuilder().setDestinationPort(UInt32Value.of(port.port())));
@@ -79,14 +93,30 @@ final class EnvoyInboundConfigurer {
                 chain.addAllFilters(rbac.networkFilters(port, "inbound_" + port.port() + "_"))
                         .addFilters(tcpProxy("inbound_" + port.port(), cluster)).setTransportSocket(tcpTls);
             }
+            if (permissive) {
+                chain.getFilterChainMatchBuilder().setTransportProtocol(TLS);
+            }
             listener.addFilterChains(chain);
+            if (permissive) {
+                listener.addFilterChains(plaintextTwin(chain));
+            }
         }
         // Every other port: network RBAC with the default decision, so nothing undeclared is silently open.
-        listener.setDefaultFilterChain(FilterChain.newBuilder().setName("inbound|default")
+        FilterChain.Builder other = FilterChain.newBuilder().setName("inbound|default")
                 .addAllFilters(rbac.networkFilters(plan.otherPorts(), "inbound_default_"))
-                .addFilters(tcpProxy("inbound_default", PASSTHROUGH))
-                .setTransportSocket(tcpTls));
+                .addFilters(tcpProxy("inbound_default", PASSTHROUGH));
+        if (permissive) {
+            listener.addFilterChains(plaintextTwin(other.clone().setFilterChainMatch(FilterChainMatch.newBuilder())));
+        }
+        listener.setDefaultFilterChain(other.setTransportSocket(tcpTls));
         return listener.build();
+    }
+
+    /** The same chain for plaintext connections: matched on {@code raw_buffer}, without the TLS transport socket. */
+    private static FilterChain plaintextTwin(FilterChain.Builder tls) {
+        FilterChain.Builder twin = tls.clone().clearTransportSocket().setName(tls.getName() + "|plaintext");
+        twin.getFilterChainMatchBuilder().setTransportProtocol(PLAINTEXT);
+        return twin.build();
     }
 
     List<Cluster> clusters(WorkloadPlan plan) {
