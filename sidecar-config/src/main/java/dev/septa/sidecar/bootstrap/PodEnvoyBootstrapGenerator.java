@@ -126,7 +126,7 @@ public final class PodEnvoyBootstrapGenerator {
     /** Compact JSON (a valid {@code --config-yaml} value). */
     public static String toJson(Bootstrap bootstrap) {
         try {
-            return JsonFormat.printer().usingTypeRegistry(TYPES).omittingInsignificantWhitespace().print(bootstrap);
+            return JsonFormat.printer().usingTypeRegistry(TYPES).preservingProtoFieldNames().omittingInsignificantWhitespace().print(bootstrap);
         } catch (InvalidProtocolBufferException e) {
             throw new IllegalStateException(e);
         }

@@ -71,7 +71,7 @@ public final class PodInjector {
     public static final String POD_NAME_ENV = "SEPTA_POD_NAME";
     public static final String GRPC_BOOTSTRAP_ENV = "GRPC_XDS_BOOTSTRAP_CONFIG";
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = PodInjectorJson.MAPPER;
     private final InjectionSettings settings;
 
     public PodInjector(InjectionSettings settings) {
