@@ -31,7 +31,7 @@ import picocli.CommandLine.Spec;
                 "Accepts Pods, Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs and CronJobs (their pod template); multi-document files.",
                 "Pods annotated septa.dev/proxyless: \"true\" get the septa agent instead of Envoy; septa.dev/inject: \"false\" opts out."})
 public final class InjectCommand implements Callable<Integer> {
-    @Option(names = {"-f", "--file"}, required = true, arity = "1..*", paramLabel = "FILE", description = "Kubernetes YAML file(s)")
+    @Option(names = {"-f", "--file"}, required = true, arity = "1..*", paramLabel = "FILE", description = "Kubernetes YAML file(s); - reads standard input")
     List<Path> files;
     @Option(names = "--namespace", defaultValue = "default", paramLabel = "NS", description = "namespace of objects that carry none (default ${DEFAULT-VALUE})")
     String namespace;
@@ -77,7 +77,8 @@ public final class InjectCommand implements Callable<Integer> {
         for (Path file : files) {
             String text;
             try {
-                text = Files.readString(file, StandardCharsets.UTF_8);
+                text = file.toString().equals("-") ? new String(System.in.readAllBytes(), StandardCharsets.UTF_8)
+                        : Files.readString(file, StandardCharsets.UTF_8);
             } catch (NoSuchFileException e) {
                 err.println(file + ": no such file");
                 return 2;

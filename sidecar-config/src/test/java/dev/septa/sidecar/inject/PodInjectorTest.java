@@ -170,6 +170,21 @@ class PodInjectorTest {
         assertThat(proxy.getArgs().get(1)).contains("\"id\":\"billing/$(SEPTA_POD_NAME)\"");
     }
 
+    @Test
+    void grpcJavasOwnParserReadsTheInjectedBootstrap(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        Pod pod = new PodBuilder(payments()).editMetadata().addToAnnotations("septa.dev/proxyless", "true").endMetadata().build();
+        var app = injector.inject(pod, null).pod().getSpec().getContainers().getFirst();
+        String value = app.getEnv().stream().filter(e -> e.getName().equals("GRPC_XDS_BOOTSTRAP_CONFIG")).findFirst().orElseThrow().getValue();
+        // grpc builds the tls channel credentials while parsing: the agent's files must exist (here in a temp dir).
+        var pki = new dev.septa.sidecar.testing.TestPki("inject-test");
+        pki.writeFiles(pki.issue("spiffe://cluster.local/ns/shop/sa/payments"), dir);
+        String json = expand(value, Map.of("SEPTA_POD_NAME", "payments-1")).replace(PodInjector.CERTS_DIR, dir.toString());
+        var info = io.grpc.xds.BootstrapParsing.parse(json);
+        assertThat(info.node().getId()).isEqualTo("shop/payments-1");
+        assertThat(info.servers().getFirst().target()).isEqualTo("septa.septa-system.svc:15010");
+        assertThat(info.certProviders()).containsOnlyKeys("septa");
+    }
+
     /** Kubernetes' expansion of {@code $(VAR)} in args and env values (unknown references stay as written). */
     static String expand(String text, Map<String, String> env) {
         Matcher m = Pattern.compile("\\$\\(([A-Za-z_][A-Za-z0-9_]*)\\)").matcher(text);
