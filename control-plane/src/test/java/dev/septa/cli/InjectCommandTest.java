@@ -94,6 +94,21 @@ class InjectCommandTest {
     }
 
     @Test
+    void dashReadsStandardInput() throws Exception {
+        var stdin = System.in;
+        try {
+            System.setIn(new java.io.ByteArrayInputStream("kind: Pod\nmetadata: {name: p, namespace: shop}\nspec: {containers: [{name: a, image: b}]}\n"
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            assertThat(run("inject", "-f", "-")).isZero();
+        } finally {
+            System.setIn(stdin);
+        }
+        Pod pod = YAML.convertValue(documents(out.toString()).getFirst(), Pod.class);
+        assertThat(pod.getSpec().getInitContainers()).extracting(Container::getName).containsExactly("septa-init", "septa-proxy");
+        assertThat(err.toString()).contains("-:1: Pod p: injected");
+    }
+
+    @Test
     void badInputIsReportedWithItsPositionAndNothingIsPrinted(@TempDir Path dir) throws Exception {
         assertBad(dir, "kind: Pod\nmetadata: {name: p}\nspec:\n  containers: 5\n", ":4:15: 'spec.containers': expected a list");
         assertBad(dir, "kind: Service\nmetadata: {name: s}\n", ":1:7: kind 'Service' has no pods to inject; expected one of Pod, Deployment");
