@@ -1,0 +1,114 @@
+package dev.septa.manifests;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.septa.sidecar.inject.InjectionSettings;
+import dev.septa.sidecar.inject.PodInjector;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfiguration;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import java.io.FileInputStream;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/** Every manifest parses into fabric8's typed model; the kustomization lists them all; their contents agree with the injector. */
+class ManifestsParseTest {
+    private static final KubernetesClient CLIENT = new KubernetesClientBuilder().build(); // load() only, never connects
+
+    @AfterAll
+    static void close() {
+        CLIENT.close();
+    }
+
+    private static List<HasMetadata> all() throws Exception {
+        List<HasMetadata> all = new ArrayList<>();
+        for (Path file : Manifests.files()) {
+            try (InputStream in = new FileInputStream(file.toFile())) {
+                all.addAll(CLIENT.load(in).items());
+            }
+        }
+        return all;
+    }
+
+    private static <T> List<T> of(List<HasMetadata> all, Class<T> type) {
+        return all.stream().filter(type::isInstance).map(type::cast).toList();
+    }
+
+    @Test
+    void everyFileParsesIntoTypedObjectsAndTheKustomizationListsThemAll() throws Exception {
+        List<HasMetadata> all = all();
+        assertThat(all).extracting(HasMetadata::getKind).containsExactlyInAnyOrder(
+                "CustomResourceDefinition", "CustomResourceDefinition", "CustomResourceDefinition", "Deployment", "Namespace",
+                "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "ServiceAccount", "Service", "MutatingWebhookConfiguration");
+        assertThat(all).noneMatch(r -> r.getClass() == io.fabric8.kubernetes.api.model.GenericKubernetesResource.class);
+
+        var kustomization = Manifests.yaml(Manifests.DIR.resolve("kustomization.yaml")).getFirst();
+        List<String> listed = new ArrayList<>();
+        kustomization.path("resources").forEach(r -> listed.add(r.asText()));
+        assertThat(listed).containsExactlyInAnyOrderElementsOf(
+                Manifests.files().stream().map(p -> Manifests.DIR.relativize(p).toString()).toList());
+    }
+
+    @Test
+    void theInjectorsDefaultsNameWhatTheManifestsCreate() throws Exception {
+        List<HasMetadata> all = all();
+        var settings = InjectionSettings.defaults("cluster.local");
+        Service service = of(all, Service.class).getFirst();
+        assertThat(service.getMetadata().getName() + "." + service.getMetadata().getNamespace() + ".svc").isEqualTo(settings.xdsHost());
+        assertThat(service.getSpec().getPorts()).anySatisfy(p -> assertThat(p.getPort()).isEqualTo(settings.xdsPort()));
+        ServiceAccount account = of(all, ServiceAccount.class).getFirst();
+        assertThat(settings.controlPlaneSpiffeId()).endsWith("/ns/" + account.getMetadata().getNamespace() + "/sa/" + account.getMetadata().getName());
+        Deployment deployment = of(all, Deployment.class).getFirst();
+        assertThat(deployment.getSpec().getTemplate().getSpec().getServiceAccountName()).isEqualTo(account.getMetadata().getName());
+        assertThat(deployment.getSpec().getTemplate().getMetadata().getAnnotations()).containsEntry(PodInjector.INJECT_ANNOTATION, "false");
+        assertThat(deployment.getSpec().getTemplate().getSpec().getContainers().getFirst().getArgs()).containsSequence("serve", "--kubernetes");
+        assertThat(of(all, Namespace.class).getFirst().getMetadata().getLabels()).containsEntry("septa.dev/inject", "disabled");
+    }
+
+    @Test
+    void theWebhookSelectsOptedInNamespacesAndFailsClosed() throws Exception {
+        var webhook = of(all(), MutatingWebhookConfiguration.class).getFirst().getWebhooks().getFirst();
+        assertThat(webhook.getNamespaceSelector().getMatchLabels()).containsExactlyEntriesOf(java.util.Map.of("septa.dev/inject", "enabled"));
+        assertThat(webhook.getFailurePolicy()).isEqualTo("Fail");
+        assertThat(webhook.getSideEffects()).isEqualTo("None");
+        assertThat(webhook.getAdmissionReviewVersions()).containsExactly("v1");
+        assertThat(webhook.getRules()).singleElement().satisfies(rule -> {
+            assertThat(rule.getOperations()).containsExactly("CREATE");
+            assertThat(rule.getResources()).containsExactly("pods");
+        });
+        assertThat(webhook.getClientConfig().getService().getName()).isEqualTo("septa");
+    }
+
+    @Test
+    void rbacIsLeastPrivilege() throws Exception {
+        List<HasMetadata> all = all();
+        List<PolicyRule> cluster = of(all, ClusterRole.class).getFirst().getRules();
+        assertThat(cluster).allSatisfy(rule -> {
+            assertThat(rule.getVerbs()).doesNotContain("*").isSubsetOf("get", "list", "watch", "create");
+            assertThat(rule.getResources()).doesNotContain("*", "secrets");
+            if (rule.getVerbs().contains("create")) {
+                assertThat(rule.getResources()).containsExactly("tokenreviews");
+            }
+        });
+        assertThat(cluster).anySatisfy(rule -> assertThat(rule.getResources()).containsExactlyInAnyOrder("segments", "intents", "meshconfigs"));
+        assertThat(cluster).anySatisfy(rule -> assertThat(rule.getResources()).containsExactlyInAnyOrder("pods", "services", "namespaces"));
+        Role role = of(all, Role.class).getFirst();
+        assertThat(role.getMetadata().getNamespace()).isEqualTo("septa-system");
+        assertThat(role.getRules()).singleElement().satisfies(rule -> assertThat(rule.getResources()).containsExactly("secrets"));
+        assertThat(of(all, CustomResourceDefinition.class)).extracting(c -> c.getSpec().getScope())
+                .containsExactlyInAnyOrder("Namespaced", "Namespaced", "Cluster");
+    }
+}
