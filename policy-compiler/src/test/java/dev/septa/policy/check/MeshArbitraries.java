@@ -35,12 +35,12 @@ import net.jqwik.api.Combinators;
  * paths collide often. Generated as index-based specs (which jqwik shrinks well) and then built into model
  * records; every mesh is valid input (selectors well-formed, one protocol per port number, references resolve).
  */
-final class MeshArbitraries {
+public final class MeshArbitraries {
     static final List<String> NAMESPACES = List.of("a", "b", "c");
-    static final List<String> APPS = List.of("web", "api", "db");
+    public static final List<String> APPS = List.of("web", "api", "db");
     static final List<String> TIERS = List.of("front", "back");
     /** One protocol per port number across the mesh, as real meshes have. */
-    static final List<WorkloadPort> PORTS = List.of(new WorkloadPort("http", 8080, Protocol.HTTP),
+    public static final List<WorkloadPort> PORTS = List.of(new WorkloadPort("http", 8080, Protocol.HTTP),
             new WorkloadPort("grpc", 9090, Protocol.GRPC), new WorkloadPort("tcp", 5432, Protocol.TCP),
             new WorkloadPort("admin", 7000, Protocol.HTTP));
     /** Not declared by any workload, to see what the default chain answers. */
@@ -65,7 +65,7 @@ final class MeshArbitraries {
     /** {@code aimed}: from, to, port, method and path are drawn from what intent number {@code intent} names. */
     record QuerySpec(boolean aimed, int intent, int from, int to, int port, int method, int path) { }
 
-    static Arbitrary<Mesh> meshes() {
+    public static Arbitrary<Mesh> meshes() {
         Arbitrary<WorkloadSpec> workload = Combinators.combine(Arbitraries.integers().between(0, 2),
                 Arbitraries.integers().between(0, 3), Arbitraries.integers().between(0, 2),
                 Arbitraries.integers().between(0, 2), Arbitraries.integers().between(0, 3).set().ofMaxSize(3))

@@ -13,10 +13,10 @@ import java.util.TreeMap;
 import java.util.stream.Collectors;
 
 /** Prints a model mesh in the DESIGN.md YAML, so that a failing generated case can be read and replayed. */
-final class MeshYaml {
+public final class MeshYaml {
     private MeshYaml() { }
 
-    static String print(Mesh mesh) {
+    public static String print(Mesh mesh) {
         var out = new StringBuilder();
         var c = mesh.config();
         out.append("apiVersion: septa.dev/v1alpha1\nkind: MeshConfig\nmetadata: {name: mesh}\nspec: {trustDomain: ")
