@@ -36,6 +36,11 @@ import java.util.function.BooleanSupplier;
  * ADS (TLS, node tokens; streams multiplexed 100 per channel so the client side stays small), and measures for one
  * intent change the time from the file write until each affected client ACKed (p50/p99/max), and the heap per
  * connected client. Run: {@code java -cp e2e/target/benchmarks.jar dev.septa.bench.FleetBenchmark 100 1000}.
+ *
+ * <p>The simulated clients run in a second JVM ({@link FleetClients}, started here with the same class path), so
+ * that their heap and garbage collection are not counted as the server's; {@code -Dfleet.clients=inprocess} keeps
+ * them in this JVM (the earlier setup), {@code -Dfleet.clientXmx=4g} sizes the client JVM. Both JVMs read the same
+ * monotonic clock ({@code System.nanoTime} is {@code CLOCK_MONOTONIC} on Linux), so ACK times compare directly.
  */
 public final class FleetBenchmark {
     static final List<String> TYPES = List.of(Resources.V3.LISTENER_TYPE_URL, Resources.V3.ROUTE_TYPE_URL,
@@ -69,35 +74,53 @@ public final class FleetBenchmark {
         try (ControlPlane cp = ControlPlane.start(options)) {
             String bundle = Files.readString(dir.resolve("state/ca/trust-bundle.pem"));
             long heapBefore = usedHeap();
-            List<ManagedChannel> channels = new ArrayList<>();
-            List<SimClient> clients = new ArrayList<>();
-            for (int i = 0; i < n; i++) {
-                if (i % STREAMS_PER_CHANNEL == 0) {
-                    channels.add(Grpc.newChannelBuilderForAddress("localhost", cp.xdsPort(), TlsChannelCredentials.newBuilder()
-                            .trustManager(new ByteArrayInputStream(bundle.getBytes(StandardCharsets.US_ASCII))).build()).build());
-                }
-                String node = "bench/" + workload(i, apps);
-                clients.add(new SimClient(channels.getLast(), node, cp.core().nodeTokens().mint(node)));
-            }
+            FleetClients.Fleet fleet = "inprocess".equals(System.getProperty("fleet.clients"))
+                    ? FleetClients.InProcessFleet.start(cp, bundle, n, apps) : FleetClients.ForkedFleet.start(cp, dir, bundle, n, apps);
             long connectStart = System.nanoTime();
-            clients.forEach(SimClient::start);
-            await(Duration.ofMinutes(5), () -> clients.stream().allMatch(SimClient::synced)
-                    && cp.core().cache().allInSync());
+            fleet.awaitSynced();
+            await(Duration.ofMinutes(10), () -> cp.core().cache().allInSync());
             Duration initial = Duration.ofNanos(System.nanoTime() - connectStart);
             long heapAfter = usedHeap();
-            long perClient = (heapAfter - heapBefore) / n;
             int distinct = cp.core().status().distinctSnapshots();
-            System.out.printf("n=%d: %d clients synced in %d ms; heap %d MB -> %d MB%n", n, n, initial.toMillis(),
-                    heapBefore >> 20, heapAfter >> 20);
+            System.out.printf("n=%d: %d clients synced in %d ms (%s); heap %d MB -> %d MB%n", n, n, initial.toMillis(),
+                    fleet.describe(), heapBefore >> 20, heapAfter >> 20);
+
+            // The CA issues every connected node its certificate right after connect (10,000 signatures at N = 10,000):
+            // let that finish, so that the measured changes do not share the cores with it.
+            long issuing = System.nanoTime();
+            try {
+                await(Duration.ofMinutes(3), () -> cp.core().secretIssuer().renewals().stream().filter(r -> r.notAfter() != null)
+                        .count() >= n);
+            } catch (IllegalStateException e) {
+                System.out.printf("n=%d: not every node has its certificate yet; measuring anyway%n", n);
+            }
+            System.out.printf("n=%d: certificates issued after %d ms more%n", n, (System.nanoTime() - issuing) / 1_000_000);
+
+            // Warm-up: a few narrow edits elsewhere in the mesh, so that the measured changes run compiled code, as
+            // they would in a server that has been up for a while (-Dfleet.warmup=0 measures a cold server).
+            int warmups = Integer.getInteger("fleet.warmup", 5);
+            for (int i = 0; i < warmups; i++) {
+                int from = 3 + i % Math.max(1, apps - 5);
+                Instant before = cp.core().meshState().status().appliedAt();
+                Files.writeString(intents.resolve("warmup.yaml"), intentYaml("warmup", from, from + 2));
+                await(Duration.ofMinutes(10), () -> !java.util.Objects.equals(before, cp.core().meshState().status().appliedAt()));
+                await(Duration.ofMinutes(10), () -> cp.core().cache().allInSync());
+            }
+            System.out.printf("n=%d: %d warm-up edits applied%n", n, warmups);
 
             // Change 1: one new intent (app-0 may call app-2): affects app-0's outbound and app-2's inbound.
-            rows.append(measure(cp, clients, n, "one intent added", heapBefore, distinct, () ->
+            rows.append(measure(cp, fleet, n, "one intent added", heapBefore, distinct, () ->
                     Files.writeString(intents.resolve("extra.yaml"), intentYaml("extra", 0, 2))));
-            // Change 2: defaultAction flips to Allow: every proxy's RBAC changes.
-            rows.append("\n").append(measure(cp, clients, n, "defaultAction flipped", heapBefore, distinct, () ->
-                    Files.writeString(intents.resolve("mesh.yaml"), meshYaml("Allow"))));
-            clients.forEach(SimClient::stop);
-            channels.forEach(ManagedChannel::shutdownNow);
+            // Change 2: one intent edited (app-0 may now call app-2 on HTTP paths): the same proxies again.
+            rows.append("\n").append(measure(cp, fleet, n, "one intent edited", heapBefore, distinct, () ->
+                    Files.writeString(intents.resolve("extra.yaml"), intentYaml("extra", 0, 2)
+                            .replace("protocol: GRPC}", "protocol: GRPC, http: {paths: [\"/bench.Api/*\"]}}"))));
+            if (!Boolean.parseBoolean(System.getProperty("fleet.skipFlip", "false"))) {
+                // Change 3: defaultAction flips to Allow: every proxy's RBAC changes.
+                rows.append("\n").append(measure(cp, fleet, n, "defaultAction flipped", heapBefore, distinct, () ->
+                        Files.writeString(intents.resolve("mesh.yaml"), meshYaml("Allow"))));
+            }
+            fleet.close();
         }
         return rows.toString();
     }
@@ -106,17 +129,18 @@ public final class FleetBenchmark {
         void apply() throws Exception;
     }
 
-    static String measure(ControlPlane cp, List<SimClient> clients, int n, String name, long heapBefore, int distinct, Edit edit)
+    static String measure(ControlPlane cp, FleetClients.Fleet fleet, int n, String name, long heapBefore, int distinct, Edit edit)
             throws Exception {
         Instant appliedBefore = cp.core().meshState().status().appliedAt();
         long t0 = System.nanoTime();
+        fleet.mark(t0);
         Instant wall0 = Instant.now();
-        clients.forEach(c -> c.since(t0));
         edit.apply();
-        await(Duration.ofMinutes(5), () -> !java.util.Objects.equals(appliedBefore, cp.core().meshState().status().appliedAt()));
-        await(Duration.ofMinutes(5), () -> cp.core().cache().allInSync());
+        await(Duration.ofMinutes(10), () -> !java.util.Objects.equals(appliedBefore, cp.core().meshState().status().appliedAt()));
+        await(Duration.ofMinutes(10), () -> cp.core().cache().allInSync());
         Duration applied = Duration.between(wall0, cp.core().meshState().status().appliedAt());
-        long[] latencies = clients.stream().mapToLong(SimClient::lastAckAfter).filter(v -> v > 0).map(v -> v - t0).sorted().toArray();
+        long[] latencies = fleet.lastAcks().stream().mapToLong(Long::longValue).filter(v -> v > 0).map(v -> v - t0)
+                .sorted().toArray();
         long perClient = (usedHeap() - heapBefore) / n; // after the change: the configuration now in force
         String row = String.format("| %d | %s | %d | %d ms | %s | %s | %s | %s | %d |", n, name, latencies.length, applied.toMillis(),
                 ms(pct(latencies, 50)), ms(pct(latencies, 99)), ms(latencies.length == 0 ? 0 : latencies[latencies.length - 1]),
