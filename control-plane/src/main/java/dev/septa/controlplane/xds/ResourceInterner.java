@@ -72,8 +72,10 @@ public final class ResourceInterner {
 
     static VersionedResource<Any> pack(Message resource) {
         byte[] bytes = ContentHash.deterministicBytes(resource);
+        // The type URL as bytes: a String field is UTF-8 encoded again each time the Any is written, which is once
+        // per proxy the resource is sent to.
         Any packed = Any.newBuilder()
-                .setTypeUrl("type.googleapis.com/" + resource.getDescriptorForType().getFullName())
+                .setTypeUrlBytes(ByteString.copyFromUtf8("type.googleapis.com/" + resource.getDescriptorForType().getFullName()))
                 .setValue(ByteString.copyFrom(bytes)).build();
         return VersionedResource.create(packed, new ContentHash().add(bytes).hex());
     }
