@@ -37,6 +37,9 @@ public final class FleetClients {
 
         String describe();
 
+        /** CPU time the clients have used so far, or -1 when they run in the benchmark's JVM. */
+        long cpuNanos();
+
         @Override
         void close() throws Exception;
     }
@@ -96,6 +99,11 @@ public final class FleetClients {
         @Override
         public String describe() {
             return "clients in this JVM";
+        }
+
+        @Override
+        public long cpuNanos() {
+            return -1;
         }
 
         @Override
@@ -164,6 +172,11 @@ public final class FleetClients {
         @Override
         public String describe() {
             return "clients in JVM " + process.pid();
+        }
+
+        @Override
+        public long cpuNanos() {
+            return process.info().totalCpuDuration().map(java.time.Duration::toNanos).orElse(-1L);
         }
 
         @Override
