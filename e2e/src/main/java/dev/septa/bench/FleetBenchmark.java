@@ -8,16 +8,22 @@ import io.envoyproxy.controlplane.cache.Resources;
 import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
-import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
-import io.grpc.Grpc;
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.WireFormat;
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientInterceptors;
+import io.grpc.MethodDescriptor;
+import io.grpc.protobuf.ProtoUtils;
+import io.grpc.stub.ClientCalls;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
-import io.grpc.TlsChannelCredentials;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
-import java.io.ByteArrayInputStream;
 import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -36,6 +42,11 @@ import java.util.function.BooleanSupplier;
  * ADS (TLS, node tokens; streams multiplexed 100 per channel so the client side stays small), and measures for one
  * intent change the time from the file write until each affected client ACKed (p50/p99/max), and the heap per
  * connected client. Run: {@code java -cp e2e/target/benchmarks.jar dev.septa.bench.FleetBenchmark 100 1000}.
+ *
+ * <p>The simulated clients run in a second JVM ({@link FleetClients}, started here with the same class path), so
+ * that their heap and garbage collection are not counted as the server's; {@code -Dfleet.clients=inprocess} keeps
+ * them in this JVM (the earlier setup), {@code -Dfleet.clientXmx=4g} sizes the client JVM. Both JVMs read the same
+ * monotonic clock ({@code System.nanoTime} is {@code CLOCK_MONOTONIC} on Linux), so ACK times compare directly.
  */
 public final class FleetBenchmark {
     static final List<String> TYPES = List.of(Resources.V3.LISTENER_TYPE_URL, Resources.V3.ROUTE_TYPE_URL,
@@ -69,35 +80,53 @@ public final class FleetBenchmark {
         try (ControlPlane cp = ControlPlane.start(options)) {
             String bundle = Files.readString(dir.resolve("state/ca/trust-bundle.pem"));
             long heapBefore = usedHeap();
-            List<ManagedChannel> channels = new ArrayList<>();
-            List<SimClient> clients = new ArrayList<>();
-            for (int i = 0; i < n; i++) {
-                if (i % STREAMS_PER_CHANNEL == 0) {
-                    channels.add(Grpc.newChannelBuilderForAddress("localhost", cp.xdsPort(), TlsChannelCredentials.newBuilder()
-                            .trustManager(new ByteArrayInputStream(bundle.getBytes(StandardCharsets.US_ASCII))).build()).build());
-                }
-                String node = "bench/" + workload(i, apps);
-                clients.add(new SimClient(channels.getLast(), node, cp.core().nodeTokens().mint(node)));
-            }
+            FleetClients.Fleet fleet = "inprocess".equals(System.getProperty("fleet.clients"))
+                    ? FleetClients.InProcessFleet.start(cp, bundle, n, apps) : FleetClients.ForkedFleet.start(cp, dir, bundle, n, apps);
             long connectStart = System.nanoTime();
-            clients.forEach(SimClient::start);
-            await(Duration.ofMinutes(5), () -> clients.stream().allMatch(SimClient::synced)
-                    && cp.core().cache().allInSync());
+            fleet.awaitSynced();
+            await(Duration.ofMinutes(10), () -> cp.core().cache().allInSync());
             Duration initial = Duration.ofNanos(System.nanoTime() - connectStart);
             long heapAfter = usedHeap();
-            long perClient = (heapAfter - heapBefore) / n;
             int distinct = cp.core().status().distinctSnapshots();
-            System.out.printf("n=%d: %d clients synced in %d ms; heap %d MB -> %d MB%n", n, n, initial.toMillis(),
-                    heapBefore >> 20, heapAfter >> 20);
+            System.out.printf("n=%d: %d clients synced in %d ms (%s); heap %d MB -> %d MB%n", n, n, initial.toMillis(),
+                    fleet.describe(), heapBefore >> 20, heapAfter >> 20);
+
+            // The CA issues every connected node its certificate right after connect (10,000 signatures at N = 10,000):
+            // let that finish, so that the measured changes do not share the cores with it.
+            long issuing = System.nanoTime();
+            try {
+                await(Duration.ofMinutes(3), () -> cp.core().secretIssuer().renewals().stream().filter(r -> r.notAfter() != null)
+                        .count() >= n);
+            } catch (IllegalStateException e) {
+                System.out.printf("n=%d: not every node has its certificate yet; measuring anyway%n", n);
+            }
+            System.out.printf("n=%d: certificates issued after %d ms more%n", n, (System.nanoTime() - issuing) / 1_000_000);
+
+            // Warm-up: a few narrow edits elsewhere in the mesh, so that the measured changes run compiled code, as
+            // they would in a server that has been up for a while (-Dfleet.warmup=0 measures a cold server).
+            int warmups = Integer.getInteger("fleet.warmup", 5);
+            for (int i = 0; i < warmups; i++) {
+                int from = 3 + i % Math.max(1, apps - 5);
+                Instant before = cp.core().meshState().status().appliedAt();
+                Files.writeString(intents.resolve("warmup.yaml"), intentYaml("warmup", from, from + 2));
+                await(Duration.ofMinutes(10), () -> !java.util.Objects.equals(before, cp.core().meshState().status().appliedAt()));
+                await(Duration.ofMinutes(10), () -> cp.core().cache().allInSync());
+            }
+            System.out.printf("n=%d: %d warm-up edits applied%n", n, warmups);
 
             // Change 1: one new intent (app-0 may call app-2): affects app-0's outbound and app-2's inbound.
-            rows.append(measure(cp, clients, n, "one intent added", heapBefore, distinct, () ->
+            rows.append(measure(cp, fleet, n, "one intent added", heapBefore, distinct, () ->
                     Files.writeString(intents.resolve("extra.yaml"), intentYaml("extra", 0, 2))));
-            // Change 2: defaultAction flips to Allow: every proxy's RBAC changes.
-            rows.append("\n").append(measure(cp, clients, n, "defaultAction flipped", heapBefore, distinct, () ->
-                    Files.writeString(intents.resolve("mesh.yaml"), meshYaml("Allow"))));
-            clients.forEach(SimClient::stop);
-            channels.forEach(ManagedChannel::shutdownNow);
+            // Change 2: one intent edited (app-0 may now call app-2 on HTTP paths): the same proxies again.
+            rows.append("\n").append(measure(cp, fleet, n, "one intent edited", heapBefore, distinct, () ->
+                    Files.writeString(intents.resolve("extra.yaml"), intentYaml("extra", 0, 2)
+                            .replace("protocol: GRPC}", "protocol: GRPC, http: {paths: [\"/bench.Api/*\"]}}"))));
+            if (!Boolean.parseBoolean(System.getProperty("fleet.skipFlip", "false"))) {
+                // Change 3: defaultAction flips to Allow: every proxy's RBAC changes.
+                rows.append("\n").append(measure(cp, fleet, n, "defaultAction flipped", heapBefore, distinct, () ->
+                        Files.writeString(intents.resolve("mesh.yaml"), meshYaml("Allow"))));
+            }
+            fleet.close();
         }
         return rows.toString();
     }
@@ -106,23 +135,34 @@ public final class FleetBenchmark {
         void apply() throws Exception;
     }
 
-    static String measure(ControlPlane cp, List<SimClient> clients, int n, String name, long heapBefore, int distinct, Edit edit)
+    static String measure(ControlPlane cp, FleetClients.Fleet fleet, int n, String name, long heapBefore, int distinct, Edit edit)
             throws Exception {
         Instant appliedBefore = cp.core().meshState().status().appliedAt();
+        long serverCpu0 = serverCpuNanos();
+        long clientCpu0 = fleet.cpuNanos();
         long t0 = System.nanoTime();
+        fleet.mark(t0);
         Instant wall0 = Instant.now();
-        clients.forEach(c -> c.since(t0));
         edit.apply();
-        await(Duration.ofMinutes(5), () -> !java.util.Objects.equals(appliedBefore, cp.core().meshState().status().appliedAt()));
-        await(Duration.ofMinutes(5), () -> cp.core().cache().allInSync());
+        await(Duration.ofMinutes(10), () -> !java.util.Objects.equals(appliedBefore, cp.core().meshState().status().appliedAt()));
+        await(Duration.ofMinutes(10), () -> cp.core().cache().allInSync());
         Duration applied = Duration.between(wall0, cp.core().meshState().status().appliedAt());
-        long[] latencies = clients.stream().mapToLong(SimClient::lastAckAfter).filter(v -> v > 0).map(v -> v - t0).sorted().toArray();
+        long[] latencies = fleet.lastAcks().stream().mapToLong(Long::longValue).filter(v -> v > 0).map(v -> v - t0)
+                .sorted().toArray();
+        long serverCpu = serverCpuNanos() - serverCpu0;
+        long clientCpu = fleet.cpuNanos() - clientCpu0;
         long perClient = (usedHeap() - heapBefore) / n; // after the change: the configuration now in force
         String row = String.format("| %d | %s | %d | %d ms | %s | %s | %s | %s | %d |", n, name, latencies.length, applied.toMillis(),
                 ms(pct(latencies, 50)), ms(pct(latencies, 99)), ms(latencies.length == 0 ? 0 : latencies[latencies.length - 1]),
                 kb(perClient), cp.core().status().distinctSnapshots());
         System.out.println(row);
+        System.out.printf("n=%d, %s: CPU from the write to the last ACK: server %d ms, clients %s%n", n, name,
+                serverCpu / 1_000_000, clientCpu < 0 ? "(in the server's JVM)" : clientCpu / 1_000_000 + " ms");
         return row;
+    }
+
+    static long serverCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     static long pct(long[] sorted, int p) {
@@ -231,9 +271,19 @@ public final class FleetBenchmark {
         return y.toString();
     }
 
-    /** One simulated Envoy: wildcard ADS for LDS/RDS/CDS/EDS, ACKs every response at once. */
+    /**
+     * One simulated Envoy: wildcard ADS for LDS/RDS/CDS/EDS, ACKs every response at once. It reads only what an ACK
+     * needs (version, type, nonce) and skips over the resources: the clients share the server's 2 cores, and
+     * parsing 8 GB of clusters (the flip at N = 10,000) would measure the client's CPU, not the control plane's.
+     */
     static final class SimClient {
-        private final AggregatedDiscoveryServiceGrpc.AggregatedDiscoveryServiceStub stub;
+        static final MethodDescriptor<DiscoveryRequest, Ack> ADS = MethodDescriptor.<DiscoveryRequest, Ack>newBuilder()
+                .setType(MethodDescriptor.MethodType.BIDI_STREAMING)
+                .setFullMethodName(AggregatedDiscoveryServiceGrpc.getStreamAggregatedResourcesMethod().getFullMethodName())
+                .setRequestMarshaller(ProtoUtils.marshaller(DiscoveryRequest.getDefaultInstance()))
+                .setResponseMarshaller(new AckMarshaller()).build();
+
+        private final Channel channel;
         private final String node;
         private final Map<String, String> acked = new ConcurrentHashMap<>();
         private volatile long since = Long.MAX_VALUE;
@@ -244,19 +294,19 @@ public final class FleetBenchmark {
         SimClient(ManagedChannel channel, String node, String token) {
             Metadata md = new Metadata();
             md.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
-            this.stub = AggregatedDiscoveryServiceGrpc.newStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md));
+            this.channel = ClientInterceptors.intercept(channel, MetadataUtils.newAttachHeadersInterceptor(md));
             this.node = node;
         }
 
         void start() {
-            requests = stub.streamAggregatedResources(new StreamObserver<>() {
+            requests = ClientCalls.asyncBidiStreamingCall(channel.newCall(ADS, CallOptions.DEFAULT), new StreamObserver<Ack>() {
                 @Override
-                public void onNext(DiscoveryResponse r) {
+                public void onNext(Ack r) {
                     synchronized (SimClient.this) {
-                        requests.onNext(DiscoveryRequest.newBuilder().setTypeUrl(r.getTypeUrl())
-                                .setVersionInfo(r.getVersionInfo()).setResponseNonce(r.getNonce()).build());
+                        requests.onNext(DiscoveryRequest.newBuilder().setTypeUrl(r.typeUrl())
+                                .setVersionInfo(r.version()).setResponseNonce(r.nonce()).build());
                     }
-                    acked.put(r.getTypeUrl(), r.getVersionInfo());
+                    acked.put(r.typeUrl(), r.version());
                     long now = System.nanoTime();
                     if (now > since) {
                         lastAckAfter = now;
@@ -300,6 +350,38 @@ public final class FleetBenchmark {
             stopped = true;
             synchronized (this) {
                 requests.onCompleted();
+            }
+        }
+    }
+
+    /** What of a DiscoveryResponse an ACK needs. */
+    record Ack(String version, String typeUrl, String nonce) { }
+
+    /** Reads fields 1 (version_info), 4 (type_url) and 5 (nonce) of a DiscoveryResponse; skips the rest. */
+    static final class AckMarshaller implements MethodDescriptor.Marshaller<Ack> {
+        @Override
+        public InputStream stream(Ack value) {
+            throw new UnsupportedOperationException("responses only");
+        }
+
+        @Override
+        public Ack parse(InputStream stream) {
+            try {
+                CodedInputStream in = CodedInputStream.newInstance(stream);
+                String version = "";
+                String typeUrl = "";
+                String nonce = "";
+                for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+                    switch (WireFormat.getTagFieldNumber(tag)) {
+                        case 1 -> version = in.readStringRequireUtf8();
+                        case 4 -> typeUrl = in.readStringRequireUtf8();
+                        case 5 -> nonce = in.readStringRequireUtf8();
+                        default -> in.skipField(tag);
+                    }
+                }
+                return new Ack(version, typeUrl, nonce);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
             }
         }
     }

@@ -53,18 +53,61 @@ public final class InventoryDirectory implements WorkloadDirectory {
     /**
      * The workloads of a mesh, each drawn in the most specific segment of its namespace that selects it: the one
      * selecting the fewest workloads (a catch-all segment would otherwise swallow every group), then by name.
+     * Runs on the publisher thread after every applied change, so it stays near-linear: each segment is matched
+     * only against its namespace's workloads that carry the rarest of its matchLabels.
      */
     public void update(dev.septa.policy.model.Mesh mesh) {
-        Map<dev.septa.policy.model.Segment, List<Workload>> members = new HashMap<>();
+        Map<String, List<Workload>> byNamespace = new HashMap<>();
+        Map<String, Map<String, List<Workload>>> byLabel = new HashMap<>();
+        for (Workload w : mesh.workloads()) {
+            byNamespace.computeIfAbsent(w.metadata().namespace(), k -> new java.util.ArrayList<>()).add(w);
+            Map<String, List<Workload>> index = byLabel.computeIfAbsent(w.metadata().namespace(), k -> new HashMap<>());
+            if (w.metadata().labels() != null) {
+                w.metadata().labels().forEach((k, v) -> index.computeIfAbsent(k + "=" + v, x -> new java.util.ArrayList<>()).add(w));
+            }
+        }
+        Map<Workload, dev.septa.policy.model.Segment> best = new java.util.IdentityHashMap<>();
+        Map<dev.septa.policy.model.Segment, Integer> sizes = new java.util.IdentityHashMap<>();
+        Map<dev.septa.policy.model.Segment, List<Workload>> members = new java.util.IdentityHashMap<>();
         for (var s : mesh.segments()) {
-            members.put(s, mesh.workloads().stream().filter(w -> selects(s, w)).toList());
+            List<Workload> selected = new java.util.ArrayList<>();
+            if (s.selector() != null) {
+                for (Workload w : candidates(s, byNamespace, byLabel)) {
+                    if (selects(s, w)) {
+                        selected.add(w);
+                    }
+                }
+            }
+            members.put(s, selected);
+            sizes.put(s, selected.size());
         }
         java.util.Comparator<dev.septa.policy.model.Segment> specific = java.util.Comparator
-                .<dev.septa.policy.model.Segment>comparingInt(s -> members.get(s).size())
+                .<dev.septa.policy.model.Segment>comparingInt(sizes::get)
                 .thenComparing(s -> s.metadata().name());
-        update(mesh.config().trustDomain(), mesh.workloads(), w -> mesh.segments().stream()
-                .filter(s -> members.get(s).contains(w)).min(specific)
-                .map(s -> s.metadata().name()).orElse(null));
+        members.forEach((s, selected) -> {
+            for (Workload w : selected) {
+                best.merge(w, s, (a, b) -> specific.compare(a, b) <= 0 ? a : b);
+            }
+        });
+        update(mesh.config().trustDomain(), mesh.workloads(), w -> {
+            var s = best.get(w);
+            return s == null ? null : s.metadata().name();
+        });
+    }
+
+    /** The workloads that may match: those with the segment's rarest matchLabel, or its whole namespace. */
+    private static List<Workload> candidates(dev.septa.policy.model.Segment s, Map<String, List<Workload>> byNamespace,
+                                             Map<String, Map<String, List<Workload>>> byLabel) {
+        String ns = s.metadata().namespace();
+        List<Workload> out = byNamespace.getOrDefault(ns, List.of());
+        Map<String, List<Workload>> index = byLabel.getOrDefault(ns, Map.of());
+        for (var e : s.selector().matchLabels().entrySet()) {
+            List<Workload> posting = index.getOrDefault(e.getKey() + "=" + e.getValue(), List.of());
+            if (posting.size() < out.size()) {
+                out = posting;
+            }
+        }
+        return out;
     }
 
     private static boolean selects(dev.septa.policy.model.Segment s, Workload w) {

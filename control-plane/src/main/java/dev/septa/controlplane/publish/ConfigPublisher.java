@@ -5,16 +5,11 @@ import dev.septa.controlplane.source.SourceSnapshot;
 import dev.septa.controlplane.xds.ProxyConfigCache;
 import dev.septa.controlplane.xds.ProxyKey;
 import dev.septa.controlplane.xds.ProxySnapshot;
-import dev.septa.controlplane.xds.ResourceInterner;
 import dev.septa.policy.compile.CompileResult;
 import dev.septa.policy.compile.CompiledMesh;
-import dev.septa.policy.compile.CompiledProxy;
 import dev.septa.policy.compile.Diagnostic;
-import dev.septa.policy.compile.Dialect;
-import dev.septa.policy.compile.ProxyResources;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
@@ -48,7 +43,7 @@ public final class ConfigPublisher implements AutoCloseable {
     private final ScheduledExecutorService executor =
             Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("septa-publisher").factory());
     private final Debouncer debouncer;
-    private final ResourceInterner interner = new ResourceInterner();
+    private final SnapshotAssembler assembler = new SnapshotAssembler();
     private String lastSeenHash;
     private String lastCompiledHash;
 
@@ -129,16 +124,16 @@ public final class ConfigPublisher implements AutoCloseable {
                 return;
             }
             CompiledMesh mesh = result.mesh().get();
-            interner.nextGeneration();
-            Map<ProxyKey, ProxySnapshot> snapshots = assemble(mesh, interner);
+            Map<ProxyKey, ProxySnapshot> snapshots = assembler.assemble(mesh);
             long assembled = System.nanoTime();
             CompileStatus status = new CompileStatus(true, Instant.now(), List.of(), warnings, input.contentHash(), Instant.now());
             state.applied(mesh.mesh(), status);
             cache.publish(snapshots, changeNanos);
             int distinct = (int) snapshots.values().stream().map(ProxySnapshot::key).distinct().count();
-            LOG.info("applied configuration {} (compile {} ms, snapshots {} ms, publish {} ms): {} proxies, {} distinct snapshots{}",
-                    input.contentHash(), (compiled - started) / 1_000_000, (assembled - compiled) / 1_000_000,
-                    (System.nanoTime() - assembled) / 1_000_000, mesh.proxies().size(), distinct,
+            LOG.info("applied configuration {} (compile {} ms{}, snapshots {} ms: {} built, {} reused, publish {} ms): "
+                            + "{} proxies, {} distinct snapshots{}",
+                    input.contentHash(), (compiled - started) / 1_000_000, compileDetail(), (assembled - compiled) / 1_000_000,
+                    assembler.built(), assembler.reused(), (System.nanoTime() - assembled) / 1_000_000, mesh.proxies().size(), distinct,
                     warnings.isEmpty() ? "" : ", " + warnings.size() + " warnings");
             warnings.forEach(w -> LOG.warn("{}", w));
             listener.compiled(status, Duration.ofNanos(System.nanoTime() - started));
@@ -147,6 +142,14 @@ public final class ConfigPublisher implements AutoCloseable {
             LOG.error("compiling {} failed unexpectedly; the last good configuration stays in force", source.describe(), e);
             reject(List.of("internal error: " + e), List.of(), started);
         }
+    }
+
+    private String compileDetail() {
+        if (compilation instanceof PolicyMeshCompilation p) {
+            var stats = p.lastStats();
+            return ": " + stats.filesParsed() + " files parsed, " + stats.filesReused() + " reused";
+        }
+        return "";
     }
 
     private void reject(List<String> errors, List<String> warnings, long started) {
@@ -158,23 +161,6 @@ public final class ConfigPublisher implements AutoCloseable {
                 previous.appliedAt() == null ? "no configuration in force yet" : "the last good configuration stays in force");
         errors.forEach(e -> LOG.warn("{}", e));
         listener.compiled(status, Duration.ofNanos(System.nanoTime() - started));
-    }
-
-    /** One snapshot per distinct (dialect, resources): equal content yields one shared instance. */
-    static Map<ProxyKey, ProxySnapshot> assemble(CompiledMesh mesh, ResourceInterner interner) {
-        Map<String, ProxySnapshot> byKey = new HashMap<>();
-        Map<ProxyKey, ProxySnapshot> out = new HashMap<>();
-        for (CompiledProxy proxy : mesh.proxies().values()) {
-            for (Dialect dialect : Dialect.values()) {
-                ProxyResources resources = proxy.resources(dialect);
-                if (resources == null) {
-                    continue;
-                }
-                ProxySnapshot snapshot = ProxySnapshot.of(dialect, resources, interner);
-                out.put(new ProxyKey(proxy.workloadId(), dialect), byKey.computeIfAbsent(snapshot.key(), k -> snapshot));
-            }
-        }
-        return out;
     }
 
     @Override

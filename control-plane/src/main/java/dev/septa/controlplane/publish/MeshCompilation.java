@@ -4,7 +4,10 @@ import dev.septa.controlplane.source.InputFile;
 import dev.septa.policy.compile.CompileResult;
 import java.util.List;
 
-/** Parse and compile the source's files into every proxy's resources; pure, no I/O. */
+/**
+ * Parse and compile the source's files into every proxy's resources; no I/O. The result depends only on the files;
+ * an implementation may remember earlier calls to answer faster ({@link PolicyMeshCompilation} does).
+ */
 @FunctionalInterface
 public interface MeshCompilation {
     CompileResult compile(List<InputFile> files);

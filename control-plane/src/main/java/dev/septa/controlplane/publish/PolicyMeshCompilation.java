@@ -2,14 +2,24 @@ package dev.septa.controlplane.publish;
 
 import dev.septa.controlplane.source.InputFile;
 import dev.septa.policy.compile.CompileResult;
-import dev.septa.policy.compile.PolicyCompiler;
+import dev.septa.policy.compile.IncrementalCompiler;
 import java.util.List;
 
-/** Septa's policy compiler: parse every file, then compile the mesh they describe together. */
+/**
+ * Septa's policy compiler, incremental: unchanged files are not parsed again and unchanged proxies keep their
+ * emitted resources (same result as a full compile, see {@link IncrementalCompiler}). Calls are serialized.
+ */
 public final class PolicyMeshCompilation implements MeshCompilation {
+    private final IncrementalCompiler compiler = new IncrementalCompiler();
+
     @Override
-    public CompileResult compile(List<InputFile> files) {
-        return PolicyCompiler.compile(files.stream()
+    public synchronized CompileResult compile(List<InputFile> files) {
+        return compiler.compile(files.stream()
                 .map(f -> new dev.septa.policy.parse.InputFile(f.name(), f.text())).toList());
+    }
+
+    /** What the latest compile reused, for the publisher's log. */
+    public synchronized IncrementalCompiler.Stats lastStats() {
+        return compiler.lastStats();
     }
 }

@@ -12,6 +12,7 @@ import java.util.HexFormat;
 /** Versions are content hashes (SHA-256 of deterministic protobuf bytes), so equal content means equal version. */
 final class ContentHash {
     private final MessageDigest digest;
+    private final byte[] length = new byte[4];
 
     ContentHash() {
         try {
@@ -42,7 +43,11 @@ final class ContentHash {
     }
 
     private void addLength(int length) {
-        digest.update(new byte[] {(byte) (length >>> 24), (byte) (length >>> 16), (byte) (length >>> 8), (byte) length});
+        this.length[0] = (byte) (length >>> 24);
+        this.length[1] = (byte) (length >>> 16);
+        this.length[2] = (byte) (length >>> 8);
+        this.length[3] = (byte) length;
+        digest.update(this.length);
     }
 
     /** 16 bytes of the digest in hex: plenty against accidental collisions, short in logs. */

@@ -41,6 +41,7 @@ import java.util.function.Consumer;
  * Thread-safe: state is guarded by one lock; responses are sent after releasing it.
  */
 public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ProxyConfigCache.class);
     private final Object lock = new Object();
     private final XdsEvents events;
     private volatile SecretSource secretSource = nodeId -> { };
@@ -56,9 +57,13 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
         this.secretSource = source;
     }
 
-    /** Makes {@code next} the configuration in force and answers every waiting watch whose content changed. */
+    /**
+     * Makes {@code next} the configuration in force and answers every waiting watch whose content changed. The
+     * answers are sent before this returns (so publishes stay in order), spread over a few threads when many proxies
+     * changed: each proxy's answers stay on one thread, in order, and a stream serializes its own sends.
+     */
     public void publish(Map<ProxyKey, ProxySnapshot> next, long changeNanos) {
-        List<Runnable> sends = new ArrayList<>();
+        List<List<Runnable>> sends = new ArrayList<>();
         synchronized (lock) {
             snapshots = Map.copyOf(next);
             for (ProxyState proxy : proxies.values()) {
@@ -70,11 +75,46 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
                 if (proxy.pendingChangeNanos == 0) {
                     proxy.pendingChangeNanos = changeNanos;
                 }
-                answerWaiting(proxy, false, sends);
-                checkConverged(proxy, sends);
+                List<Runnable> mine = new ArrayList<>(4);
+                answerWaiting(proxy, false, mine);
+                checkConverged(proxy, mine);
+                if (!mine.isEmpty()) {
+                    sends.add(mine);
+                }
             }
         }
-        sends.forEach(Runnable::run);
+        sendAll(sends);
+    }
+
+    /** Below this many proxies to answer, one thread is quicker than handing work out. */
+    private static final int PARALLEL_SENDS_FROM = 64;
+
+    private static void sendAll(List<List<Runnable>> perProxy) {
+        int threads = Math.min(Runtime.getRuntime().availableProcessors(), perProxy.size() / PARALLEL_SENDS_FROM + 1);
+        if (threads <= 1) {
+            perProxy.forEach(ProxyConfigCache::runAll);
+            return;
+        }
+        try (var executor = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int t = 0; t < threads; t++) {
+                int first = t;
+                executor.execute(() -> {
+                    for (int i = first; i < perProxy.size(); i += threads) {
+                        runAll(perProxy.get(i));
+                    }
+                });
+            }
+        } // close() waits for every send
+    }
+
+    private static void runAll(List<Runnable> sends) {
+        for (Runnable send : sends) {
+            try {
+                send.run();
+            } catch (RuntimeException e) {
+                LOG.warn("sending a configuration update failed: {}", e.toString());
+            }
+        }
     }
 
     /** A node's SDS secrets changed (first issue or rotation). */

@@ -36,10 +36,23 @@ public record TypeResources(String version, Map<String, VersionedResource<?>> by
     }
 
     public static TypeResources of(Collection<? extends Message> resources, ResourceInterner interner) {
-        TreeMap<String, VersionedResource<?>> byName = new TreeMap<>();
+        if (interner != null) {
+            return interner.types(resources);
+        }
+        VersionedResource<?>[] packed = new VersionedResource<?>[resources.size()];
+        int i = 0;
         for (Message resource : resources) {
-            String name = Resources.getResourceName(resource);
-            byName.put(name, interner == null ? ResourceInterner.pack(resource) : interner.intern(resource));
+            packed[i++] = ResourceInterner.pack(resource);
+        }
+        return ofPacked(resources, packed);
+    }
+
+    /** {@code packed[i]} is {@code resources}' i-th element, packed and versioned. */
+    static TypeResources ofPacked(Collection<? extends Message> resources, VersionedResource<?>[] packed) {
+        TreeMap<String, VersionedResource<?>> byName = new TreeMap<>();
+        int i = 0;
+        for (Message resource : resources) {
+            byName.put(Resources.getResourceName(resource), packed[i++]);
         }
         ContentHash typeHash = new ContentHash();
         byName.forEach((name, versioned) -> typeHash.add(name).add(versioned.version()));

@@ -1,6 +1,11 @@
 package dev.septa.controlplane.graph;
 
+import dev.septa.policy.model.LabelSelector;
+import dev.septa.policy.model.Mesh;
+import dev.septa.policy.model.MeshConfig;
 import dev.septa.policy.model.ObjectMeta;
+import dev.septa.policy.model.Segment;
+import dev.septa.policy.model.SelectorRequirement;
 import dev.septa.policy.model.Source;
 import dev.septa.policy.model.Workload;
 import org.junit.jupiter.api.Test;
@@ -40,5 +45,34 @@ class InventoryDirectoryTest {
         dir.update("cluster.local", List.of(w("shop", "payments-1", "payments", "127.0.1.3")), wl -> null);
         assertThat(dir.bySource(checkout, "127.0.1.2")).isEmpty();
         assertThat(dir.byNodeId("shop/payments-1")).map(WorkloadRef::segment).isEmpty();
+    }
+
+    @Test
+    void drawsEachWorkloadInTheMostSpecificSegmentOfItsNamespaceThatSelectsIt() {
+        List<Workload> workloads = List.of(w("shop", "payments-1", "payments", "127.0.1.1"),
+                w("shop", "payments-2", "payments", "127.0.1.2"), w("shop", "checkout-1", "checkout", "127.0.1.3"),
+                w("shop", "web-1", "web", "127.0.1.4"), w("ops", "payments-1", "payments", "127.0.2.1"));
+        List<Segment> segments = List.of(
+                segment("shop", "everything", Map.of(), List.of()),
+                segment("shop", "payments", Map.of("app", "payments"), List.of()),
+                // Same size as "payments" for payments-1 and -2: the name decides ("money" < "payments").
+                segment("shop", "money", Map.of(), List.of(new SelectorRequirement("app", SelectorRequirement.Operator.In,
+                        List.of("payments")))),
+                segment("shop", "checkout-or-web", Map.of(), List.of(new SelectorRequirement("app",
+                        SelectorRequirement.Operator.In, List.of("checkout", "web")))),
+                segment("shop", "checkout", Map.of("app", "checkout"), List.of()),
+                segment("ops", "nothing", Map.of("app", "absent"), List.of()));
+        dir.update(new Mesh(MeshConfig.DEFAULT, segments, List.of(), workloads, List.of()));
+
+        assertThat(dir.byNodeId("shop/payments-1")).map(WorkloadRef::segment).hasValue("money");
+        assertThat(dir.byNodeId("shop/payments-2")).map(WorkloadRef::segment).hasValue("money");
+        assertThat(dir.byNodeId("shop/checkout-1")).map(WorkloadRef::segment).hasValue("checkout");
+        assertThat(dir.byNodeId("shop/web-1")).map(WorkloadRef::segment).hasValue("checkout-or-web");
+        // Another namespace's segments never apply; none of its own selects it.
+        assertThat(dir.byNodeId("ops/payments-1")).map(WorkloadRef::segment).isEmpty();
+    }
+
+    static Segment segment(String ns, String name, Map<String, String> labels, List<SelectorRequirement> exprs) {
+        return new Segment(new ObjectMeta(name, ns, Map.of()), new LabelSelector(labels, exprs), Source.UNKNOWN);
     }
 }

@@ -40,11 +40,23 @@ public final class PolicyCompiler {
     }
 
     public static CompileResult compile(Mesh mesh) {
+        return compile(mesh, EmissionMemo.EMPTY).result();
+    }
+
+    /** A compile's result and what its emissions were, for the next compile to reuse. */
+    public record Memoized(CompileResult result, EmissionMemo memo) { }
+
+    /**
+     * Compiles {@code mesh}, taking each proxy's resources from {@code previous} where the emission input is equal
+     * by value; the result is the same as {@link #compile(Mesh)}, byte for byte. The returned memo holds this
+     * compile's emissions (or is {@code previous} when the mesh has errors).
+     */
+    public static Memoized compile(Mesh mesh, EmissionMemo previous) {
         ResolvedMesh resolved = SelectorResolver.resolve(mesh);
         List<Diagnostic> diagnostics = new ArrayList<>(resolved.diagnostics());
         if (diagnostics.stream().anyMatch(Diagnostic::isError)) {
             diagnostics.sort(MeshParser.ORDER);
-            return new CompileResult(diagnostics, Optional.empty());
+            return new Memoized(new CompileResult(diagnostics, Optional.empty()), previous);
         }
         MeshPlan plan = IntentLowering.lower(resolved);
         diagnostics.addAll(plan.diagnostics());
@@ -52,13 +64,14 @@ public final class PolicyCompiler {
         RbacConfigurer rbac = new RbacConfigurer();
         EnvoyProxyEmitter envoy = new EnvoyProxyEmitter(rbac);
         GrpcProxyEmitter grpc = new GrpcProxyEmitter(rbac);
+        EmissionMemo.Recorder memo = previous.recorder();
         TreeMap<String, CompiledProxy> proxies = new TreeMap<>();
         for (WorkloadPlan w : plan.workloads()) {
             String id = w.workload().id();
-            proxies.put(id, new CompiledProxy(id, envoy.emit(w), grpc.emit(w)));
+            proxies.put(id, new CompiledProxy(id, memo.envoy(w, () -> envoy.emit(w)), memo.grpc(w, () -> grpc.emit(w))));
         }
         List<Diagnostic> warnings = diagnostics.stream().filter(d -> !d.isError()).toList();
-        return new CompileResult(diagnostics, Optional.of(new CompiledMesh(mesh, proxies, warnings)));
+        return new Memoized(new CompileResult(diagnostics, Optional.of(new CompiledMesh(mesh, proxies, warnings))), memo.result());
     }
 
     /** The intermediate form alone (for tests and tools); null when resolution reports errors. */

@@ -32,6 +32,36 @@ public final class MeshParser {
     private MeshParser() { }
 
     public static ParseResult parse(List<InputFile> inputs) {
+        List<ParsedFile> files = new ArrayList<>(inputs.size());
+        for (InputFile input : inputs) {
+            files.add(parseFile(input));
+        }
+        return combine(files);
+    }
+
+    /**
+     * Decodes one file on its own: its resources and its diagnostics depend on nothing else, so a caller may keep
+     * the result for as long as the file's name and text stay the same (see {@code IncrementalCompiler}).
+     */
+    public static ParsedFile parseFile(InputFile input) {
+        List<Diagnostic> diagnostics = new ArrayList<>();
+        Positions positions = new Positions();
+        List<Object> resources = new ArrayList<>();
+        List<Source> documentPositions = new ArrayList<>();
+        YamlReader reader = new YamlReader(input.name(), diagnostics);
+        ResourceDecoder decoder = new ResourceDecoder(reader, positions);
+        for (Node doc : documents(input, diagnostics)) {
+            Object resource = decoder.decode(doc);
+            if (resource != null) {
+                resources.add(resource);
+                documentPositions.add(reader.pos(doc));
+            }
+        }
+        return new ParsedFile(resources, documentPositions, diagnostics, positions);
+    }
+
+    /** The mesh of already decoded files, in the given order, with the checks that span files. */
+    public static ParseResult combine(List<ParsedFile> files) {
         List<Diagnostic> diagnostics = new ArrayList<>();
         Positions positions = new Positions();
         List<Segment> segments = new ArrayList<>();
@@ -39,24 +69,24 @@ public final class MeshParser {
         List<Workload> workloads = new ArrayList<>();
         List<Service> services = new ArrayList<>();
         List<MeshConfig> configs = new ArrayList<>();
-        for (InputFile input : inputs) {
-            YamlReader reader = new YamlReader(input.name(), diagnostics);
-            ResourceDecoder decoder = new ResourceDecoder(reader, positions);
-            for (Node doc : documents(input, diagnostics)) {
-                switch (decoder.decode(doc)) {
+        for (ParsedFile file : files) {
+            diagnostics.addAll(file.diagnostics());
+            positions.putAll(file.positions());
+            for (int i = 0; i < file.resources().size(); i++) {
+                switch (file.resources().get(i)) {
                     case Segment s -> segments.add(s);
-                    case Intent i -> intents.add(i);
+                    case Intent in -> intents.add(in);
                     case Workload w -> workloads.add(w);
                     case Service s -> services.add(s);
                     case MeshConfig c -> {
                         configs.add(c);
                         if (configs.size() > 1) {
-                            diagnostics.add(Diagnostic.error(positions.of(c, reader.pos(doc)),
+                            diagnostics.add(Diagnostic.error(positions.of(c, file.documentPositions().get(i)),
                                     "more than one MeshConfig (the first is at " + positions.of(configs.getFirst(), Source.UNKNOWN)
                                             + "); a mesh has exactly one"));
                         }
                     }
-                    case null, default -> { }
+                    default -> { }
                 }
             }
         }

@@ -12,6 +12,10 @@ final class Positions {
         byObject.put(o, source);
     }
 
+    void putAll(Positions other) {
+        byObject.putAll(other.byObject);
+    }
+
     Source of(Object o, Source fallback) {
         return byObject.getOrDefault(o, fallback);
     }

@@ -42,12 +42,12 @@ import net.jqwik.api.Combinators;
  */
 public final class MeshArbitraries {
     public static final List<String> NAMESPACES = List.of("a", "b", "c", "d");
-    static final List<String> APPS = List.of("web", "api", "db");
+    public static final List<String> APPS = List.of("web", "api", "db");
     static final List<String> TIERS = List.of("front", "back");
     static final List<String> ENVS = List.of("prod", "dev");
     static final List<String> TRUST_DOMAINS = List.of("cluster.local", "example.org");
     /** Ports workloads declare; 7000 is HTTP on most workloads and TCP on some. */
-    static final List<WorkloadPort> PORTS = List.of(new WorkloadPort("http", 8080, Protocol.HTTP),
+    public static final List<WorkloadPort> PORTS = List.of(new WorkloadPort("http", 8080, Protocol.HTTP),
             new WorkloadPort("grpc", 9090, Protocol.GRPC), new WorkloadPort("tcp", 5432, Protocol.TCP),
             new WorkloadPort("admin", 7000, Protocol.HTTP));
     /** Named by intents only: no workload declares it, so its chain's protocol comes from the intents. */
