@@ -132,6 +132,27 @@ class SecretRenewalTest {
         assertThat(issuer.renewals()).allSatisfy(r -> assertThat(r.renewAt()).isAfter(T0.plus(Duration.ofMinutes(24))));
     }
 
+    /** A tick before anything is due does not walk the fleet; the first tick at a renewal instant does. */
+    @Test
+    void ticksBeforeTheEarliestRenewalSkipTheScanOfEveryNode() throws Exception {
+        issuer(() -> 0.5);
+        for (int i = 0; i < 100; i++) {
+            connect("shop/w-" + i);
+        }
+        issuer.renewDueNow();
+        Instant first = issuer.renewals().stream().map(SecretIssuer.Renewal::renewAt).min(Instant::compareTo).orElseThrow();
+        long before = identities.lookups.get();
+        for (int tick = 0; tick < 50; tick++) {
+            clock.set(T0.plusSeconds(tick));
+            issuer.renewDueNow();
+        }
+        assertThat(identities.lookups.get()).as("lookups while nothing is due").isEqualTo(before);
+        clock.set(first);
+        issuer.renewDueNow();
+        assertThat(identities.lookups.get() - before).as("one scan of the fleet").isEqualTo(100);
+        assertThat(certificates.issued).hasSize(200);
+    }
+
     @Test
     void aWorkloadDisconnectedPastItsRenewalIsRenewedWhenItReconnects() throws Exception {
         issuer(() -> 0.0);
@@ -332,9 +353,11 @@ class SecretRenewalTest {
     static final class FixedIdentities implements SecretIssuer.Identities {
         volatile Duration ttl = Duration.ofHours(1);
         volatile String serviceAccount;
+        final java.util.concurrent.atomic.AtomicLong lookups = new java.util.concurrent.atomic.AtomicLong();
 
         @Override
         public Optional<String> spiffeId(String nodeId) {
+            lookups.incrementAndGet();
             String[] id = nodeId.split("/");
             String sa = serviceAccount != null && nodeId.equals("shop/web-1") ? serviceAccount : id[1];
             return Optional.of("spiffe://cluster.local/ns/" + id[0] + "/sa/" + sa);
