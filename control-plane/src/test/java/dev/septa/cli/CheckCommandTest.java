@@ -1,5 +1,6 @@
 package dev.septa.cli;
 
+import dev.septa.controlplane.support.SeptaRun;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayInputStream;
@@ -19,19 +20,12 @@ import picocli.CommandLine;
 class CheckCommandTest {
     static final String SHOP = Path.of("..", "examples", "shop").toString();
 
-    record Run(int exit, String out, String err) { }
 
-    static Run run(String... args) {
-        var out = new StringWriter();
-        var err = new StringWriter();
-        CommandLine cli = SeptaCli.commandLine();
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
-        int exit = cli.execute(args);
-        return new Run(exit, out.toString(), err.toString());
+    static SeptaRun run(String... args) {
+        return SeptaRun.of(args);
     }
 
-    static Run check(String... args) {
+    static SeptaRun check(String... args) {
         var all = new ArrayList<>(List.of("check", "-f", SHOP));
         all.addAll(List.of(args));
         return run(all.toArray(String[]::new));
@@ -39,7 +33,7 @@ class CheckCommandTest {
 
     @Test
     void allowNamesTheIntentAndExitsZero() {
-        Run r = check("--from", "shop/checkout-1", "--to", "shop/payments-1", "--port", "8443",
+        SeptaRun r = check("--from", "shop/checkout-1", "--to", "shop/payments-1", "--port", "8443",
                 "--method", "POST", "--path", "/shop.Payments/Charge");
         assertThat(r.out()).isEqualTo("ALLOW shop/checkout-may-charge\n");
         assertThat(r.exit()).isZero();
@@ -47,7 +41,7 @@ class CheckCommandTest {
 
     @Test
     void denyNamesTheDenyIntentAndExitsOne() {
-        Run r = check("--from", "shop/storefront-1", "--to", "shop/payments-1", "--port", "8443",
+        SeptaRun r = check("--from", "shop/storefront-1", "--to", "shop/payments-1", "--port", "8443",
                 "--method", "POST", "--path", "/shop.Payments/Charge");
         assertThat(r.out()).isEqualTo("DENY shop/storefront-never-pays\n");
         assertThat(r.exit()).isEqualTo(1);
@@ -55,19 +49,19 @@ class CheckCommandTest {
 
     @Test
     void unknownMethodAndPathMatchOnlyUnconstrainedRules() {
-        Run r = check("--from", "shop/checkout-1", "--to", "shop/payments-1", "--port", "8443");
+        SeptaRun r = check("--from", "shop/checkout-1", "--to", "shop/payments-1", "--port", "8443");
         assertThat(r.out()).isEqualTo("DENY default\n");
         assertThat(r.exit()).isEqualTo(1);
     }
 
     @Test
     void dryRunDenyIsReportedAsANote() {
-        Run r = check("--from", "shop/checkout-1", "--to", "shop/catalog-1", "--port", "9090",
+        SeptaRun r = check("--from", "shop/checkout-1", "--to", "shop/catalog-1", "--port", "9090",
                 "--method", "POST", "--path", "/shop.Catalog/UpdateItem");
         assertThat(r.out()).isEqualTo("ALLOW shop/checkout-may-read-catalog\n"
                 + "would be denied by shop/lock-catalog-writes (DryRun)\n");
         assertThat(r.exit()).isZero();
-        Run json = check("--from", "shop/checkout-1", "--to", "shop/catalog-1", "--port", "9090",
+        SeptaRun json = check("--from", "shop/checkout-1", "--to", "shop/catalog-1", "--port", "9090",
                 "--method", "POST", "--path", "/shop.Catalog/UpdateItem", "-o", "json");
         assertThat(json.out()).isEqualTo("{\"from\":\"shop/checkout-1\",\"to\":\"shop/catalog-1\",\"port\":9090,"
                 + "\"method\":\"POST\",\"path\":\"/shop.Catalog/UpdateItem\",\"decision\":\"ALLOW\","
@@ -77,7 +71,7 @@ class CheckCommandTest {
     @Test
     void namespaceSourceAndGrpcDialectAgree() {
         for (String dialect : List.of("envoy", "grpc")) {
-            Run r = check("--from", "monitoring/prometheus-1", "--to", "shop/payments-1", "--port", "8443",
+            SeptaRun r = check("--from", "monitoring/prometheus-1", "--to", "shop/payments-1", "--port", "8443",
                     "--method", "POST", "--path", "/grpc.health.v1.Health/Check", "--dialect", dialect);
             assertThat(r.out()).as(dialect).isEqualTo("ALLOW shop/monitoring-may-probe\n");
         }
@@ -85,7 +79,7 @@ class CheckCommandTest {
 
     @Test
     void unknownWorkloadIsBadInput() {
-        Run r = check("--from", "shop/nope", "--to", "shop/payments-1", "--port", "8443");
+        SeptaRun r = check("--from", "shop/nope", "--to", "shop/payments-1", "--port", "8443");
         assertThat(r.exit()).isEqualTo(2);
         assertThat(r.out()).isEmpty();
         assertThat(r.err()).contains("unknown from workload 'shop/nope'").contains("shop/checkout-1");
@@ -93,7 +87,7 @@ class CheckCommandTest {
 
     @Test
     void missingArgumentsAreBadInput() {
-        Run r = check("--from", "shop/checkout-1");
+        SeptaRun r = check("--from", "shop/checkout-1");
         assertThat(r.exit()).isEqualTo(2);
         assertThat(r.err()).contains("give --from NS/NAME --to NS/NAME --port P");
         assertThat(run("check", "--from", "a/b").exit()).isEqualTo(2);
@@ -108,7 +102,7 @@ class CheckCommandTest {
 
                 {"from":"shop/checkout-1","to":"shop/catalog-1","port":9090,"path":"/shop.Catalog/UpdateItem"}
                 """);
-        Run r = check("--queries", q.toString());
+        SeptaRun r = check("--queries", q.toString());
         assertThat(r.exit()).isZero();
         assertThat(r.out()).isEqualTo("""
                 {"from":"shop/checkout-1","to":"shop/payments-1","port":8443,"method":"POST","path":"/shop.Payments/Charge","decision":"ALLOW","by":"shop/checkout-may-charge"}
@@ -124,7 +118,7 @@ class CheckCommandTest {
             System.setIn(new ByteArrayInputStream(
                     "{\"from\":\"shop/checkout-1\",\"to\":\"shop/payments-1\",\"port\":8443}\n"
                             .getBytes(StandardCharsets.UTF_8)));
-            Run r = check("--queries", "-");
+            SeptaRun r = check("--queries", "-");
             assertThat(r.exit()).isZero();
             assertThat(r.out()).isEqualTo("{\"from\":\"shop/checkout-1\",\"to\":\"shop/payments-1\",\"port\":8443,"
                     + "\"decision\":\"DENY\",\"by\":\"default\"}\n");
@@ -141,7 +135,7 @@ class CheckCommandTest {
                 {"from":"shop/checkout-1","to":"shop/payments-1"}
                 {"from":"shop/ghost","to":"shop/payments-1","port":8443}
                 """);
-        Run r = check("--queries", q.toString());
+        SeptaRun r = check("--queries", q.toString());
         assertThat(r.exit()).isEqualTo(2);
         assertThat(r.out()).isEmpty();
         assertThat(r.err()).contains(q + ":2: missing 'port' (a number from 1 to 65535)\n")
@@ -160,7 +154,7 @@ class CheckCommandTest {
                 {"from":"shop/checkout-1","to":"shop/payments-1","port":"8443"}
                 {"from":"shop/checkout-1","to":"shop/payments-1","port":8443,"method":"post"}
                 """);
-        Run r = check("--queries", q.toString());
+        SeptaRun r = check("--queries", q.toString());
         assertThat(r.exit()).isEqualTo(2);
         assertThat(r.out()).isEmpty();
         String example = "{\"from\":\"ns/name\",\"to\":\"ns/name\",\"port\":8443,\"method\":\"POST\",\"path\":\"/x\"}";
@@ -181,13 +175,13 @@ class CheckCommandTest {
                 kind: Segmnet
                 metadata: {name: x, namespace: shop}
                 """);
-        Run r = run("check", "-f", bad.toString(), "--from", "a/b", "--to", "a/c", "--port", "1");
+        SeptaRun r = run("check", "-f", bad.toString(), "--from", "a/b", "--to", "a/c", "--port", "1");
         assertThat(r.exit()).isEqualTo(2);
         assertThat(r.out()).isEmpty();
         assertThat(r.err()).contains(bad + ":2:").contains("error").contains("does not compile");
         assertThat(run("check", "-f", dir.resolve("missing").toString(), "--queries", "-").err())
                 .contains("no such file or directory");
-        Run dirAsQueries = check("--queries", dir.toString());
+        SeptaRun dirAsQueries = check("--queries", dir.toString());
         assertThat(dirAsQueries.exit()).isEqualTo(2);
         assertThat(dirAsQueries.err()).contains(dir + ": cannot read");
     }

@@ -60,7 +60,7 @@ class CheckQueriesPropertyTest {
             }
             Path queryFile = Files.writeString(dir.resolve("queries.jsonl"), in);
 
-            CheckCommandTest.Run run = CheckCommandTest.run("check", "-f", meshFile.toString(), "--queries",
+            dev.septa.controlplane.support.SeptaRun run = CheckCommandTest.run("check", "-f", meshFile.toString(), "--queries",
                     queryFile.toString());
 
             assertThat(run.exit()).as(() -> "exit code; stderr:\n" + run.err() + "\n--- mesh:\n" + yaml).isZero();
@@ -97,7 +97,7 @@ class CheckQueriesPropertyTest {
                 if (json) {
                     args.addAll(List.of("-o", "json"));
                 }
-                CheckCommandTest.Run one = CheckCommandTest.run(args.toArray(String[]::new));
+                dev.septa.controlplane.support.SeptaRun one = CheckCommandTest.run(args.toArray(String[]::new));
                 String want = json ? answerLine(q, expected) + "\n"
                         : expected.verdict() + " " + expected.by() + "\n"
                                 + expected.wouldDenyBy().map(w -> "would be denied by " + w + " (DryRun)\n").orElse("");

@@ -1,5 +1,6 @@
 package dev.septa.cli;
 
+import dev.septa.controlplane.support.SeptaRun;
 import dev.septa.controlplane.graph.Observation;
 import dev.septa.controlplane.graph.TrafficGraph;
 import dev.septa.controlplane.graph.Verdict;
@@ -39,22 +40,14 @@ class GraphCommandTest {
         server.getApplicationContext().close();
     }
 
-    record Run(int exit, String out, String err) {
-    }
 
-    static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cl = SeptaCli.commandLine();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int exit = cl.execute(args);
-        return new Run(exit, out.toString(), err.toString());
+    static SeptaRun run(String... args) {
+        return SeptaRun.of(args);
     }
 
     @Test
     void printsEdgesWithVerdictsAndIntents() {
-        Run r = run("graph", "--server", server.getURI().toString());
+        SeptaRun r = run("graph", "--server", server.getURI().toString());
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out()).contains("3 workloads, 2 edges (1 denied)");
         String[] lines = r.out().split("\n");
@@ -66,9 +59,9 @@ class GraphCommandTest {
 
     @Test
     void filtersAndJson() {
-        Run denied = run("graph", "--server", server.getURI().toString(), "--verdict", "deny");
+        SeptaRun denied = run("graph", "--server", server.getURI().toString(), "--verdict", "deny");
         assertThat(denied.out()).contains("shop/storefront-1").doesNotContain("shop/checkout-may-charge");
-        Run json = run("graph", "--server", server.getURI().toString(), "-o", "json", "-n", "shop");
+        SeptaRun json = run("graph", "--server", server.getURI().toString(), "-o", "json", "-n", "shop");
         assertThat(json.exit()).isZero();
         assertThat(json.out().trim()).startsWith("{").contains("\"edges\"", "\"wouldDenyBy\":\"shop/storefront-never-pays\"");
     }
@@ -81,7 +74,7 @@ class GraphCommandTest {
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             free = s.getLocalPort();
         }
-        Run r = run("graph", "--server", "http://127.0.0.1:" + free);
+        SeptaRun r = run("graph", "--server", "http://127.0.0.1:" + free);
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.err()).contains("cannot connect").contains("septa serve");
         assertThat(r.err()).doesNotContain("Exception");

@@ -54,7 +54,7 @@ class ImpactCommandTest {
         }
     }
 
-    static CheckCommandTest.Run impact(Path proposed, Path graph) {
+    static dev.septa.controlplane.support.SeptaRun impact(Path proposed, Path graph) {
         return CheckCommandTest.run("check", "--impact", "-f", proposed.toString(), SHOP.resolve("inventory.yaml").toString(),
                 "--graph", graph.toString());
     }
