@@ -83,8 +83,8 @@ public final class KubernetesMeshSource implements MeshSource, AutoCloseable {
                 started.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
             } catch (ExecutionException ex) {
                 close();
-                throw new SourceException("k8s:" + e.getKey(), "cannot list and watch " + e.getKey() + ": " + rootMessage(ex)
-                        + (e.getKey().endsWith("septa.dev") ? " (are the CRDs of manifests/crds installed?)" : ""));
+                throw new SourceException("k8s:" + e.getKey(), "cannot list and watch " + e.getKey() + " at "
+                        + client.getMasterUrl() + ": " + explain(ex, e.getKey()));
             } catch (TimeoutException ex) {
                 close();
                 throw new SourceException("k8s:" + e.getKey(), "listing " + e.getKey() + " did not finish within " + syncTimeout);
@@ -192,12 +192,31 @@ public final class KubernetesMeshSource implements MeshSource, AutoCloseable {
                 + MESH_NAMESPACE_LABEL + "=" + MESH_NAMESPACE_VALUE + ")";
     }
 
-    private static String rootMessage(Throwable e) {
-        Throwable t = e;
-        while (t.getCause() != null && t.getCause() != t) {
-            t = t.getCause();
+    /** The HTTP status if the API server answered, else the first cause that says something (connection refused, TLS). */
+    static String explain(Throwable e, String what) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof io.fabric8.kubernetes.client.KubernetesClientException k && k.getCode() > 0) {
+                return switch (k.getCode()) {
+                    case 404 -> "404 not found" + (what.endsWith("septa.dev") ? ": install the CRDs (kubectl apply -k manifests/)" : "");
+                    case 401 -> "401 unauthorized: check the kubeconfig's credentials or the pod's service account token";
+                    case 403 -> "403 forbidden: the service account needs the ClusterRole of manifests/rbac.yaml";
+                    default -> k.getCode() + " " + k.getMessage();
+                };
+            }
         }
-        return t.getMessage() == null ? t.toString() : t.getMessage();
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof java.net.ConnectException) {
+                return "connection refused or unreachable";
+            }
+            if (t instanceof javax.net.ssl.SSLException) {
+                return "TLS failed: " + t.getMessage();
+            }
+        }
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
     }
 
     @Override
