@@ -158,8 +158,10 @@ public final class ServeCommand implements Callable<Integer> {
         out.printf("septa serve: xDS/SDS/ALS (TLS) on %s:%d, HTTP on http://%s:%d (/api/status, /api/graph, /health, /prometheus)%n",
                 xdsHost, cp.xdsPort(), httpHost, cp.httpPort());
         out.printf("Traffic graph: http://%s:%d/graph%n", httpHost, cp.httpPort());
-        out.printf("septa serve: trust bundle %s; bootstrap a workload with: septa bootstrap --workload NS/NAME --state-dir %s%n",
-                stateDir.resolve("ca").resolve("trust-bundle.pem"), stateDir);
+        if (k8s == null) {
+            out.printf("septa serve: trust bundle %s; bootstrap a workload with: septa bootstrap --workload NS/NAME --state-dir %s%n",
+                    stateDir.resolve("ca").resolve("trust-bundle.pem"), stateDir);
+        }
         var compile = cp.core().status().compile();
         if (!compile.ok()) {
             err.println("septa serve: the input does not compile yet; serving no configuration until it does:");

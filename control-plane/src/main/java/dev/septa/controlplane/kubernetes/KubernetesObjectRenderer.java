@@ -41,10 +41,9 @@ public final class KubernetesObjectRenderer {
     /** Container names the injector adds; their ports are the proxy's, not the workload's. */
     private static final String INJECTED_PREFIX = "septa-";
 
+    // Every string value double-quoted: label values such as "1e3", "true" or "null" must reach the parser as strings.
     private static final ObjectMapper YAML = new ObjectMapper(YAMLFactory.builder()
             .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
-            .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
-            .enable(YAMLGenerator.Feature.ALWAYS_QUOTE_NUMBERS_AS_STRINGS)
             .disable(YAMLGenerator.Feature.SPLIT_LINES).build());
 
     private KubernetesObjectRenderer() {}

@@ -43,6 +43,17 @@ class KubernetesObjectRendererTest {
     }
 
     @Test
+    void labelValuesThatLookLikeOtherYamlTypesStayStrings() {
+        Map<String, String> labels = Map.of("flag", "true", "count", "0123", "empty", "", "yes", "yes", "none", "null",
+                "float", "1e3", "app.kubernetes.io/name", "api", "hash", "7d9f8c6b5", "colon", "a:b");
+        Pod pod = new PodBuilder(pod("p", "10.0.0.1")).editMetadata().withLabels(labels)
+                .addToAnnotations(PodInjector.STATUS_ANNOTATION, "envoy").endMetadata().build();
+        ParseResult parsed = parse(KubernetesObjectRenderer.workload(pod));
+        assertThat(parsed.diagnostics()).filteredOn(Diagnostic::isError).isEmpty();
+        assertThat(parsed.mesh().workloads().getFirst().metadata().labels()).isEqualTo(labels);
+    }
+
+    @Test
     void onlyInjectedRunningPodsWithAnAddressAreWorkloads() {
         assertThat(KubernetesObjectRenderer.isMeshWorkload(pod("a", "10.0.0.1"))).isTrue();
         assertThat(KubernetesObjectRenderer.isMeshWorkload(pod("a", null))).as("pending, no IP yet").isFalse();
