@@ -56,6 +56,10 @@ public final class KubernetesMeshSource implements MeshSource, AutoCloseable {
     private SharedIndexInformer<Service> services;
     private SourceSnapshot rendered;
     private long renderedVersion = -1;
+    /** Rendered pods and custom resources by uid, reused while their resourceVersion is unchanged. */
+    private Map<String, Rendered> renderCache = new HashMap<>();
+
+    private record Rendered(String resourceVersion, InputFile file) {}
 
     public KubernetesMeshSource(KubernetesClient client) {
         this.client = client;
@@ -163,17 +167,19 @@ public final class KubernetesMeshSource implements MeshSource, AutoCloseable {
             return rendered;
         }
         List<InputFile> files = new ArrayList<>();
+        Map<String, Rendered> cache = new HashMap<>();
         for (var informer : List.of(meshConfigs, segments, intents)) {
-            informer.getStore().list().forEach(r -> files.add(KubernetesObjectRenderer.customResource(r)));
+            informer.getStore().list().forEach(r -> files.add(cached(r, cache, () -> KubernetesObjectRenderer.customResource(r))));
         }
         Set<String> mesh = meshNamespaces();
         Map<String, List<Pod>> podsByNamespace = new HashMap<>();
         for (Pod pod : pods.getStore().list()) {
             if (mesh.contains(pod.getMetadata().getNamespace()) && KubernetesObjectRenderer.isMeshWorkload(pod)) {
                 podsByNamespace.computeIfAbsent(pod.getMetadata().getNamespace(), k -> new ArrayList<>()).add(pod);
-                files.add(KubernetesObjectRenderer.workload(pod));
+                files.add(cached(pod, cache, () -> KubernetesObjectRenderer.workload(pod)));
             }
         }
+        renderCache = cache; // only what exists now: deleted objects drop out
         for (Service service : services.getStore().list()) {
             String ns = service.getMetadata().getNamespace();
             if (mesh.contains(ns)) {
@@ -184,6 +190,19 @@ public final class KubernetesMeshSource implements MeshSource, AutoCloseable {
         rendered = new SourceSnapshot(files, LocalFileSource.hash(files));
         renderedVersion = v;
         return rendered;
+    }
+
+    /** Services are not cached: a named target port depends on the pods, not only on the Service's own version. */
+    private InputFile cached(HasMetadata object, Map<String, Rendered> next, java.util.function.Supplier<InputFile> render) {
+        String uid = object.getMetadata().getUid();
+        String rv = object.getMetadata().getResourceVersion();
+        if (uid == null || rv == null) {
+            return render.get();
+        }
+        Rendered previous = renderCache.get(uid);
+        Rendered now = previous != null && previous.resourceVersion().equals(rv) ? previous : new Rendered(rv, render.get());
+        next.put(uid, now);
+        return now.file();
     }
 
     @Override

@@ -178,6 +178,13 @@ class KubernetesModeTest {
         assertThat(new Checker(applied.get()).check(new Query("shop/storefront-1", "shop/catalog-3", 9090, "POST", "/shop.Catalog/List")).allowed()).isTrue();
         client.pods().inNamespace("shop").withName("catalog-3").delete();
         await().atMost(WAIT).untilAsserted(() -> assertThat(applied.get().proxies()).doesNotContainKey("shop/catalog-3"));
+
+        // A relabelled pod (same object, new resourceVersion) leaves its segment.
+        Query browse = new Query("shop/storefront-1", "shop/catalog-2", 9090, "POST", "/shop.Catalog/List");
+        assertThat(new Checker(applied.get()).check(browse).allowed()).isTrue();
+        client.pods().inNamespace("shop").withName("catalog-2").edit(p -> new PodBuilder(p).editMetadata()
+                .addToLabels("app", "retired").endMetadata().build());
+        await().atMost(WAIT).untilAsserted(() -> assertThat(new Checker(applied.get()).check(browse)).hasToString("DENY default"));
     }
 
     @Test
