@@ -24,7 +24,8 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = {"Run the control plane: compile intents and inventory, push them over xDS (ADS, delta ADS, SDS; TLS),",
-                "and serve health, Prometheus metrics and the status API over HTTP. Edits to the files apply live."})
+                "and serve health, Prometheus metrics and the status API over HTTP. Edits to the files (or, with --kubernetes,",
+                "to the custom resources, pods and services) apply live."})
 public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--intents", paramLabel = "DIR", description = "folder of Segment, Intent and MeshConfig YAML (local mode)")
     Path intents;
@@ -105,7 +106,13 @@ public final class ServeCommand implements Callable<Integer> {
             err.println("septa serve: --kubernetes-sync-timeout: " + e.getMessage());
             return 2;
         }
-        KubernetesClient client = new KubernetesClientBuilder().build(); // kubeconfig, else the pod's service account
+        KubernetesClient client;
+        try {
+            client = new KubernetesClientBuilder().build(); // kubeconfig, else the pod's service account
+        } catch (RuntimeException e) {
+            err.println("septa serve: cannot configure the Kubernetes client (kubeconfig or in-cluster): " + rootMessage(e));
+            return 2;
+        }
         KubernetesMode k8s;
         try {
             k8s = KubernetesMode.connect(client, timeout);
@@ -149,10 +156,10 @@ public final class ServeCommand implements Callable<Integer> {
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            cp.close(); // first: the publisher must not read a source whose watches are closing
             if (k8s != null) {
                 k8s.close();
             }
-            cp.close();
             stopped.countDown();
         }, "septa-shutdown"));
         out.printf("septa serve: xDS/SDS/ALS (TLS) on %s:%d, HTTP on http://%s:%d (/api/status, /api/graph, /health, /prometheus)%n",

@@ -115,11 +115,11 @@ class KubernetesModeTest {
 
     @AfterEach
     void stop() {
-        if (k8s != null) {
-            k8s.close();
-        }
         if (core != null) {
             core.close();
+        }
+        if (k8s != null) {
+            k8s.close();
         }
     }
 
