@@ -2,6 +2,12 @@ package dev.septa.cli;
 
 import dev.septa.controlplane.ControlPlane;
 import dev.septa.controlplane.ControlPlaneOptions;
+import dev.septa.controlplane.kubernetes.KubernetesMode;
+import dev.septa.controlplane.kubernetes.TrustBundlePublisher;
+import dev.septa.controlplane.source.MeshSource;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import java.time.Duration;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,12 +18,16 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code septa serve}: the control plane in local mode, watching the intents folder and the inventory file. */
+/**
+ * {@code septa serve}: the control plane in local mode (watching the intents folder and the inventory file) or in
+ * Kubernetes mode ({@code --kubernetes}: custom resources, pods and services through the API, see docs/kubernetes.md).
+ */
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = {"Run the control plane: compile intents and inventory, push them over xDS (ADS, delta ADS, SDS; TLS),",
-                "and serve health, Prometheus metrics and the status API over HTTP. Edits to the files apply live."})
+                "and serve health, Prometheus metrics and the status API over HTTP. Edits to the files (or, with --kubernetes,",
+                "to the custom resources, pods and services) apply live."})
 public final class ServeCommand implements Callable<Integer> {
-    @Option(names = "--intents", paramLabel = "DIR", required = true, description = "folder of Segment, Intent and MeshConfig YAML")
+    @Option(names = "--intents", paramLabel = "DIR", description = "folder of Segment, Intent and MeshConfig YAML (local mode)")
     Path intents;
     @Option(names = "--inventory", paramLabel = "FILE", description = "Workload and Service YAML (local mode's stand-in for Kubernetes)")
     Path inventory;
@@ -37,8 +47,13 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--certificate-ttl", paramLabel = "DURATION",
             description = "workload certificate lifetime, overriding MeshConfig certificateTTL (e.g. 10s with --min-certificate-ttl 5s, to watch rotation)")
     String certificateTtl;
-    @Option(names = "--kubernetes", description = "read CRDs and pods from Kubernetes (not available yet)")
+    @Option(names = "--kubernetes", description = {"read Segments, Intents and MeshConfig (CRDs), and the Pods and Services of namespaces",
+            "labelled septa.dev/inject=enabled, from the Kubernetes API (kubeconfig, or the in-cluster service account);",
+            "publish the trust bundle as ConfigMap septa-trust-bundle there"})
     boolean kubernetes;
+    @Option(names = "--kubernetes-sync-timeout", paramLabel = "DURATION", defaultValue = "60s",
+            description = "how long the first list of each kind may take before giving up (default ${DEFAULT-VALUE})")
+    String syncTimeout;
 
     @Spec
     CommandSpec spec;
@@ -48,7 +63,14 @@ public final class ServeCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         if (kubernetes) {
-            err.println("septa serve: --kubernetes is not available yet; use local mode (--intents DIR --inventory FILE)");
+            if (intents != null || inventory != null) {
+                err.println("septa serve: --kubernetes reads intents and inventory from the API; leave out --intents and --inventory");
+                return 2;
+            }
+            return serveKubernetes(out, err);
+        }
+        if (intents == null) {
+            err.println("septa serve: give --intents DIR (local mode) or --kubernetes");
             return 2;
         }
         if (!Files.isDirectory(intents)) {
@@ -61,31 +83,92 @@ public final class ServeCommand implements Callable<Integer> {
         }
         ControlPlaneOptions options;
         try {
-            options = ControlPlaneOptions.builder().intentsDir(intents).inventoryFile(inventory)
-                    .stateDir(stateDir).xdsHost(xdsHost).xdsPort(xdsPort).httpHost(httpHost).httpPort(httpPort)
-                    .minCertificateTtl(CaDurations.parse(minCertificateTtl))
-                    .certificateTtl(certificateTtl == null ? null : CaDurations.parse(certificateTtl)).build();
+            options = options(null).intentsDir(intents).inventoryFile(inventory).build();
         } catch (IllegalArgumentException e) {
             err.println("septa serve: " + e.getMessage());
             return 2;
         }
+        return serve(options, null, out, err);
+    }
+
+    private ControlPlaneOptions.Builder options(MeshSource source) {
+        return ControlPlaneOptions.builder().source(source)
+                .stateDir(stateDir).xdsHost(xdsHost).xdsPort(xdsPort).httpHost(httpHost).httpPort(httpPort)
+                .minCertificateTtl(CaDurations.parse(minCertificateTtl))
+                .certificateTtl(certificateTtl == null ? null : CaDurations.parse(certificateTtl));
+    }
+
+    private int serveKubernetes(PrintWriter out, PrintWriter err) throws Exception {
+        Duration timeout;
+        try {
+            timeout = CaDurations.parse(syncTimeout);
+        } catch (IllegalArgumentException e) {
+            err.println("septa serve: --kubernetes-sync-timeout: " + e.getMessage());
+            return 2;
+        }
+        KubernetesClient client;
+        try {
+            client = new KubernetesClientBuilder().build(); // kubeconfig, else the pod's service account
+        } catch (RuntimeException e) {
+            err.println("septa serve: cannot configure the Kubernetes client (kubeconfig or in-cluster): " + rootMessage(e));
+            return 2;
+        }
+        KubernetesMode k8s;
+        try {
+            k8s = KubernetesMode.connect(client, timeout);
+        } catch (MeshSource.SourceException e) {
+            client.close();
+            err.println("septa serve: " + e.file() + ": " + e.getMessage());
+            return 2;
+        } catch (RuntimeException e) {
+            client.close();
+            err.println("septa serve: cannot reach the Kubernetes API: " + rootMessage(e));
+            return 2;
+        }
+        ControlPlaneOptions options;
+        try {
+            options = options(k8s.source()).build();
+        } catch (IllegalArgumentException e) {
+            k8s.close();
+            client.close();
+            err.println("septa serve: " + e.getMessage());
+            return 2;
+        }
+        out.println("septa serve: " + k8s.source().describe());
+        return serve(options, k8s, out, err);
+    }
+
+    private int serve(ControlPlaneOptions options, KubernetesMode k8s, PrintWriter out, PrintWriter err) throws InterruptedException {
         ControlPlane cp;
         try {
             cp = ControlPlane.start(options);
         } catch (RuntimeException e) {
+            if (k8s != null) {
+                k8s.close();
+            }
             err.println("septa serve: cannot start: " + rootMessage(e));
             return 2;
         }
+        if (k8s != null) {
+            k8s.attach(cp.core(), Duration.ofSeconds(1), Duration.ofMinutes(1));
+            out.println("septa serve: publishing the trust bundle as ConfigMap " + TrustBundlePublisher.CONFIG_MAP
+                    + " in namespaces " + k8s.source().meshNamespaces() + " (and every namespace labelled later)");
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            cp.close();
+            cp.close(); // first: the publisher must not read a source whose watches are closing
+            if (k8s != null) {
+                k8s.close();
+            }
             stopped.countDown();
         }, "septa-shutdown"));
         out.printf("septa serve: xDS/SDS/ALS (TLS) on %s:%d, HTTP on http://%s:%d (/api/status, /api/graph, /health, /prometheus)%n",
                 xdsHost, cp.xdsPort(), httpHost, cp.httpPort());
         out.printf("Traffic graph: http://%s:%d/graph%n", httpHost, cp.httpPort());
-        out.printf("septa serve: trust bundle %s; bootstrap a workload with: septa bootstrap --workload NS/NAME --state-dir %s%n",
-                stateDir.resolve("ca").resolve("trust-bundle.pem"), stateDir);
+        if (k8s == null) {
+            out.printf("septa serve: trust bundle %s; bootstrap a workload with: septa bootstrap --workload NS/NAME --state-dir %s%n",
+                    stateDir.resolve("ca").resolve("trust-bundle.pem"), stateDir);
+        }
         var compile = cp.core().status().compile();
         if (!compile.ok()) {
             err.println("septa serve: the input does not compile yet; serving no configuration until it does:");

@@ -204,6 +204,11 @@ public final class ControlPlaneCore implements AutoCloseable {
         return xds.port();
     }
 
+    /** The CA as the control plane uses it (Kubernetes mode publishes its trust bundle). */
+    public WorkloadCertificates certificates() {
+        return certificates;
+    }
+
     public NodeTokens nodeTokens() {
         return tokens;
     }

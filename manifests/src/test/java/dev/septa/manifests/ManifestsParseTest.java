@@ -97,10 +97,15 @@ class ManifestsParseTest {
         List<HasMetadata> all = all();
         List<PolicyRule> cluster = of(all, ClusterRole.class).getFirst().getRules();
         assertThat(cluster).allSatisfy(rule -> {
-            assertThat(rule.getVerbs()).doesNotContain("*").isSubsetOf("get", "list", "watch", "create");
+            assertThat(rule.getVerbs()).doesNotContain("*").isSubsetOf("get", "list", "watch", "create", "patch");
             assertThat(rule.getResources()).doesNotContain("*", "secrets");
             if (rule.getVerbs().contains("create")) {
-                assertThat(rule.getResources()).containsExactly("tokenreviews");
+                assertThat(rule.getResources()).containsAnyOf("tokenreviews", "configmaps").hasSize(1);
+            }
+            if (rule.getVerbs().contains("patch")) {
+                // the trust-bundle ConfigMaps (TrustBundlePublisher): read, create, patch; never list or delete
+                assertThat(rule.getResources()).containsExactly("configmaps");
+                assertThat(rule.getVerbs()).containsExactlyInAnyOrder("get", "create", "patch");
             }
         });
         assertThat(cluster).anySatisfy(rule -> assertThat(rule.getResources()).containsExactlyInAnyOrder("segments", "intents", "meshconfigs"));
