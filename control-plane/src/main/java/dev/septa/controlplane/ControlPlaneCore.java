@@ -134,7 +134,7 @@ public final class ControlPlaneCore implements AutoCloseable {
         publisher.start();
         KeyedCertificate serving = issueServing();
         xds = new XdsServer(new InetSocketAddress(options.xdsHost(), options.xdsPort()), cache,
-                new StreamAuthInterceptor(tokens, cache), new StreamAuthorizer(new MeshNodeAuthorizer(mesh), cache),
+                new StreamAuthInterceptor(tokens, cache, options.serviceAccountTokens()), new StreamAuthorizer(new MeshNodeAuthorizer(mesh), cache),
                 serving, certificates.trustBundlePem(), List.copyOf(extraServices)).start();
         scheduleServingRotation(serving);
         if (certificates instanceof CaWorkloadCertificates ca) {

@@ -12,13 +12,15 @@ import java.time.Duration;
  * {@code stateDir/ca}. {@code minCertificateTtl}: the shortest workload certificate lifetime the CA accepts (default
  * 5 minutes; seconds for tests and demos). {@code certificateTtl}: when not null, the lifetime of every workload
  * certificate instead of the mesh's {@code certificateTTL} (whose parser keeps a 5-minute floor).
+ * {@code serviceAccountTokens}: null outside Kubernetes mode.
  */
 public record ControlPlaneOptions(Path intentsDir, Path inventoryFile, Path stateDir,
                                   String xdsHost, int xdsPort, String httpHost, int httpPort,
                                   Duration debounceQuiet, Duration debounceMaxDelay, Duration pollInterval,
                                   MeshSource source, MeshCompilation compilation, WorkloadCertificates certificates,
                                   Duration minCertificateTtl, Duration certificateTtl, double rootRotationShare,
-                                  Duration rootRotationReissueWindow) {
+                                  Duration rootRotationReissueWindow,
+                                  dev.septa.controlplane.identity.ServiceAccountTokens serviceAccountTokens) {
 
     public ControlPlaneOptions {
         if (minCertificateTtl == null || minCertificateTtl.compareTo(Duration.ofSeconds(2)) < 0) {
@@ -63,6 +65,7 @@ public record ControlPlaneOptions(Path intentsDir, Path inventoryFile, Path stat
         private Duration certificateTtl;
         private double rootRotationShare = 0.2;
         private Duration rootRotationReissueWindow = Duration.ofMinutes(1);
+        private dev.septa.controlplane.identity.ServiceAccountTokens serviceAccountTokens;
 
         public Builder intentsDir(Path v) { intentsDir = v; return this; }
         public Builder inventoryFile(Path v) { inventoryFile = v; return this; }
@@ -82,11 +85,13 @@ public record ControlPlaneOptions(Path intentsDir, Path inventoryFile, Path stat
         public Builder rootRotationShare(double v) { rootRotationShare = v; return this; }
         /** Stage 3 of a root rotation re-issues the fleet at random instants within this window (default 1 minute). */
         public Builder rootRotationReissueWindow(Duration v) { rootRotationReissueWindow = v; return this; }
+        /** Kubernetes mode: xDS/SDS streams may also authenticate with a projected service-account token (TokenReview). */
+        public Builder serviceAccountTokens(dev.septa.controlplane.identity.ServiceAccountTokens v) { serviceAccountTokens = v; return this; }
 
         public ControlPlaneOptions build() {
             return new ControlPlaneOptions(intentsDir, inventoryFile, stateDir, xdsHost, xdsPort, httpHost, httpPort,
                     debounceQuiet, debounceMaxDelay, pollInterval, source, compilation, certificates,
-                    minCertificateTtl, certificateTtl, rootRotationShare, rootRotationReissueWindow);
+                    minCertificateTtl, certificateTtl, rootRotationShare, rootRotationReissueWindow, serviceAccountTokens);
         }
     }
 }

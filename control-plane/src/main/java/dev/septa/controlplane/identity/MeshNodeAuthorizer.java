@@ -4,7 +4,8 @@ import dev.septa.controlplane.publish.MeshState;
 
 /**
  * A token admits the node it names; a certificate admits the workloads of the mesh in force whose SPIFFE ID it
- * carries (workloads sharing a service account share an identity, by SPIFFE's design).
+ * carries (workloads sharing a service account share an identity, by SPIFFE's design); a Kubernetes service-account
+ * token admits the workloads of that service account (the same set: the SPIFFE ID is {@code /ns/NS/sa/SA}).
  */
 public final class MeshNodeAuthorizer implements NodeAuthorizer {
     private final MeshState mesh;
@@ -18,6 +19,9 @@ public final class MeshNodeAuthorizer implements NodeAuthorizer {
         return switch (principal) {
             case Principal.NodeToken token -> token.nodeId().equals(nodeId);
             case Principal.Certificate cert -> mesh.spiffeId(nodeId).map(cert.spiffeId()::equals).orElse(false);
+            case Principal.ServiceAccountToken sa -> mesh.spiffeId(nodeId)
+                    .map(id -> id.endsWith(new ServiceAccountTokens.ServiceAccount(sa.namespace(), sa.serviceAccount()).spiffePath()))
+                    .orElse(false);
         };
     }
 }

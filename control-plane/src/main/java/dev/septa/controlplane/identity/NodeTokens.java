@@ -22,6 +22,8 @@ import javax.crypto.spec.SecretKeySpec;
  */
 public final class NodeTokens {
     public static final Duration DEFAULT_LIFETIME = Duration.ofMinutes(10);
+    /** Every node token starts with it (a Kubernetes JWT never does: it starts with its base64 header). */
+    public static final String PREFIX = "v1.";
     private static final String KEY_FILE = "node-token.key";
     private static final Pattern CLAIMS = Pattern.compile(
             "^\\{\"sub\":\"([^\"\\\\]+)\",\"iat\":(\\d+),\"exp\":(\\d+)}$");
@@ -61,7 +63,7 @@ public final class NodeTokens {
         long iat = clock.instant().getEpochSecond();
         long exp = iat + Math.max(1, lifetime.toSeconds());
         String claims = "{\"sub\":\"" + nodeId + "\",\"iat\":" + iat + ",\"exp\":" + exp + "}";
-        String signed = "v1." + B64.encodeToString(claims.getBytes(StandardCharsets.UTF_8));
+        String signed = PREFIX + B64.encodeToString(claims.getBytes(StandardCharsets.UTF_8));
         return signed + "." + B64.encodeToString(hmac(signed));
     }
 

@@ -1,6 +1,7 @@
 package dev.septa.controlplane.xds;
 
 import dev.septa.controlplane.identity.NodeTokens;
+import dev.septa.controlplane.identity.ServiceAccountTokens;
 import dev.septa.controlplane.identity.Principal;
 import io.grpc.Context;
 import io.grpc.Contexts;
@@ -29,10 +30,17 @@ public final class StreamAuthInterceptor implements ServerInterceptor {
 
     private final NodeTokens tokens;
     private final ProxyConfigCache cache;
+    private final ServiceAccountTokens serviceAccounts;
 
     public StreamAuthInterceptor(NodeTokens tokens, ProxyConfigCache cache) {
+        this(tokens, cache, null);
+    }
+
+    /** {@code serviceAccounts}: Kubernetes mode's TokenReview, for bearer tokens that are not Septa node tokens; may be null. */
+    public StreamAuthInterceptor(NodeTokens tokens, ProxyConfigCache cache, ServiceAccountTokens serviceAccounts) {
         this.tokens = tokens;
         this.cache = cache;
+        this.serviceAccounts = serviceAccounts;
     }
 
     @Override
@@ -80,13 +88,25 @@ public final class StreamAuthInterceptor implements ServerInterceptor {
             if (!authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
                 throw new AuthException("authorization must be 'Bearer <node token>'");
             }
-            try {
-                NodeTokens.Claims claims = tokens.verify(authorization.substring(7).strip());
-                return new Principal.NodeToken(claims.subject(), claims.expiresAt());
-            } catch (NodeTokens.InvalidTokenException e) {
+            String bearer = authorization.substring(7).strip();
+            if (serviceAccounts != null && !bearer.startsWith(NodeTokens.PREFIX)) {
+                Principal account = reviewed(bearer);
+                if (account != null) {
+                    return account;
+                }
                 if (spiffeId == null) {
-                    throw new AuthException("node token rejected: " + e.getMessage()
-                            + "; mint a fresh one with 'septa bootstrap --workload NS/NAME'");
+                    throw new AuthException("service account token rejected by the Kubernetes API server (TokenReview,"
+                            + " audience " + ServiceAccountTokens.AUDIENCE + ")");
+                }
+            } else {
+                try {
+                    NodeTokens.Claims claims = tokens.verify(bearer);
+                    return new Principal.NodeToken(claims.subject(), claims.expiresAt());
+                } catch (NodeTokens.InvalidTokenException e) {
+                    if (spiffeId == null) {
+                        throw new AuthException("node token rejected: " + e.getMessage()
+                                + "; mint a fresh one with 'septa bootstrap --workload NS/NAME'");
+                    }
                 }
             }
         }
@@ -95,6 +115,16 @@ public final class StreamAuthInterceptor implements ServerInterceptor {
         }
         throw new AuthException("no credential: send 'authorization: Bearer <node token>' "
                 + "or present a client certificate issued by Septa's CA");
+    }
+
+    /** The service account a projected token names, or null when the API server does not vouch for it. */
+    private Principal reviewed(String bearer) throws AuthException {
+        try {
+            return serviceAccounts.review(bearer)
+                    .map(a -> (Principal) new Principal.ServiceAccountToken(a.namespace(), a.name())).orElse(null);
+        } catch (ServiceAccountTokens.ReviewException e) {
+            throw new AuthException(e.getMessage() + "; retry when the API server is reachable");
+        }
     }
 
     static String peerSpiffeId(SSLSession ssl) {

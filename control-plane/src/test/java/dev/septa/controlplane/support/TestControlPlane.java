@@ -25,14 +25,25 @@ public final class TestControlPlane implements AutoCloseable {
     }
 
     public TestControlPlane(Path dir, String config, Duration quiet) throws IOException {
+        this(dir, config, quiet, b -> b);
+    }
+
+    /** {@code tuning}: changes to the options (e.g. Kubernetes mode's token review). */
+    public TestControlPlane(Path dir, String config, Duration quiet,
+                            java.util.function.UnaryOperator<ControlPlaneOptions.Builder> tuning) throws IOException {
         intents = Files.createDirectories(dir.resolve("intents"));
         stateDir = dir.resolve("state");
         Files.writeString(intents.resolve("mesh.yaml"), config);
-        core = new ControlPlaneCore(ControlPlaneOptions.builder()
+        core = new ControlPlaneCore(tuning.apply(ControlPlaneOptions.builder()
                 .intentsDir(intents).stateDir(stateDir)
                 .xdsHost("127.0.0.1").xdsPort(0).httpPort(0)
-                .debounce(quiet, quiet.multipliedBy(10)).pollInterval(Duration.ofMillis(20))
+                .debounce(quiet, quiet.multipliedBy(10)).pollInterval(Duration.ofMillis(20)))
                 .build(), new LineCompilation(), ca, new ControlPlaneMetrics(registry)).start();
+    }
+
+    /** A client presenting {@code bearer} as is (a Kubernetes service-account token, say). */
+    public AdsTestClient clientWithBearer(String bearer) {
+        return new AdsTestClient(core.xdsPort(), ca.trustBundlePem(), bearer, null);
     }
 
     public AdsTestClient clientWithToken(String nodeId) {
