@@ -2,6 +2,7 @@ package dev.septa.cli;
 
 import dev.septa.controlplane.ControlPlane;
 import dev.septa.controlplane.ControlPlaneOptions;
+import dev.septa.controlplane.identity.KubernetesTokenReviewer;
 import dev.septa.controlplane.kubernetes.KubernetesMode;
 import dev.septa.controlplane.kubernetes.TrustBundlePublisher;
 import dev.septa.controlplane.source.MeshSource;
@@ -127,7 +128,8 @@ public final class ServeCommand implements Callable<Integer> {
         }
         ControlPlaneOptions options;
         try {
-            options = options(k8s.source()).build();
+            options = options(k8s.source())
+                    .serviceAccountTokens(new KubernetesTokenReviewer(client, java.time.Clock.systemUTC())).build();
         } catch (IllegalArgumentException e) {
             k8s.close();
             client.close();

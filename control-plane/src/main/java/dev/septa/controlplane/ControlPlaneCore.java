@@ -41,6 +41,8 @@ import java.util.concurrent.TimeUnit;
 public final class ControlPlaneCore implements AutoCloseable {
     public static final String SERVING_SERVICE_ACCOUNT = "control-plane";
     public static final String SERVING_NAMESPACE = "septa-system";
+    /** The control plane's Service as injected pods resolve it (manifests/service.yaml). */
+    public static final String SERVICE_DNS_NAME = "septa." + SERVING_NAMESPACE + ".svc";
 
     private final ControlPlaneOptions options;
     private final WorkloadCertificates certificates;
@@ -158,7 +160,8 @@ public final class ControlPlaneCore implements AutoCloseable {
 
     private KeyedCertificate issueServing() {
         String spiffeId = "spiffe://" + trustDomain() + "/ns/" + SERVING_NAMESPACE + "/sa/" + SERVING_SERVICE_ACCOUNT;
-        return certificates.issueServing(spiffeId, List.of("localhost"), List.of("127.0.0.1"));
+        // In Kubernetes, injected pods dial the Service by name and grpc checks the name (decision 0005).
+        return certificates.issueServing(spiffeId, List.of("localhost", SERVICE_DNS_NAME), List.of("127.0.0.1"));
     }
 
     /** A serving certificate from the CA's current signer and the current bundle (root rotation stages). */
