@@ -18,4 +18,7 @@ public interface CaKeyStore {
 
     /** Where the store is, for messages ("directory /var/lib/septa/ca"). */
     String location();
+
+    /** Removes everything the store holds (a finished rotation's successor, a picked-up staged one). */
+    void delete();
 }

@@ -11,9 +11,8 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.PrivateKey;
-import java.security.cert.X509Certificate;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -36,12 +35,12 @@ import java.util.Set;
  */
 public final class FileCaKeyStore implements CaKeyStore {
 
-    public static final String KEY_FILE = "signing-key.pem";
-    public static final String BUNDLE_FILE = "trust-bundle.pem";
-    public static final String CHAIN_FILE = "signing-chain.pem";
-    public static final String TRUST_DOMAIN_FILE = "trust-domain";
+    public static final String KEY_FILE = StoredCa.KEY;
+    public static final String BUNDLE_FILE = StoredCa.BUNDLE;
+    public static final String CHAIN_FILE = StoredCa.CHAIN;
+    public static final String TRUST_DOMAIN_FILE = StoredCa.TRUST_DOMAIN;
     static final String COMMIT_FILE = ".save-commit";
-    private static final List<String> FILES = List.of(KEY_FILE, TRUST_DOMAIN_FILE, BUNDLE_FILE, CHAIN_FILE);
+    private static final List<String> FILES = StoredCa.PARTS;
 
     /** Test seam: called after each file system step of a save, so a test can "crash" between any two. */
     interface Steps {
@@ -93,31 +92,11 @@ public final class FileCaKeyStore implements CaKeyStore {
                     + " to create a new CA (every workload certificate must then be reissued)");
         }
         checkKeyPermissions(key);
-        PrivateKey signingKey;
-        List<X509Certificate> roots;
-        List<X509Certificate> signingChain;
-        try {
-            signingKey = PemReader.privateKey(read(key), key.toString());
-            roots = PemReader.certificates(read(bundle), bundle.toString());
-            signingChain = PemReader.certificates(read(chain), chain.toString());
-        } catch (PemException e) {
-            throw corrupt(e.getMessage());
-        }
-        if (!SigningCaValidator.isKeyPair(signingKey, signingChain.getFirst().getPublicKey())) {
-            throw corrupt(key + " does not hold the private key of the first certificate in " + chain);
-        }
-        String trustDomain = read(domain).strip();
-        try {
-            SpiffeId.requireTrustDomain(trustDomain);
-        } catch (IllegalArgumentException e) {
-            throw corrupt(domain + ":1: " + e.getMessage());
-        }
-        try {
-            return Optional.of(new CaMaterial(signingKey, signingChain.getFirst(),
-                    signingChain.subList(1, signingChain.size()), new TrustBundle(trustDomain, roots)));
-        } catch (IllegalArgumentException e) {
-            throw corrupt(bundle + ": " + e.getMessage());
-        }
+        Map<String, Path> files = Map.of(StoredCa.KEY, key, StoredCa.TRUST_DOMAIN, domain, StoredCa.BUNDLE, bundle,
+                StoredCa.CHAIN, chain);
+        Map<String, String> parts = new java.util.HashMap<>();
+        files.forEach((name, file) -> parts.put(name, read(file)));
+        return Optional.of(StoredCa.decode(parts, name -> files.get(name).toString(), this::corrupt));
     }
 
     /** The file holding {@code name}'s committed content: its {@code .new} twin while a commit is being applied. */
@@ -144,13 +123,27 @@ public final class FileCaKeyStore implements CaKeyStore {
                 Files.setPosixFilePermissions(directory, OWNER_DIR);
             }
             finishOrDiscardInterruptedSave();
-            writePending(KEY_FILE, Pem.privateKeyPkcs8(material.signingKey()), OWNER_ONLY);
-            writePending(TRUST_DOMAIN_FILE, material.trustBundle().trustDomain() + "\n", PUBLIC);
-            writePending(BUNDLE_FILE, material.trustBundle().toPem(), PUBLIC);
-            writePending(CHAIN_FILE, Pem.certificates(material.signingChain()), PUBLIC);
+            for (var part : StoredCa.encode(material).entrySet()) {
+                writePending(part.getKey(), part.getValue(), part.getKey().equals(StoredCa.KEY) ? OWNER_ONLY : PUBLIC);
+            }
             commit();
         } catch (IOException e) {
             throw new CaStoreException("cannot write CA store " + directory + ": " + e);
+        }
+    }
+
+    /** Removes the directory and everything in it. */
+    @Override
+    public void delete() {
+        if (!Files.exists(directory)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> files = Files.walk(directory)) {
+            for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            throw new CaStoreException("cannot remove " + directory + ": " + e.getMessage());
         }
     }
 

@@ -24,6 +24,11 @@ public final class InMemoryCaKeyStore implements CaKeyStore {
     }
 
     @Override
+    public void delete() {
+        material.set(null);
+    }
+
+    @Override
     public String toString() {
         return "InMemoryCaKeyStore";
     }

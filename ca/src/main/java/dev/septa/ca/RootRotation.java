@@ -1,26 +1,21 @@
 package dev.septa.ca;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.stream.Stream;
 
 /**
  * The CA's side of a staged rotation of the signing CA, persisted next to the CA so that a restart at any stage
  * resumes. The successor is either a new root that Septa generates (when Septa's own root signs), or material an
  * operator supplies: a new intermediate under the same root, or a new intermediate under a new root (staged by
- * {@code septa ca rotate --intermediate-cert ...} in {@code DIR/incoming/}, see {@link #stageSuccessor}).
+ * {@code septa ca rotate --intermediate-cert ...} in the incoming store, see {@link #stageSuccessor}). The stores are
+ * a {@link RotationStores}: a directory ({@code DIR}, {@code DIR/next/}, {@code DIR/incoming/}, {@code DIR/rotation-stage})
+ * in local mode, Kubernetes Secrets in Kubernetes mode.
  * <ol>
  *   <li>{@link #begin()} / {@link #beginStaged()}: the successor is kept in {@code DIR/next/} (a second
  *       {@link FileCaKeyStore}, holding the successor's own roots); the trust bundle becomes old roots + the
@@ -42,50 +37,57 @@ public final class RootRotation {
     /** Where a rotation stands. */
     public enum Stage { NONE, BUNDLE_EXTENDED, SIGNER_SWITCHED }
 
-    static final String STAGE_FILE = "rotation-stage";
-    static final String NEXT_DIR = "next";
-    /** Where {@code septa ca rotate --intermediate-cert ...} leaves an operator's successor for the control plane. */
-    public static final String INCOMING_DIR = "incoming";
+    /** Where {@code septa ca rotate --intermediate-cert ...} leaves an operator's successor (file stores). */
+    public static final String INCOMING_DIR = FileRotationStores.INCOMING_DIR;
 
     private final CertificateAuthority ca;
-    private final FileCaKeyStore current;
-    private final FileCaKeyStore next;
-    private final FileCaKeyStore incoming;
-    private final Path stageFile;
+    private final RotationStores stores;
+    private final CaKeyStore current;
+    private final CaKeyStore next;
+    private final CaKeyStore incoming;
     private final Clock clock;
     private Stage stage;
 
-    private RootRotation(CertificateAuthority ca, FileCaKeyStore current, Clock clock) {
+    private RootRotation(CertificateAuthority ca, RotationStores stores, Clock clock) {
         this.ca = ca;
-        this.current = current;
-        this.next = new FileCaKeyStore(current.directory().resolve(NEXT_DIR));
-        this.incoming = new FileCaKeyStore(current.directory().resolve(INCOMING_DIR));
-        this.stageFile = current.directory().resolve(STAGE_FILE);
+        this.stores = stores;
+        this.current = stores.current();
+        this.next = stores.next();
+        this.incoming = stores.incoming();
         this.clock = clock;
     }
 
     /** Reads the rotation state of the CA kept in {@code store} (that {@code ca} was opened from) and resumes it. */
     public static RootRotation open(CertificateAuthority ca, FileCaKeyStore store, Clock clock) {
-        var rotation = new RootRotation(ca, store, clock);
+        return open(ca, new FileRotationStores(store.directory()), clock);
+    }
+
+    /** Reads the rotation state kept in {@code stores} (whose current store {@code ca} was opened from) and resumes it. */
+    public static RootRotation open(CertificateAuthority ca, RotationStores stores, Clock clock) {
+        var rotation = new RootRotation(ca, stores, clock);
         rotation.resume();
         return rotation;
     }
 
-    /**
-     * Checks an operator's successor against the CA in {@code caDirectory} and leaves it in {@code caDirectory/incoming/},
-     * where the control plane picks it up ({@link #beginStaged()}). Refused, with the reason, when it is for another
-     * trust domain, is the current signer, or fails the checks a signer must pass.
-     */
+    /** {@link #stageSuccessor(CaMaterial, RotationStores, CaConfig, Clock)} for the CA in a directory. */
     public static void stageSuccessor(CaMaterial successor, Path caDirectory, CaConfig config, Clock clock) {
-        FileCaKeyStore store = new FileCaKeyStore(caDirectory);
-        CaMaterial now = store.load().orElseThrow(() -> new CaStoreException("no CA in " + caDirectory
-                + " to rotate; create one with: septa ca init --dir " + caDirectory));
+        stageSuccessor(successor, new FileRotationStores(caDirectory), config, clock);
+    }
+
+    /**
+     * Checks an operator's successor against the CA in {@code stores} and leaves it in their incoming store, where the
+     * control plane picks it up ({@link #beginStaged()}). Refused, with the reason, when it is for another trust
+     * domain, is the current signer, or fails the checks a signer must pass.
+     */
+    public static void stageSuccessor(CaMaterial successor, RotationStores stores, CaConfig config, Clock clock) {
+        CaMaterial now = stores.current().load().orElseThrow(() -> new CaStoreException("no CA in "
+                + stores.current().location() + " to rotate; create one with: septa ca init"));
         checkSuccessor(successor, now, config, clock);
-        if (Files.isDirectory(caDirectory.resolve(NEXT_DIR))) {
-            throw new IllegalStateException("a rotation is already under way in " + caDirectory
+        if (stores.next().load().isPresent()) {
+            throw new IllegalStateException("a rotation is already under way in " + stores.current().location()
                     + "; wait until `septa status` shows it idle, then stage the next one");
         }
-        new FileCaKeyStore(caDirectory.resolve(INCOMING_DIR)).save(successor);
+        stores.incoming().save(successor);
     }
 
     public synchronized Stage stage() {
@@ -116,9 +118,14 @@ public final class RootRotation {
         return ca.trustBundle().contains(ca.signingCertificate());
     }
 
-    /** Whether an operator's successor waits in {@code DIR/incoming/}. */
+    /** Whether an operator's successor waits to be picked up. */
     public boolean hasStagedSuccessor() {
-        return Files.isDirectory(incoming.directory());
+        return stores.incomingPresent();
+    }
+
+    /** How an operator stages a successor for this CA (for messages). */
+    public String stagingHint() {
+        return stores.stagingHint();
     }
 
     /** Stage 1 with a new root generated here. Refused unless no rotation is under way and Septa's own root signs. */
@@ -126,8 +133,7 @@ public final class RootRotation {
         requireIdle();
         if (!generatesSuccessor()) {
             throw new IllegalStateException("this CA signs with an operator-supplied intermediate, which Septa cannot"
-                    + " renew itself: stage its successor with `septa ca rotate --dir " + current.directory()
-                    + " --intermediate-cert FILE --intermediate-key FILE [--root-cert FILE]`");
+                    + " renew itself: stage its successor with `" + stores.stagingHint() + "`");
         }
         begin(RootCaGenerator.generate(ca.config(), clock));
     }
@@ -138,14 +144,14 @@ public final class RootRotation {
      * with its reason, once).
      */
     public synchronized boolean beginStaged() {
-        if (stage != Stage.NONE || !Files.isDirectory(incoming.directory())) {
+        if (stage != Stage.NONE || !stores.incomingPresent()) {
             return false;
         }
         Optional<CaMaterial> staged;
         try {
             staged = incoming.load();
         } catch (CaException e) {
-            delete(incoming.directory());
+            incoming.delete();
             throw e;
         }
         if (staged.isEmpty()) {
@@ -154,7 +160,7 @@ public final class RootRotation {
         try {
             begin(staged.get());
         } finally {
-            delete(incoming.directory());
+            incoming.delete();
         }
         return true;
     }
@@ -194,7 +200,7 @@ public final class RootRotation {
         current.save(alone);
         writeStage(Stage.NONE);
         ca.replaceMaterial(alone);
-        delete(next.directory());
+        next.delete();
     }
 
     private CaMaterial successor() {
@@ -238,7 +244,7 @@ public final class RootRotation {
     /** Re-derives the stage from the stores, so a crash between a store write and the stage write is harmless. */
     private synchronized void resume() {
         Stage written = readStage();
-        Optional<CaMaterial> pending = Files.isDirectory(next.directory()) ? next.load() : Optional.empty();
+        Optional<CaMaterial> pending = next.load();
         if (pending.isEmpty()) {
             stage = Stage.NONE;
         } else if (!pending.get().signingCertificate().equals(ca.signingCertificate())) {
@@ -259,42 +265,24 @@ public final class RootRotation {
             stage = written == Stage.NONE ? Stage.NONE : Stage.SIGNER_SWITCHED;
         }
         if (stage == Stage.NONE && pending.isPresent()) {
-            delete(next.directory());
+            next.delete();
         }
         if (stage != written) {
             writeStage(stage);
         }
     }
     private Stage readStage() {
+        String written = stores.readStage();
         try {
-            if (!Files.exists(stageFile)) {
-                return Stage.NONE;
-            }
-            return Stage.valueOf(Files.readString(stageFile, StandardCharsets.US_ASCII).strip().toUpperCase(Locale.ROOT));
-        } catch (IOException | IllegalArgumentException e) {
+            return written == null ? Stage.NONE : Stage.valueOf(written.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
             return Stage.NONE; // re-derived from the stores anyway
         }
     }
 
     private void writeStage(Stage s) {
-        try {
-            Path tmp = stageFile.resolveSibling(STAGE_FILE + ".tmp");
-            Files.writeString(tmp, s.name().toLowerCase(Locale.ROOT) + "\n", StandardCharsets.US_ASCII);
-            Files.move(tmp, stageFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            stage = s;
-        } catch (IOException e) {
-            throw new CaStoreException("cannot record the root rotation stage in " + stageFile + ": " + e.getMessage());
-        }
-    }
-
-    private static void delete(Path directory) {
-        try (Stream<Path> files = Files.walk(directory)) {
-            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot remove " + directory + ": " + e.getMessage(), e);
-        }
+        stores.writeStage(s.name().toLowerCase(Locale.ROOT));
+        stage = s;
     }
 
     @Override

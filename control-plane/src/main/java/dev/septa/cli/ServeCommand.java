@@ -4,6 +4,7 @@ import dev.septa.controlplane.ControlPlane;
 import dev.septa.controlplane.ControlPlaneOptions;
 import dev.septa.controlplane.identity.KubernetesTokenReviewer;
 import dev.septa.controlplane.kubernetes.KubernetesMode;
+import dev.septa.controlplane.kubernetes.SecretRotationStores;
 import dev.septa.controlplane.kubernetes.TrustBundlePublisher;
 import dev.septa.controlplane.source.MeshSource;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -129,7 +130,8 @@ public final class ServeCommand implements Callable<Integer> {
         ControlPlaneOptions options;
         try {
             options = options(k8s.source())
-                    .serviceAccountTokens(new KubernetesTokenReviewer(client, java.time.Clock.systemUTC())).build();
+                    .serviceAccountTokens(new KubernetesTokenReviewer(client, java.time.Clock.systemUTC()))
+                    .caStores(new SecretRotationStores(client, controlPlaneNamespace())).build();
         } catch (IllegalArgumentException e) {
             k8s.close();
             client.close();
@@ -138,6 +140,12 @@ public final class ServeCommand implements Callable<Integer> {
         }
         out.println("septa serve: " + k8s.source().describe());
         return serve(options, k8s, out, err);
+    }
+
+    /** The namespace the control plane runs in (the Deployment sets POD_NAMESPACE), where the CA's Secrets live. */
+    static String controlPlaneNamespace() {
+        String ns = System.getenv("POD_NAMESPACE");
+        return ns == null || ns.isBlank() ? dev.septa.controlplane.ControlPlaneCore.SERVING_NAMESPACE : ns.strip();
     }
 
     private int serve(ControlPlaneOptions options, KubernetesMode k8s, PrintWriter out, PrintWriter err) throws InterruptedException {

@@ -69,8 +69,9 @@ public final class ControlPlaneCore implements AutoCloseable {
                             ControlPlaneMetrics metrics) {
         this.options = options;
         this.certificates = certificates != null ? certificates
-                : new CaWorkloadCertificates(options.stateDir().resolve("ca"), this::trustDomain, IssuanceListener.NONE,
-                        options.minCertificateTtl());
+                : new CaWorkloadCertificates(options.caStores() != null ? options.caStores()
+                        : new dev.septa.ca.FileRotationStores(options.stateDir().resolve("ca")), this::trustDomain,
+                        IssuanceListener.NONE, options.minCertificateTtl());
         this.metrics = metrics;
         this.cache = new ProxyConfigCache(metrics);
         try {

@@ -12,7 +12,7 @@ import java.time.Duration;
  * {@code stateDir/ca}. {@code minCertificateTtl}: the shortest workload certificate lifetime the CA accepts (default
  * 5 minutes; seconds for tests and demos). {@code certificateTtl}: when not null, the lifetime of every workload
  * certificate instead of the mesh's {@code certificateTTL} (whose parser keeps a 5-minute floor).
- * {@code serviceAccountTokens}: null outside Kubernetes mode.
+ * {@code serviceAccountTokens}: null outside Kubernetes mode. {@code caStores}: null means files in {@code stateDir/ca}.
  */
 public record ControlPlaneOptions(Path intentsDir, Path inventoryFile, Path stateDir,
                                   String xdsHost, int xdsPort, String httpHost, int httpPort,
@@ -20,7 +20,8 @@ public record ControlPlaneOptions(Path intentsDir, Path inventoryFile, Path stat
                                   MeshSource source, MeshCompilation compilation, WorkloadCertificates certificates,
                                   Duration minCertificateTtl, Duration certificateTtl, double rootRotationShare,
                                   Duration rootRotationReissueWindow,
-                                  dev.septa.controlplane.identity.ServiceAccountTokens serviceAccountTokens) {
+                                  dev.septa.controlplane.identity.ServiceAccountTokens serviceAccountTokens,
+                                  dev.septa.ca.RotationStores caStores) {
 
     public ControlPlaneOptions {
         if (minCertificateTtl == null || minCertificateTtl.compareTo(Duration.ofSeconds(2)) < 0) {
@@ -66,6 +67,7 @@ public record ControlPlaneOptions(Path intentsDir, Path inventoryFile, Path stat
         private double rootRotationShare = 0.2;
         private Duration rootRotationReissueWindow = Duration.ofMinutes(1);
         private dev.septa.controlplane.identity.ServiceAccountTokens serviceAccountTokens;
+        private dev.septa.ca.RotationStores caStores;
 
         public Builder intentsDir(Path v) { intentsDir = v; return this; }
         public Builder inventoryFile(Path v) { inventoryFile = v; return this; }
@@ -87,11 +89,13 @@ public record ControlPlaneOptions(Path intentsDir, Path inventoryFile, Path stat
         public Builder rootRotationReissueWindow(Duration v) { rootRotationReissueWindow = v; return this; }
         /** Kubernetes mode: xDS/SDS streams may also authenticate with a projected service-account token (TokenReview). */
         public Builder serviceAccountTokens(dev.septa.controlplane.identity.ServiceAccountTokens v) { serviceAccountTokens = v; return this; }
+        /** Where the built-in CA lives (default: files in {@code stateDir/ca}; Kubernetes mode: Secrets). */
+        public Builder caStores(dev.septa.ca.RotationStores v) { caStores = v; return this; }
 
         public ControlPlaneOptions build() {
             return new ControlPlaneOptions(intentsDir, inventoryFile, stateDir, xdsHost, xdsPort, httpHost, httpPort,
                     debounceQuiet, debounceMaxDelay, pollInterval, source, compilation, certificates,
-                    minCertificateTtl, certificateTtl, rootRotationShare, rootRotationReissueWindow, serviceAccountTokens);
+                    minCertificateTtl, certificateTtl, rootRotationShare, rootRotationReissueWindow, serviceAccountTokens, caStores);
         }
     }
 }

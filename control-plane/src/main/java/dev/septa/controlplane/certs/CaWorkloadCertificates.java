@@ -2,7 +2,8 @@ package dev.septa.controlplane.certs;
 
 import dev.septa.ca.CaConfig;
 import dev.septa.ca.CertificateAuthority;
-import dev.septa.ca.FileCaKeyStore;
+import dev.septa.ca.FileRotationStores;
+import dev.septa.ca.RotationStores;
 import dev.septa.ca.IssuanceListener;
 import dev.septa.ca.IssuedCertificate;
 import dev.septa.ca.Pem;
@@ -22,13 +23,14 @@ import java.util.List;
 import java.util.function.Supplier;
 
 /**
- * Septa's CA (module {@code ca}) kept in {@code stateDir/ca}: created on first start, reused on every restart so
- * running workloads keep trusting the control plane. Opened on first use, when the mesh's trust domain is known.
+ * Septa's CA (module {@code ca}) kept in its {@link RotationStores}: {@code stateDir/ca} in local mode, Kubernetes
+ * Secrets in Kubernetes mode. Created on first start, reused on every restart so running workloads keep trusting
+ * the control plane. Opened on first use, when the mesh's trust domain is known.
  */
 public final class CaWorkloadCertificates implements WorkloadCertificates {
     static final Duration SERVING_TTL = Duration.ofHours(24);
 
-    private final Path directory;
+    private final RotationStores stores;
     private final Supplier<String> trustDomain;
     private final IssuanceListener listener;
     private final Duration minTtl;
@@ -41,7 +43,11 @@ public final class CaWorkloadCertificates implements WorkloadCertificates {
 
     /** {@code minTtl}: the shortest workload lifetime accepted (seconds for tests and demos; default 5 minutes). */
     public CaWorkloadCertificates(Path directory, Supplier<String> trustDomain, IssuanceListener listener, Duration minTtl) {
-        this.directory = directory;
+        this(new FileRotationStores(directory), trustDomain, listener, minTtl);
+    }
+
+    public CaWorkloadCertificates(RotationStores stores, Supplier<String> trustDomain, IssuanceListener listener, Duration minTtl) {
+        this.stores = stores;
         this.trustDomain = trustDomain;
         this.listener = listener;
         this.minTtl = minTtl;
@@ -49,7 +55,7 @@ public final class CaWorkloadCertificates implements WorkloadCertificates {
 
     private synchronized CertificateAuthority ca() {
         if (ca == null) {
-            ca = CertificateAuthority.open(new FileCaKeyStore(directory), CaConfig.forTrustDomain(trustDomain.get())
+            ca = CertificateAuthority.open(stores.current(), CaConfig.forTrustDomain(trustDomain.get())
                             .withTtlRange(minTtl, CaConfig.DEFAULT_MAX_TTL),
                     Clock.systemUTC(), listener);
         }
@@ -59,7 +65,7 @@ public final class CaWorkloadCertificates implements WorkloadCertificates {
     /** The staged root rotation of this CA, resumed from the store on first use. */
     public synchronized dev.septa.ca.RootRotation rootRotation() {
         if (rotation == null) {
-            rotation = dev.septa.ca.RootRotation.open(ca(), new FileCaKeyStore(directory), Clock.systemUTC());
+            rotation = dev.septa.ca.RootRotation.open(ca(), stores, Clock.systemUTC());
         }
         return rotation;
     }
@@ -67,11 +73,6 @@ public final class CaWorkloadCertificates implements WorkloadCertificates {
     /** The certificate that signs workload certificates now. */
     public java.security.cert.X509Certificate signingCertificate() {
         return ca().signingCertificate();
-    }
-
-    /** Where the CA store is ({@code septa ca rotate --dir}). */
-    public Path directory() {
-        return directory;
     }
 
     /** SHA-256 of the certificate's DER, hex: names one CA certificate exactly (renewed ones often share a name). */

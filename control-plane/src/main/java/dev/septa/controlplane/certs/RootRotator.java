@@ -92,8 +92,7 @@ public final class RootRotator implements AutoCloseable {
         if (rotation.stage() == RootRotation.Stage.NONE && !rotation.generatesSuccessor() && !rotation.hasStagedSuccessor()) {
             return java.util.Optional.of("this control plane signs with the operator-supplied intermediate "
                     + describe(certificates.signingCertificate()) + ", which Septa cannot renew itself: stage its successor"
-                    + " with `septa ca rotate --dir " + certificates.directory()
-                    + " --intermediate-cert FILE --intermediate-key FILE [--root-cert FILE]`");
+                    + " with `" + rotation.stagingHint() + "`");
         }
         requested = true;
         return java.util.Optional.empty();
@@ -186,8 +185,7 @@ public final class RootRotator implements AutoCloseable {
             requested = false;
             X509Certificate signer = certificates.signingCertificate();
             String message = "the operator-supplied intermediate " + describe(signer) + (due ? " is near its end" : " signs")
-                    + "; Septa cannot renew it: stage its successor with `septa ca rotate --dir " + certificates.directory()
-                    + " --intermediate-cert FILE --intermediate-key FILE [--root-cert FILE]`";
+                    + "; Septa cannot renew it: stage its successor with `" + rotation.stagingHint() + "`";
             if (!message.equals(attention)) {
                 LOG.warn("CA rotation: {}", message);
             }
