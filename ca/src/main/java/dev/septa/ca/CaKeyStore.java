@@ -16,6 +16,19 @@ public interface CaKeyStore {
 
     void save(CaMaterial material);
 
+    /**
+     * Saves {@code material} only if the store holds nothing yet; false when it already held a CA (which stays).
+     * A new CA is created this way, so that two control planes starting together agree on one root: the loser
+     * reads the winner's back. Stores shared between processes override it with an atomic create.
+     */
+    default boolean create(CaMaterial material) {
+        if (load().isPresent()) {
+            return false;
+        }
+        save(material);
+        return true;
+    }
+
     /** Where the store is, for messages ("directory /var/lib/septa/ca"). */
     String location();
 

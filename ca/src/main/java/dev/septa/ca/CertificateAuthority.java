@@ -69,7 +69,7 @@ public final class CertificateAuthority {
     public static CertificateAuthority open(CaKeyStore store, CaConfig config, Clock clock, IssuanceListener listener) {
         CaMaterial material = store.load().orElse(null);
         if (material == null) {
-            store.save(RootCaGenerator.generate(config, clock));
+            store.create(RootCaGenerator.generate(config, clock)); // another process may have created one meanwhile
             // Read back what was written, so that a store which cannot round-trip fails now rather than on restart.
             material = store.load().orElseThrow(() -> new CaStoreException(
                     "CA store " + store.location() + " is still empty right after saving a new root"));

@@ -19,7 +19,9 @@ import java.util.Optional;
 /**
  * A CA store in one Kubernetes Secret (type Opaque, the same four parts as the file store, {@link StoredCa}), so a
  * restarted or rescheduled control plane keeps its root. One Secret is one object: a save replaces all parts at
- * once, as the file store's redo log does on disk. A Secret missing some parts, or holding parts that do not parse,
+ * once, as the file store's redo log does on disk. Creating it is atomic ({@link #create}): of two replicas starting
+ * together, the second finds the first's CA and reads it back, so both sign with the same root.
+ * A Secret missing some parts, or holding parts that do not parse,
  * is refused with the reason and never replaced. The key is never logged; {@link #toString()} names the Secret only.
  */
 public final class SecretCaKeyStore implements CaKeyStore {
@@ -67,12 +69,30 @@ public final class SecretCaKeyStore implements CaKeyStore {
 
     @Override
     public void save(CaMaterial material) {
+        Secret secret = secret(material);
+        call(() -> client.secrets().inNamespace(namespace).resource(secret).createOr(NonDeletingOperation::patch));
+    }
+
+    /** An atomic create: false when the Secret already exists (another replica created the CA first). */
+    @Override
+    public boolean create(CaMaterial material) {
+        try {
+            call(() -> client.secrets().inNamespace(namespace).resource(secret(material)).create());
+            return true;
+        } catch (CaStoreException e) {
+            if (e.getMessage().contains("(HTTP 409)")) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    private Secret secret(CaMaterial material) {
         Map<String, String> data = new HashMap<>();
         StoredCa.encode(material).forEach((part, text) ->
                 data.put(part, Base64.getEncoder().encodeToString(text.getBytes(StandardCharsets.US_ASCII))));
-        Secret secret = new SecretBuilder().withNewMetadata().withNamespace(namespace).withName(name)
+        return new SecretBuilder().withNewMetadata().withNamespace(namespace).withName(name)
                 .addToLabels(MANAGED_BY, "septa").endMetadata().withType("Opaque").withData(data).build();
-        call(() -> client.secrets().inNamespace(namespace).resource(secret).createOr(NonDeletingOperation::patch));
     }
 
     @Override

@@ -63,6 +63,23 @@ class SecretCaStoreTest {
         assertThat(new SecretRotationStores(client, NS).current().toString()).doesNotContain("PRIVATE");
     }
 
+    /** Two replicas starting at once: whoever creates the Secret first, both end up signing with that root. */
+    @Test
+    void replicasStartingTogetherAgreeOnOneRoot() {
+        var a = new SecretRotationStores(client, NS).current();
+        var b = new SecretRotationStores(client, NS).current();
+        assertThat(a.load()).isEmpty();
+        assertThat(b.load()).isEmpty();
+        var first = dev.septa.ca.RootCaGenerator.generate(CONFIG, Clock.systemUTC());
+        var second = dev.septa.ca.RootCaGenerator.generate(CONFIG, Clock.systemUTC());
+        assertThat(a.create(first)).isTrue();
+        // b decided to create a CA before a's write was visible: its create loses, and opening reads a's CA back
+        assertThat(b.create(second)).isFalse();
+        CertificateAuthority openedByB = CertificateAuthority.open(b, CONFIG, Clock.systemUTC(), IssuanceListener.NONE);
+        assertThat(openedByB.signingCertificate()).isEqualTo(first.signingCertificate());
+        assertThat(secret(SecretRotationStores.CA).getData()).containsOnlyKeys(StoredCa.PARTS);
+    }
+
     @Test
     void aDamagedSecretIsRefusedWithTheReasonAndLeftAsItIs() {
         open();
