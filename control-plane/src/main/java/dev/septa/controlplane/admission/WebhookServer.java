@@ -45,6 +45,20 @@ public final class WebhookServer implements AutoCloseable {
     /** The names the API server uses for Service septa in septa-system (manifests/webhook.yaml's clientConfig). */
     public static final List<String> DNS_NAMES = List.of("septa.septa-system.svc", "septa.septa-system.svc.cluster.local");
 
+    static {
+        // The JDK server's limits are JVM-wide and read once, when its first server is made; set them unless given.
+        // The API server waits at most 30 s for a webhook, so no request needs longer to arrive or to be answered.
+        setIfAbsent("sun.net.httpserver.maxReqTime", "30");
+        setIfAbsent("sun.net.httpserver.maxRspTime", "30");
+        setIfAbsent("sun.net.httpserver.maxConnections", "256");
+    }
+
+    private static void setIfAbsent(String property, String value) {
+        if (System.getProperty(property) == null) {
+            System.setProperty(property, value);
+        }
+    }
+
     private final Supplier<KeyedCertificate> issuer;
     private final Supplier<?> generation;
     private final Supplier<AdmissionReviewHandler> handler;
@@ -89,9 +103,9 @@ public final class WebhookServer implements AutoCloseable {
             }
         });
         server.createContext("/", this::exchange);
-        // A few workers: the API server calls with a 10 s timeout and retries; a slow or stuck client holds one of
-        // these threads, never the control plane's.
-        workers = Executors.newFixedThreadPool(4, Thread.ofPlatform().daemon().name("septa-webhook-", 0).factory());
+        // One virtual thread per exchange (the TLS handshake runs there too): a client that connects and stalls holds
+        // a virtual thread until the server's request timer drops it, never the threads the API server's calls need.
+        workers = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("septa-webhook-", 0).factory());
         server.setExecutor(workers);
     }
 

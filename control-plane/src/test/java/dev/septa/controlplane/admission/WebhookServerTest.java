@@ -187,6 +187,24 @@ class WebhookServerTest {
     }
 
     @Test
+    void clientsThatConnectAndStallDoNotStarveTheApiServersCalls() throws Exception {
+        List<java.net.Socket> stalled = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 32; i++) {
+                var socket = new java.net.Socket("127.0.0.1", server.port());
+                socket.getOutputStream().write(new byte[] {0x16, 0x03, 0x01}); // the start of a ClientHello, then nothing
+                stalled.add(socket);
+            }
+            var response = post(trusting(ca.trustBundlePem()), "/inject", "application/json", resource("deployment-pod-create.json"));
+            assertThat(response.statusCode()).isEqualTo(200);
+        } finally {
+            for (var socket : stalled) {
+                socket.close();
+            }
+        }
+    }
+
+    @Test
     void rootRotationReissuesTheCertificateFromTheNewSigner() throws Exception {
         KeyedCertificate before = server.certificate();
         assertThat(before.signer()).isEqualTo(CaWorkloadCertificates.fingerprint(ca.signingCertificate()));
