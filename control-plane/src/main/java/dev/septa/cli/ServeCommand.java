@@ -6,6 +6,8 @@ import dev.septa.controlplane.identity.KubernetesTokenReviewer;
 import dev.septa.controlplane.kubernetes.KubernetesMode;
 import dev.septa.controlplane.kubernetes.SecretRotationStores;
 import dev.septa.controlplane.kubernetes.TrustBundlePublisher;
+import dev.septa.controlplane.kubernetes.WebhookCaBundlePublisher;
+import dev.septa.controlplane.admission.WebhookServer;
 import dev.septa.controlplane.source.MeshSource;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -51,8 +53,14 @@ public final class ServeCommand implements Callable<Integer> {
     String certificateTtl;
     @Option(names = "--kubernetes", description = {"read Segments, Intents and MeshConfig (CRDs), and the Pods and Services of namespaces",
             "labelled septa.dev/inject=enabled, from the Kubernetes API (kubeconfig, or the in-cluster service account);",
-            "publish the trust bundle as ConfigMap septa-trust-bundle there"})
+            "publish the trust bundle as ConfigMap septa-trust-bundle there; serve the injection webhook (--webhook-port)"})
     boolean kubernetes;
+    @Option(names = "--webhook-address", paramLabel = "HOST", defaultValue = "127.0.0.1",
+            description = "with --kubernetes: injection webhook (HTTPS) bind address (default ${DEFAULT-VALUE}; the Deployment binds 0.0.0.0)")
+    String webhookHost;
+    @Option(names = "--webhook-port", paramLabel = "PORT", defaultValue = "15443",
+            description = "with --kubernetes: injection webhook port, HTTPS, path /inject (default ${DEFAULT-VALUE}; 0 picks one)")
+    int webhookPort;
     @Option(names = "--kubernetes-sync-timeout", paramLabel = "DURATION", defaultValue = "60s",
             description = "how long the first list of each kind may take before giving up (default ${DEFAULT-VALUE})")
     String syncTimeout;
@@ -101,6 +109,10 @@ public final class ServeCommand implements Callable<Integer> {
     }
 
     private int serveKubernetes(PrintWriter out, PrintWriter err) throws Exception {
+        if (webhookPort < 0 || webhookPort > 65535) {
+            err.println("septa serve: --webhook-port: expected 0..65535, got " + webhookPort);
+            return 2;
+        }
         Duration timeout;
         try {
             timeout = CaDurations.parse(syncTimeout);
@@ -163,6 +175,18 @@ public final class ServeCommand implements Callable<Integer> {
             k8s.attach(cp.core(), Duration.ofSeconds(1), Duration.ofMinutes(1));
             out.println("septa serve: publishing the trust bundle as ConfigMap " + TrustBundlePublisher.CONFIG_MAP
                     + " in namespaces " + k8s.source().meshNamespaces() + " (and every namespace labelled later)");
+            try {
+                var webhook = k8s.serveWebhook(cp.core(), new java.net.InetSocketAddress(webhookHost, webhookPort),
+                        Duration.ofSeconds(1), Duration.ofMinutes(1));
+                out.printf("septa serve: injection webhook on https://%s:%d%s (certificate for %s); caBundle of MutatingWebhookConfiguration %s follows the CA%n",
+                        webhookHost, webhook.port(), WebhookServer.PATH, String.join(", ", WebhookServer.DNS_NAMES),
+                        WebhookCaBundlePublisher.CONFIGURATION);
+            } catch (java.io.IOException | RuntimeException e) {
+                cp.close();
+                k8s.close();
+                err.println("septa serve: cannot serve the webhook on " + webhookHost + ":" + webhookPort + ": " + rootMessage(e));
+                return 2;
+            }
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -6,12 +6,19 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
 import java.util.Map;
+import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /** {@code septa serve --kubernetes} refuses what it cannot do with one clear line and exit 2, never a stack trace. */
+@EnableKubernetesMockClient(crud = true)
 class ServeKubernetesCommandTest {
+    KubernetesMockServer server;
+
     private final StringWriter out = new StringWriter();
     private final StringWriter err = new StringWriter();
     @TempDir
@@ -52,5 +59,29 @@ class ServeKubernetesCommandTest {
                 .doesNotContain("\tat ", "Exception");
         assertThat(err.toString().lines()).hasSize(1);
         assertThat(out.toString()).doesNotContain("xDS/SDS");
+    }
+
+    @Test
+    void aWebhookPortOutOfRangeIsRefusedBeforeConnecting() {
+        assertThat(run("serve", "--kubernetes", "--webhook-port", "70000", "--state-dir", dir.toString())).isEqualTo(2);
+        assertThat(err.toString()).isEqualTo("septa serve: --webhook-port: expected 0..65535, got 70000" + System.lineSeparator());
+    }
+
+    @Test
+    void aWebhookPortInUseStopsServeWithOneLine() throws Exception {
+        // the mock API server's self-signed certificate is trusted here only
+        Map<String, String> props = Map.of("kubernetes.master", server.url("/"), "kubernetes.auth.tryKubeConfig", "false",
+                "kubernetes.auth.tryServiceAccount", "false", "kubernetes.request.retry.backoffLimit", "0",
+                "kubernetes.trust.certificates", "true", "kubernetes.disable.hostname.verification", "true");
+        props.forEach(System::setProperty);
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            assertThat(run("serve", "--kubernetes", "--state-dir", dir.toString(), "--xds-port", "0", "--http-port", "0",
+                    "--webhook-port", String.valueOf(taken.getLocalPort()))).isEqualTo(2);
+            assertThat(err.toString()).startsWith("septa serve: cannot serve the webhook on 127.0.0.1:" + taken.getLocalPort() + ": ")
+                    .doesNotContain("\tat ", "Exception");
+            assertThat(err.toString().lines()).hasSize(1);
+        } finally {
+            props.keySet().forEach(System::clearProperty);
+        }
     }
 }

@@ -90,6 +90,19 @@ class ManifestsParseTest {
             assertThat(rule.getResources()).containsExactly("pods");
         });
         assertThat(webhook.getClientConfig().getService().getName()).isEqualTo("septa");
+        // What `septa serve --kubernetes` serves (WebhookServer: /inject on 15443) behind Service port 443; the
+        // control plane fills caBundle, so the manifest carries none (an apply must not pin an old CA).
+        assertThat(webhook.getClientConfig().getService().getPath()).isEqualTo("/inject");
+        assertThat(webhook.getClientConfig().getService().getPort()).isEqualTo(443);
+        assertThat(webhook.getClientConfig().getCaBundle()).isNull();
+        List<HasMetadata> all = all();
+        var servicePort = of(all, Service.class).getFirst().getSpec().getPorts().stream().filter(p -> p.getPort() == 443).findFirst().orElseThrow();
+        var container = of(all, Deployment.class).getFirst().getSpec().getTemplate().getSpec().getContainers().getFirst();
+        assertThat(container.getPorts()).anySatisfy(p -> {
+            assertThat(p.getName()).isEqualTo(servicePort.getTargetPort().getStrVal());
+            assertThat(p.getContainerPort()).isEqualTo(15443);
+        });
+        assertThat(container.getArgs()).containsSequence("--webhook-address", "0.0.0.0");
     }
 
     @Test
@@ -102,14 +115,26 @@ class ManifestsParseTest {
             if (rule.getVerbs().contains("create")) {
                 assertThat(rule.getResources()).containsAnyOf("tokenreviews", "configmaps").hasSize(1);
             }
-            if (rule.getVerbs().contains("patch")) {
+            if (rule.getVerbs().contains("patch") && rule.getResources().contains("mutatingwebhookconfigurations")) {
+                // the webhook's caBundle (WebhookCaBundlePublisher): read and patch that one object, by name
+                assertThat(rule.getApiGroups()).containsExactly("admissionregistration.k8s.io");
+                assertThat(rule.getResources()).containsExactly("mutatingwebhookconfigurations");
+                assertThat(rule.getResourceNames()).containsExactly("septa-injector");
+                assertThat(rule.getVerbs()).containsExactlyInAnyOrder("get", "patch");
+            } else if (rule.getVerbs().contains("patch")) {
                 // the trust-bundle ConfigMaps (TrustBundlePublisher): read, create, patch; never list or delete
                 assertThat(rule.getResources()).containsExactly("configmaps");
                 assertThat(rule.getVerbs()).containsExactlyInAnyOrder("get", "create", "patch");
             }
+            if (!rule.getResourceNames().isEmpty()) {
+                assertThat(rule.getResourceNames()).containsExactly("septa-injector");
+            }
         });
         assertThat(cluster).anySatisfy(rule -> assertThat(rule.getResources()).containsExactlyInAnyOrder("segments", "intents", "meshconfigs"));
         assertThat(cluster).anySatisfy(rule -> assertThat(rule.getResources()).containsExactlyInAnyOrder("pods", "services", "namespaces"));
+        // The name in the rule is the configuration manifests/webhook.yaml creates.
+        assertThat(cluster).anySatisfy(rule -> assertThat(rule.getResourceNames())
+                .containsExactly(of(all, MutatingWebhookConfiguration.class).getFirst().getMetadata().getName()));
         Role role = of(all, Role.class).getFirst();
         assertThat(role.getMetadata().getNamespace()).isEqualTo("septa-system");
         assertThat(role.getRules()).singleElement().satisfies(rule -> assertThat(rule.getResources()).containsExactly("secrets"));

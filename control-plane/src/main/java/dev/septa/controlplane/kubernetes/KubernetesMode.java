@@ -1,20 +1,34 @@
 package dev.septa.controlplane.kubernetes;
 
 import dev.septa.controlplane.ControlPlaneCore;
+import dev.septa.controlplane.admission.AdmissionReviewHandler;
+import dev.septa.controlplane.admission.WebhookServer;
+import dev.septa.controlplane.certs.CaWorkloadCertificates;
+import dev.septa.policy.model.MeshConfig;
+import dev.septa.sidecar.inject.InjectionSettings;
+import dev.septa.sidecar.inject.PodInjector;
 import dev.septa.controlplane.source.KubernetesMeshSource;
 import dev.septa.controlplane.source.MeshSource;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * {@code septa serve --kubernetes} around the core: the {@link KubernetesMeshSource} (give {@link #source()} to
  * {@code ControlPlaneOptions.source}), and once the core runs, {@link #attach} sends every watch event to the
- * publisher and starts publishing the trust bundle into the mesh's namespaces.
+ * publisher and starts publishing the trust bundle into the mesh's namespaces; {@link #serveWebhook} serves the
+ * injection webhook and keeps its MutatingWebhookConfiguration's {@code caBundle} equal to the trust bundle.
  */
 public final class KubernetesMode implements AutoCloseable {
     private final KubernetesMeshSource source;
     private final KubernetesClient client;
     private TrustBundlePublisher trustBundles;
+    private WebhookServer webhook;
+    private WebhookCaBundlePublisher webhookCaBundle;
 
     private KubernetesMode(KubernetesClient client, KubernetesMeshSource source) {
         this.client = client;
@@ -39,8 +53,40 @@ public final class KubernetesMode implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Serves {@code POST /inject} over HTTPS on {@code bind} with a certificate from the core's CA for
+     * {@link WebhookServer#DNS_NAMES} (renewed at half its life, re-issued when the signer or bundle changes), and
+     * fills the caBundle of MutatingWebhookConfiguration septa-injector; both are checked every {@code check}.
+     */
+    public WebhookServer serveWebhook(ControlPlaneCore core, InetSocketAddress bind, Duration check, Duration resync) throws IOException {
+        var certificates = core.certificates();
+        java.util.function.Supplier<String> trustDomain =
+                () -> core.meshState().mesh().map(m -> m.config().trustDomain()).orElse(MeshConfig.DEFAULT.trustDomain());
+        java.util.function.Supplier<Object> generation = certificates instanceof CaWorkloadCertificates ca
+                ? () -> List.of(CaWorkloadCertificates.fingerprint(ca.signingCertificate()), ca.trustBundlePem())
+                : certificates::trustBundlePem;
+        // The injector carries the trust domain (SPIFFE IDs in the bootstrap); rebuild it only when that changes.
+        AtomicReference<java.util.Map.Entry<String, AdmissionReviewHandler>> handler = new AtomicReference<>();
+        java.util.function.Supplier<AdmissionReviewHandler> handlers = () -> handler.updateAndGet(h -> {
+            String td = trustDomain.get();
+            return h != null && h.getKey().equals(td) ? h
+                    : java.util.Map.entry(td, new AdmissionReviewHandler(new PodInjector(InjectionSettings.defaults(td))));
+        }).getValue();
+        webhook = new WebhookServer(bind, () -> certificates.issueServing(
+                "spiffe://" + trustDomain.get() + "/ns/" + ControlPlaneCore.SERVING_NAMESPACE + "/sa/" + ControlPlaneCore.SERVING_SERVICE_ACCOUNT,
+                WebhookServer.DNS_NAMES, List.of()), generation, handlers, Clock.systemUTC()).start(check);
+        webhookCaBundle = new WebhookCaBundlePublisher(client, certificates::trustBundlePem, check, resync).start();
+        return webhook;
+    }
+
     @Override
     public void close() {
+        if (webhookCaBundle != null) {
+            webhookCaBundle.close();
+        }
+        if (webhook != null) {
+            webhook.close();
+        }
         if (trustBundles != null) {
             trustBundles.close();
         }

@@ -47,7 +47,8 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code septa serve --kubernetes} against fabric8's mock API server in CRUD mode: the shop example as custom
  * resources, pods and services compiles to exactly the mesh local mode compiles from examples/shop; watch events are
  * published; a bad Intent is reported by its name while the last good configuration stays; the trust bundle appears as
- * a ConfigMap in every injected namespace and follows the CA.
+ * a ConfigMap in every injected namespace and follows the CA; the webhook's certificate verifies against the caBundle
+ * the control plane wrote into manifests/webhook.yaml's configuration.
  */
 @EnableKubernetesMockClient(crud = true)
 class KubernetesModeTest {
@@ -241,6 +242,52 @@ class KubernetesModeTest {
                 assertThat(bundleIn(ns)).as(ns).isEqualTo(core.certificates().trustBundlePem());
             }
         });
+    }
+
+    @Test
+    void theWebhookServesACertificateThatItsPublishedCaBundleVerifies() throws Exception {
+        try (var in = Files.newInputStream(Path.of("..", "manifests", "webhook.yaml"))) {
+            client.resource(client.admissionRegistration().v1().mutatingWebhookConfigurations().load(in).item()).create();
+        }
+        var webhook = k8s.serveWebhook(core, new java.net.InetSocketAddress("127.0.0.1", 0), Duration.ofMillis(100), Duration.ofSeconds(2));
+        var configs = client.admissionRegistration().v1().mutatingWebhookConfigurations().withName(WebhookCaBundlePublisher.CONFIGURATION);
+        await().atMost(WAIT).until(() -> configs.get().getWebhooks().getFirst().getClientConfig().getCaBundle() != null);
+        String caBundle = new String(java.util.Base64.getDecoder().decode(configs.get().getWebhooks().getFirst().getClientConfig().getCaBundle()),
+                java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(caBundle).isEqualTo(core.certificates().trustBundlePem());
+
+        // As the API server calls it: by the Service's name, trusting exactly the caBundle it read from the object.
+        var roots = java.security.KeyStore.getInstance("PKCS12");
+        roots.load(null, null);
+        int i = 0;
+        for (var root : dev.septa.controlplane.certs.Pems.certificates(caBundle)) {
+            roots.setCertificateEntry("root-" + i++, root);
+        }
+        var tmf = javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(roots);
+        var tls = javax.net.ssl.SSLContext.getInstance("TLS");
+        tls.init(null, tmf.getTrustManagers(), null);
+        String review;
+        try (var in = KubernetesModeTest.class.getResourceAsStream("/admission/deployment-pod-create.json")) {
+            review = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+        var response = java.net.http.HttpClient.newBuilder().sslContext(tls).build().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create("https://septa.septa-system.svc:" + webhook.port() + "/inject"))
+                        .timeout(WAIT).header("Content-Type", "application/json")
+                        .POST(java.net.http.HttpRequest.BodyPublishers.ofString(review)).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).isEqualTo(200);
+        var expected = new dev.septa.controlplane.admission.AdmissionReviewHandler(
+                new PodInjector(dev.septa.sidecar.inject.InjectionSettings.defaults("cluster.local"))).handle(review);
+        assertThat(YAML.readTree(response.body())).isEqualTo(YAML.readTree(expected));
+        assertThat(response.body()).contains("\"patchType\":\"JSONPatch\"");
+
+        // Root rotation stage 1 extends the bundle: the caBundle follows.
+        assertThat(core.requestRootRotation()).isInstanceOf(ControlPlaneCore.RotationRequest.Accepted.class);
+        await().atMost(WAIT).until(() -> !core.certificates().trustBundlePem().equals(caBundle));
+        await().atMost(WAIT).until(() -> java.util.Base64.getEncoder().encodeToString(
+                        core.certificates().trustBundlePem().getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                .equals(configs.get().getWebhooks().getFirst().getClientConfig().getCaBundle()));
     }
 
     private String bundleIn(String ns) {
