@@ -55,6 +55,12 @@ public final class ServeCommand implements Callable<Integer> {
             "labelled septa.dev/inject=enabled, from the Kubernetes API (kubeconfig, or the in-cluster service account);",
             "publish the trust bundle as ConfigMap septa-trust-bundle there; serve the injection webhook (--webhook-port)"})
     boolean kubernetes;
+    @Option(names = "--proxy-image", defaultValue = dev.septa.sidecar.inject.InjectionSettings.DEFAULT_PROXY_IMAGE, paramLabel = "IMAGE",
+            description = "with --kubernetes: the Envoy image the webhook injects (default ${DEFAULT-VALUE})")
+    String proxyImage;
+    @Option(names = "--septa-image", defaultValue = dev.septa.sidecar.inject.InjectionSettings.DEFAULT_SEPTA_IMAGE, paramLabel = "IMAGE",
+            description = "with --kubernetes: the image for the injected agent and init container (default ${DEFAULT-VALUE})")
+    String septaImage;
     @Option(names = "--webhook-address", paramLabel = "HOST", defaultValue = "127.0.0.1",
             description = "with --kubernetes: injection webhook (HTTPS) bind address (default ${DEFAULT-VALUE}; the Deployment binds 0.0.0.0)")
     String webhookHost;
@@ -177,7 +183,7 @@ public final class ServeCommand implements Callable<Integer> {
                     + " in namespaces " + k8s.source().meshNamespaces() + " (and every namespace labelled later)");
             try {
                 var webhook = k8s.serveWebhook(cp.core(), new java.net.InetSocketAddress(webhookHost, webhookPort),
-                        Duration.ofSeconds(1), Duration.ofMinutes(1));
+                        Duration.ofSeconds(1), Duration.ofMinutes(1), settings -> settings.withProxyImage(proxyImage).withSeptaImage(septaImage));
                 out.printf("septa serve: injection webhook on https://%s:%d%s (certificate for %s); caBundle of MutatingWebhookConfiguration %s follows the CA%n",
                         webhookHost, webhook.port(), WebhookServer.PATH, String.join(", ", WebhookServer.DNS_NAMES),
                         WebhookCaBundlePublisher.CONFIGURATION);

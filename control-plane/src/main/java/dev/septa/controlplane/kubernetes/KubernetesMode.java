@@ -59,6 +59,12 @@ public final class KubernetesMode implements AutoCloseable {
      * fills the caBundle of MutatingWebhookConfiguration septa-injector; both are checked every {@code check}.
      */
     public WebhookServer serveWebhook(ControlPlaneCore core, InetSocketAddress bind, Duration check, Duration resync) throws IOException {
+        return serveWebhook(core, bind, check, resync, settings -> settings);
+    }
+
+    /** {@code injection}: changes to the injector's defaults ({@code septa serve --proxy-image/--septa-image}). */
+    public WebhookServer serveWebhook(ControlPlaneCore core, InetSocketAddress bind, Duration check, Duration resync,
+                                      java.util.function.UnaryOperator<InjectionSettings> injection) throws IOException {
         var certificates = core.certificates();
         java.util.function.Supplier<String> trustDomain =
                 () -> core.meshState().mesh().map(m -> m.config().trustDomain()).orElse(MeshConfig.DEFAULT.trustDomain());
@@ -70,7 +76,7 @@ public final class KubernetesMode implements AutoCloseable {
         java.util.function.Supplier<AdmissionReviewHandler> handlers = () -> handler.updateAndGet(h -> {
             String td = trustDomain.get();
             return h != null && h.getKey().equals(td) ? h
-                    : java.util.Map.entry(td, new AdmissionReviewHandler(new PodInjector(InjectionSettings.defaults(td))));
+                    : java.util.Map.entry(td, new AdmissionReviewHandler(new PodInjector(injection.apply(InjectionSettings.defaults(td)))));
         }).getValue();
         webhook = new WebhookServer(bind, () -> certificates.issueServing(
                 "spiffe://" + trustDomain.get() + "/ns/" + ControlPlaneCore.SERVING_NAMESPACE + "/sa/" + ControlPlaneCore.SERVING_SERVICE_ACCOUNT,

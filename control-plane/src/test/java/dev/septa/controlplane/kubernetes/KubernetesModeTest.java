@@ -249,7 +249,8 @@ class KubernetesModeTest {
         try (var in = Files.newInputStream(Path.of("..", "manifests", "webhook.yaml"))) {
             client.resource(client.admissionRegistration().v1().mutatingWebhookConfigurations().load(in).item()).create();
         }
-        var webhook = k8s.serveWebhook(core, new java.net.InetSocketAddress("127.0.0.1", 0), Duration.ofMillis(100), Duration.ofSeconds(2));
+        var webhook = k8s.serveWebhook(core, new java.net.InetSocketAddress("127.0.0.1", 0), Duration.ofMillis(100), Duration.ofSeconds(2),
+                settings -> settings.withProxyImage("registry.example/envoy:test")); // septa serve --proxy-image
         var configs = client.admissionRegistration().v1().mutatingWebhookConfigurations().withName(WebhookCaBundlePublisher.CONFIGURATION);
         await().atMost(WAIT).until(() -> configs.get().getWebhooks().getFirst().getClientConfig().getCaBundle() != null);
         String caBundle = new String(java.util.Base64.getDecoder().decode(configs.get().getWebhooks().getFirst().getClientConfig().getCaBundle()),
@@ -277,9 +278,13 @@ class KubernetesModeTest {
                         .POST(java.net.http.HttpRequest.BodyPublishers.ofString(review)).build(),
                 java.net.http.HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).isEqualTo(200);
-        var expected = new dev.septa.controlplane.admission.AdmissionReviewHandler(
-                new PodInjector(dev.septa.sidecar.inject.InjectionSettings.defaults("cluster.local"))).handle(review);
+        var expected = new dev.septa.controlplane.admission.AdmissionReviewHandler(new PodInjector(
+                dev.septa.sidecar.inject.InjectionSettings.defaults("cluster.local").withProxyImage("registry.example/envoy:test")))
+                .handle(review);
         assertThat(YAML.readTree(response.body())).isEqualTo(YAML.readTree(expected));
+        String patch = new String(java.util.Base64.getDecoder().decode(YAML.readTree(response.body()).path("response").path("patch").asText()),
+                java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(patch).contains("registry.example/envoy:test");
         assertThat(response.body()).contains("\"patchType\":\"JSONPatch\"");
 
         // Root rotation stage 1 extends the bundle: the caBundle follows.
