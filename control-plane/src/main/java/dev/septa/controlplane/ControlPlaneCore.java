@@ -141,7 +141,7 @@ public final class ControlPlaneCore implements AutoCloseable {
                 serving, certificates.trustBundlePem(), List.copyOf(extraServices)).start();
         scheduleServingRotation(serving);
         if (certificates instanceof CaWorkloadCertificates ca) {
-            rotator = new RootRotator(ca, secrets, cache, this::refreshServing, Clock.systemUTC(),
+            rotator = new RootRotator(ca, secrets, cache, this::refreshServing, this::meshNodes, Clock.systemUTC(),
                     new RootRotator.Options(options.rootRotationShare(), RootRotator.Options.DEFAULT.settle(),
                             RootRotator.Options.DEFAULT.tick(), options.rootRotationReissueWindow())).start();
             Gauge.builder("septa.ca.rotation.stage", rotator, r -> r.stage().ordinal())
@@ -153,6 +153,12 @@ public final class ControlPlaneCore implements AutoCloseable {
                     .description("Workloads the current root rotation stage waits for").register(metrics.registry());
         }
         return this;
+    }
+
+    /** The workloads of the mesh in force (node ids): what a root rotation waits for. */
+    private java.util.Set<String> meshNodes() {
+        return mesh.mesh().map(m -> m.workloads().stream().map(dev.septa.policy.model.Workload::id)
+                .collect(java.util.stream.Collectors.toUnmodifiableSet())).orElse(java.util.Set.of());
     }
 
     private String trustDomain() {

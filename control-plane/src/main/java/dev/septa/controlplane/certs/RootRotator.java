@@ -66,9 +66,26 @@ public final class RootRotator implements AutoCloseable {
     private volatile String lastError;
     private volatile boolean finishing;
     private volatile String attention;
+    /** Four times the agent's longest reconnect backoff (15 s). */
+    static final Duration ABSENT_GRACE = Duration.ofSeconds(60);
+    private final java.util.function.Supplier<Set<String>> meshNodes;
+    /** Mesh workloads not connected, and since when this rotator has missed them (touched on the ticker thread). */
+    private final java.util.Map<String, Instant> absentSince = new java.util.HashMap<>();
 
     public RootRotator(CaWorkloadCertificates certificates, SecretIssuer secrets, ProxyConfigCache cache,
                        Runnable credentialsChanged, Clock clock, Options options) {
+        this(certificates, secrets, cache, credentialsChanged, Set::of, clock, options);
+    }
+
+    /**
+     * {@code meshNodes}: the workloads of the mesh in force. One that is not connected is waited for too, for up to
+     * {@link #ABSENT_GRACE} (an agent backing off after a control plane restart, a pod restarting): moving on without
+     * it would leave it holding a bundle without the successor's root, unable to verify the control plane again.
+     */
+    public RootRotator(CaWorkloadCertificates certificates, SecretIssuer secrets, ProxyConfigCache cache,
+                       Runnable credentialsChanged, java.util.function.Supplier<Set<String>> meshNodes, Clock clock,
+                       Options options) {
+        this.meshNodes = meshNodes;
         this.certificates = certificates;
         this.secrets = secrets;
         this.cache = cache;
@@ -209,6 +226,17 @@ public final class RootRotator implements AutoCloseable {
     private Set<String> behind(String bundle, String signer) {
         Set<String> out = new TreeSet<>(secrets.behind(bundle, signer));
         out.addAll(cache.secretsNotAcked());
+        Set<String> connected = cache.connectedNodes();
+        Instant now = clock.instant();
+        Set<String> expected = meshNodes.get();
+        absentSince.keySet().retainAll(expected);
+        for (String node : expected) {
+            if (connected.contains(node)) {
+                absentSince.remove(node);
+            } else if (now.isBefore(absentSince.computeIfAbsent(node, n -> now).plus(ABSENT_GRACE))) {
+                out.add(node);
+            }
+        }
         waitingFor = Set.copyOf(out);
         return out;
     }
