@@ -3,7 +3,10 @@ package dev.septa.cli;
 import dev.septa.controlplane.identity.HttpAccessToken;
 import java.io.IOException;
 import java.net.URI;
+import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,6 +24,19 @@ public final class ApiAccess {
             description = "the control plane's HTTP access token, STATE-DIR/http-token (env SEPTA_TOKEN_FILE; default"
                     + " ${DEFAULT-VALUE}); sent when readable, needed only from another machine")
     Path tokenFile = Path.of(DEFAULT_TOKEN_FILE);
+
+    /**
+     * Sends one request to the control plane at {@code server} (its base URL) for {@code path}: a GET, or a POST
+     * without body when {@code post}; 5 s to connect, 10 s for the answer.
+     */
+    HttpResponse<String> send(String server, String path, boolean post) throws IOException, InterruptedException {
+        HttpRequest.Builder request = request(URI.create(server.replaceAll("/+$", "") + path)).timeout(Duration.ofSeconds(10));
+        if (post) {
+            request.POST(HttpRequest.BodyPublishers.noBody());
+        }
+        return HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()
+                .send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
 
     /** A request to {@code uri}, carrying the token when there is one. */
     HttpRequest.Builder request(URI uri) {

@@ -8,13 +8,9 @@ import dev.septa.ca.RootRotation;
 import dev.septa.controlplane.status.StatusReport;
 import io.micronaut.serde.ObjectMapper;
 import java.io.PrintWriter;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -104,10 +100,7 @@ public final class CaRotateCommand implements Callable<Integer> {
     private int request(PrintWriter out, PrintWriter err) {
         HttpResponse<String> response;
         try {
-            response = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build().send(
-                    access.request(URI.create(server.replaceAll("/+$", "") + "/api/ca/rotate"))
-                            .POST(HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(10)).build(),
-                    HttpResponse.BodyHandlers.ofString());
+            response = access.send(server, "/api/ca/rotate", true);
         } catch (Exception e) {
             err.println("septa ca rotate: cannot reach the control plane at " + server + ": " + ServeCommand.rootMessage(e)
                     + " (is 'septa serve' running? --server URL)");

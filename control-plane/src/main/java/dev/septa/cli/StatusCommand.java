@@ -3,9 +3,6 @@ package dev.septa.cli;
 import dev.septa.controlplane.status.StatusReport;
 import io.micronaut.serde.ObjectMapper;
 import java.io.PrintWriter;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
@@ -38,9 +35,7 @@ public final class StatusCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         String body;
         try {
-            HttpResponse<String> response = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build().send(
-                    access.request(URI.create(server.replaceAll("/+$", "") + "/api/status")).timeout(Duration.ofSeconds(10)).build(),
-                    HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> response = access.send(server, "/api/status", false);
             if (response.statusCode() != 200) {
                 err.println("septa status: " + server + " answered HTTP " + response.statusCode());
                 return 2;

@@ -1,9 +1,9 @@
 package dev.septa.controlplane.graph;
 
+import dev.septa.controlplane.support.ShopFixture;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.septa.controlplane.ControlPlane;
-import dev.septa.controlplane.ControlPlaneOptions;
 import dev.septa.controlplane.support.AdsTestClient;
 import io.envoyproxy.controlplane.cache.Resources;
 import io.envoyproxy.envoy.data.accesslog.v3.HTTPAccessLogEntry;
@@ -34,21 +34,13 @@ import org.junit.jupiter.api.io.TempDir;
  * the timeouts are generous.
  */
 class AlsFloodPushLatencyTest {
-    static final Path SHOP = Path.of("..", "examples", "shop");
 
     @TempDir
     Path dir;
 
     @Test
     void pushesKeepFlowingWhileAccessLogsFlood() throws Exception {
-        Path intents = Files.createDirectories(dir.resolve("intents"));
-        try (var files = Files.list(SHOP.resolve("intents"))) {
-            for (Path f : files.toList()) {
-                Files.copy(f, intents.resolve(f.getFileName()));
-            }
-        }
-        var options = ControlPlaneOptions.builder().intentsDir(intents).inventoryFile(SHOP.resolve("inventory.yaml"))
-                .stateDir(dir.resolve("state")).xdsHost("127.0.0.1").xdsPort(0).httpPort(0).build();
+        var options = ShopFixture.options(dir).build();
         try (ControlPlane cp = ControlPlane.start(options)) {
             String bundle = Files.readString(options.stateDir().resolve("ca").resolve("trust-bundle.pem"));
             try (var proxy = new AdsTestClient(cp.xdsPort(), bundle, cp.core().nodeTokens().mint("shop/checkout-1"), null);
@@ -57,7 +49,7 @@ class AlsFloodPushLatencyTest {
                 DiscoveryResponse first = lds.send(request(null)).next();
                 lds.send(request(first));
 
-                long quiet = push(intents, "probe-a", lds, first);
+                long quiet = push(options.intentsDir(), "probe-a", lds, first);
                 DiscoveryResponse afterQuiet = lastResponse;
 
                 AtomicBoolean stop = new AtomicBoolean();
@@ -74,7 +66,7 @@ class AlsFloodPushLatencyTest {
                         && System.nanoTime() < until) {
                     Thread.sleep(50);
                 }
-                long flooded = push(intents, "probe-b", lds, afterQuiet);
+                long flooded = push(options.intentsDir(), "probe-b", lds, afterQuiet);
                 stop.set(true);
                 CompletableFuture.allOf(flood.toArray(CompletableFuture[]::new)).get(2, TimeUnit.MINUTES);
 

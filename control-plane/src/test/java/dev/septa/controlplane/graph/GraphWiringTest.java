@@ -1,10 +1,10 @@
 package dev.septa.controlplane.graph;
 
+import dev.septa.controlplane.support.ShopFixture;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.septa.controlplane.ControlPlane;
-import dev.septa.controlplane.ControlPlaneOptions;
 import dev.septa.controlplane.support.AdsTestClient;
 import io.envoyproxy.envoy.config.core.v3.Metadata;
 import io.envoyproxy.envoy.service.accesslog.v3.AccessLogServiceGrpc;
@@ -30,7 +30,6 @@ import org.junit.jupiter.api.io.TempDir;
  * the applied compiles.
  */
 class GraphWiringTest {
-    static final Path SHOP = Path.of("..", "examples", "shop");
     static final String STOREFRONT = "spiffe://cluster.local/ns/shop/sa/storefront";
     static final String CHECKOUT = "spiffe://cluster.local/ns/shop/sa/checkout";
 
@@ -39,14 +38,7 @@ class GraphWiringTest {
 
     @Test
     void reportsBecomeAnnotatedEdgesAndOnlyAsTheReportersOwnNode() throws Exception {
-        Path intents = Files.createDirectories(dir.resolve("intents"));
-        try (var files = Files.list(SHOP.resolve("intents"))) {
-            for (Path f : files.toList()) {
-                Files.copy(f, intents.resolve(f.getFileName()));
-            }
-        }
-        var options = ControlPlaneOptions.builder().intentsDir(intents).inventoryFile(SHOP.resolve("inventory.yaml"))
-                .stateDir(dir.resolve("state")).xdsHost("127.0.0.1").xdsPort(0).httpPort(0).build();
+        var options = ShopFixture.options(dir).build();
         try (ControlPlane cp = ControlPlane.start(options)) {
             assertThat(get(cp.httpPort(), "/graph")).contains("cytoscape");
             // The inventory is in the graph before any traffic, grouped by segment.
