@@ -77,13 +77,13 @@ public final class SecretCaKeyStore implements CaKeyStore {
     @Override
     public boolean create(CaMaterial material) {
         try {
-            call(() -> client.secrets().inNamespace(namespace).resource(secret(material)).create());
+            client.secrets().inNamespace(namespace).resource(secret(material)).create();
             return true;
-        } catch (CaStoreException e) {
-            if (e.getMessage().contains("(HTTP 409)")) {
+        } catch (KubernetesClientException e) {
+            if (e.getCode() == 409) {
                 return false;
             }
-            throw e;
+            throw storeError(e);
         }
     }
 
@@ -116,9 +116,13 @@ public final class SecretCaKeyStore implements CaKeyStore {
         try {
             return request.get();
         } catch (KubernetesClientException e) {
-            String reason = e.getStatus() != null && e.getStatus().getMessage() != null ? ": " + e.getStatus().getMessage() : "";
-            throw new CaStoreException("cannot use " + location() + " (HTTP " + e.getCode() + ")" + reason);
+            throw storeError(e);
         }
+    }
+
+    private CaStoreException storeError(KubernetesClientException e) {
+        String reason = e.getStatus() != null && e.getStatus().getMessage() != null ? ": " + e.getStatus().getMessage() : "";
+        return new CaStoreException("cannot use " + location() + " (HTTP " + e.getCode() + ")" + reason);
     }
 
     @Override

@@ -27,7 +27,8 @@ public final class SecretRotationStores implements RotationStores {
     private final String namespace;
     private final SecretCaKeyStore current;
     private final SecretCaKeyStore next;
-    private final SecretCaKeyStore incoming;
+    /** The staged successor's Secret; deleting it (a pick-up) also clears the cached "present" answer at once. */
+    private final CaKeyStore incoming;
     private volatile long incomingCheckedAt = Long.MIN_VALUE;
     private volatile boolean incomingSeen;
 
@@ -36,7 +37,29 @@ public final class SecretRotationStores implements RotationStores {
         this.namespace = namespace;
         this.current = new SecretCaKeyStore(client, namespace, CA);
         this.next = new SecretCaKeyStore(client, namespace, NEXT);
-        this.incoming = new SecretCaKeyStore(client, namespace, INCOMING);
+        SecretCaKeyStore staged = new SecretCaKeyStore(client, namespace, INCOMING);
+        this.incoming = new CaKeyStore() {
+            @Override
+            public java.util.Optional<dev.septa.ca.CaMaterial> load() {
+                return staged.load();
+            }
+
+            @Override
+            public void save(dev.septa.ca.CaMaterial material) {
+                staged.save(material);
+            }
+
+            @Override
+            public String location() {
+                return staged.location();
+            }
+
+            @Override
+            public void delete() {
+                staged.delete();
+                incomingSeen = false;
+            }
+        };
     }
 
     @Override
@@ -51,28 +74,7 @@ public final class SecretRotationStores implements RotationStores {
 
     @Override
     public CaKeyStore incoming() {
-        return new CaKeyStore() { // a pick-up clears the cached answer at once
-            @Override
-            public java.util.Optional<dev.septa.ca.CaMaterial> load() {
-                return incoming.load();
-            }
-
-            @Override
-            public void save(dev.septa.ca.CaMaterial material) {
-                incoming.save(material);
-            }
-
-            @Override
-            public String location() {
-                return incoming.location();
-            }
-
-            @Override
-            public void delete() {
-                incoming.delete();
-                incomingSeen = false;
-            }
-        };
+        return incoming;
     }
 
     @Override
