@@ -41,7 +41,7 @@ import java.util.function.BooleanSupplier;
  * mesh of N workloads (N/10 apps of 10 replicas, a chain of Allow intents), connects N simulated Envoy nodes over
  * ADS (TLS, node tokens; streams multiplexed 100 per channel so the client side stays small), and measures for one
  * intent change the time from the file write until each affected client ACKed (p50/p99/max), and the heap per
- * connected client. Run: {@code java -cp e2e/target/benchmarks.jar dev.septa.bench.FleetBenchmark 100 1000}.
+ * connected client. Run: {@code java -cp benchmarks/target/benchmarks.jar dev.septa.bench.FleetBenchmark 100 1000}.
  *
  * <p>The simulated clients run in a second JVM ({@link FleetClients}, started here with the same class path), so
  * that their heap and garbage collection are not counted as the server's; {@code -Dfleet.clients=inprocess} keeps

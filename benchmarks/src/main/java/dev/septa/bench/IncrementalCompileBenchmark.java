@@ -22,7 +22,7 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * One narrow edit (an intent file rewritten, two apps affected) on the fleet benchmark's mesh, compiled from YAML:
  * {@code incremental} as the control plane does it ({@link IncrementalCompiler}), {@code full} as before (parse
- * every file, emit every proxy). Run: {@code java -jar e2e/target/benchmarks.jar IncrementalCompile -f 1 -wi 3 -i 5}.
+ * every file, emit every proxy). Run: {@code java -jar benchmarks/target/benchmarks.jar IncrementalCompile -f 1 -wi 3 -i 5}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)

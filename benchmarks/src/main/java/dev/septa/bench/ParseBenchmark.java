@@ -17,7 +17,7 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
-/** Parsing alone (YAML text to model, all checks) of the synthetic mesh. Run: {@code java -jar e2e/target/benchmarks.jar ParseBenchmark}. */
+/** Parsing alone (YAML text to model, all checks) of the synthetic mesh. Run: {@code java -jar benchmarks/target/benchmarks.jar ParseBenchmark}. */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)

@@ -18,7 +18,7 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Full compile (resolve, lower, emit both dialects for every proxy; parsing excluded) of a generated mesh with
- * 2,000 intents. Run: {@code java -jar e2e/target/benchmarks.jar Compile -f 1 -wi 2 -i 3}.
+ * 2,000 intents. Run: {@code java -jar benchmarks/target/benchmarks.jar Compile -f 1 -wi 2 -i 3}.
  * Goal: 10k workloads under 2 s on 2 cores, 10k/1k time at most 12.
  */
 @State(Scope.Benchmark)

@@ -4,7 +4,7 @@ import dev.septa.ca.CaConfig;
 import dev.septa.ca.CertificateAuthority;
 import dev.septa.ca.InMemoryCaKeyStore;
 import dev.septa.ca.IssuedCertificate;
-import dev.septa.ca.SpiffeId;
+import dev.septa.identity.SpiffeId;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.Signature;
@@ -38,8 +38,8 @@ import org.openjdk.jmh.annotations.Threads;
  * and {@code 1e6 / that} is the rate one whole core would sustain.
  *
  * <pre>
- * ./mvnw -B -q -pl e2e -am package -DskipTests
- * java -jar e2e/target/benchmarks.jar Issuance -f 1 -wi 3 -i 5 -w 2s -r 2s
+ * ./mvnw -B -q -pl benchmarks -am package -DskipTests
+ * java -jar benchmarks/target/benchmarks.jar Issuance -f 1 -wi 3 -i 5 -w 2s -r 2s
  * </pre>
  */
 @State(Scope.Benchmark)

@@ -41,7 +41,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * What the traffic graph costs per access-log entry: {@code record} (aggregation into 1,000 edges, two threads),
  * {@code admit} (the flood guard), and {@code receiveBatch} (a 100-entry Envoy message parsed and recorded by the
- * receiver, without the network). Run: {@code java -jar e2e/target/benchmarks.jar TrafficGraphBench}.
+ * receiver, without the network). Run: {@code java -jar benchmarks/target/benchmarks.jar TrafficGraphBench}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)

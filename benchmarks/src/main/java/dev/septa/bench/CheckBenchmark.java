@@ -39,7 +39,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * every workload, build a fresh {@link Checker} whose per-proxy inbound index is built on first use, answer each
  * query as a JSON line); {@code evaluateOnly} answers the same parsed queries on a warm Checker.
  *
- * <p>Run: {@code java -jar e2e/target/benchmarks.jar CheckBenchmark}.
+ * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar CheckBenchmark}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(org.openjdk.jmh.annotations.Mode.SingleShotTime)
