@@ -1,5 +1,6 @@
 package dev.septa.ca;
 
+import dev.septa.identity.SpiffeId;
 import java.time.Duration;
 import java.util.Objects;
 

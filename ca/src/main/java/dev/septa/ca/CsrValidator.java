@@ -1,5 +1,8 @@
 package dev.septa.ca;
 
+import dev.septa.identity.PemException;
+import dev.septa.identity.PemReader;
+import dev.septa.identity.SpiffeId;
 import java.nio.charset.StandardCharsets;
 import java.security.PublicKey;
 import java.util.ArrayList;

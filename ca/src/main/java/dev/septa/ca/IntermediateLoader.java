@@ -1,5 +1,6 @@
 package dev.septa.ca;
 
+import dev.septa.identity.PemReader;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,5 +1,6 @@
 package dev.septa.ca;
 
+import dev.septa.identity.SpiffeId;
 import java.math.BigInteger;
 import java.net.InetAddress;
 import java.security.MessageDigest;

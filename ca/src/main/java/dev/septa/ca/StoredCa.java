@@ -1,5 +1,9 @@
 package dev.septa.ca;
 
+import dev.septa.identity.Pem;
+import dev.septa.identity.PemException;
+import dev.septa.identity.PemReader;
+import dev.septa.identity.SpiffeId;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.util.LinkedHashMap;

@@ -1,5 +1,6 @@
 package dev.septa.ca;
 
+import dev.septa.identity.SpiffeId;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.net.InetAddress;
@@ -73,7 +74,7 @@ final class SvidTemplateBuilder {
             // SPIFFE recommends the trust domain's ID on signing certificates; it also records which
             // trust domain a stored CA belongs to.
             builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(
-                    new GeneralName(GeneralName.uniformResourceIdentifier, "spiffe://" + trustDomain)));
+                    new GeneralName(GeneralName.uniformResourceIdentifier, SpiffeId.trustDomainUri(trustDomain))));
         } catch (IOException e) {
             throw new IllegalStateException("cannot encode root CA extensions", e);
         }

@@ -1,5 +1,7 @@
 package dev.septa.ca;
 
+import dev.septa.identity.Pem;
+import dev.septa.identity.SpiffeId;
 import java.security.cert.TrustAnchor;
 import java.security.cert.X509Certificate;
 import java.util.LinkedHashSet;

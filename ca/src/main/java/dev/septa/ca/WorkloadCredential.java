@@ -1,5 +1,6 @@
 package dev.septa.ca;
 
+import dev.septa.identity.Pem;
 import java.security.PrivateKey;
 
 /**

@@ -2,6 +2,8 @@ package dev.septa.ca;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.septa.identity.Pem;
+import dev.septa.identity.SpiffeId;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Clock;

@@ -3,6 +3,8 @@ package dev.septa.ca;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.septa.identity.Pem;
+import dev.septa.identity.SpiffeId;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;

@@ -3,6 +3,7 @@ package dev.septa.ca;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.septa.identity.SpiffeId;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 

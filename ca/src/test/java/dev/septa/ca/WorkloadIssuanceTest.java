@@ -3,6 +3,8 @@ package dev.septa.ca;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.septa.identity.PemReader;
+import dev.septa.identity.SpiffeId;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.security.KeyPair;

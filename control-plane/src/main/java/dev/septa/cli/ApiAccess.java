@@ -1,6 +1,6 @@
 package dev.septa.cli;
 
-import dev.septa.controlplane.identity.HttpAccessToken;
+import dev.septa.controlplane.auth.HttpAccessToken;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;

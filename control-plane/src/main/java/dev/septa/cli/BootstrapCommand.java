@@ -1,7 +1,7 @@
 package dev.septa.cli;
 
-import dev.septa.controlplane.ControlPlaneCore;
-import dev.septa.controlplane.identity.NodeTokens;
+import dev.septa.controlplane.auth.NodeTokens;
+import dev.septa.identity.SpiffeId;
 import dev.septa.policy.model.Workload;
 import dev.septa.policy.parse.MeshParser;
 import dev.septa.policy.parse.ParseResult;
@@ -84,8 +84,7 @@ public final class BootstrapCommand implements Callable<Integer> {
             CertificateFileLayout files = new CertificateFileLayout(certDir);
             if (dialect == DialectName.envoy) {
                 String trustDomain = readTrustDomain();
-                String controlPlaneId = "spiffe://" + trustDomain + "/ns/" + ControlPlaneCore.SERVING_NAMESPACE + "/sa/"
-                        + ControlPlaneCore.SERVING_SERVICE_ACCOUNT;
+                String controlPlaneId = SpiffeId.controlPlane(trustDomain);
                 out.print(EnvoyBootstrapGenerator.toJson(new EnvoyBootstrapGenerator(adminPort).generate(node, endpoint,
                         controlPlaneId, token, files)));
             } else {

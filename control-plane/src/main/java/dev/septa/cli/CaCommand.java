@@ -8,7 +8,7 @@ import dev.septa.ca.FileCaKeyStore;
 import dev.septa.ca.IntermediateLoader;
 import dev.septa.ca.IssuanceListener;
 import dev.septa.ca.IssuedCertificate;
-import dev.septa.ca.SpiffeId;
+import dev.septa.identity.SpiffeId;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;

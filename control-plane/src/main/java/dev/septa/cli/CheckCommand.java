@@ -8,7 +8,7 @@ import dev.septa.policy.check.QueryBatch;
 import dev.septa.policy.check.UnknownWorkloadException;
 import dev.septa.policy.compile.CompileResult;
 import dev.septa.policy.compile.CompiledMesh;
-import dev.septa.policy.compile.Diagnostic;
+import dev.septa.policy.model.Diagnostic;
 import dev.septa.policy.compile.Dialect;
 import dev.septa.policy.compile.PolicyCompiler;
 import dev.septa.policy.parse.InputFile;

@@ -4,7 +4,7 @@ import dev.septa.controlplane.graph.GraphJson;
 import dev.septa.controlplane.recommend.IntentRecommender;
 import dev.septa.controlplane.recommend.ObservedEdge;
 import dev.septa.policy.compile.CompileResult;
-import dev.septa.policy.compile.Diagnostic;
+import dev.septa.policy.model.Diagnostic;
 import dev.septa.policy.compile.PolicyCompiler;
 import java.io.IOException;
 import java.io.PrintWriter;

@@ -2,12 +2,12 @@ package dev.septa.cli;
 
 import dev.septa.controlplane.ControlPlane;
 import dev.septa.controlplane.ControlPlaneOptions;
-import dev.septa.controlplane.identity.KubernetesTokenReviewer;
+import dev.septa.controlplane.auth.KubernetesTokenReviewer;
 import dev.septa.controlplane.kubernetes.KubernetesMode;
 import dev.septa.controlplane.kubernetes.SecretRotationStores;
 import dev.septa.controlplane.kubernetes.TrustBundlePublisher;
 import dev.septa.controlplane.kubernetes.WebhookCaBundlePublisher;
-import dev.septa.controlplane.admission.WebhookServer;
+import dev.septa.controlplane.kubernetes.admission.WebhookServer;
 import dev.septa.controlplane.source.MeshSource;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;

@@ -1,7 +1,7 @@
 package dev.septa.cli;
 
 import dev.septa.policy.compile.CompileResult;
-import dev.septa.policy.compile.Diagnostic;
+import dev.septa.policy.model.Diagnostic;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;

@@ -42,7 +42,7 @@ public final class ControlPlane implements AutoCloseable {
                 .start();
         try {
             ControlPlaneCore core = context.getBean(ControlPlaneCore.class);
-            context.getBean(dev.septa.controlplane.identity.HttpAccessToken.class); // STATE/http-token exists from the start, for the CLI
+            context.getBean(dev.septa.controlplane.auth.HttpAccessToken.class); // STATE/http-token exists from the start, for the CLI
             EmbeddedServer http = context.getBean(EmbeddedServer.class);
             if (!http.isRunning()) {
                 http.start();

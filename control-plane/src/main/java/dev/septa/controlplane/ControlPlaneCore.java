@@ -2,12 +2,12 @@ package dev.septa.controlplane;
 
 import dev.septa.ca.IssuanceListener;
 import dev.septa.controlplane.certs.CaWorkloadCertificates;
-import dev.septa.controlplane.certs.KeyedCertificate;
-import dev.septa.controlplane.certs.RootRotator;
+import dev.septa.identity.KeyedCertificate;
+import dev.septa.controlplane.certs.FleetRotationDriver;
 import dev.septa.controlplane.certs.SecretIssuer;
 import dev.septa.controlplane.certs.WorkloadCertificates;
-import dev.septa.controlplane.identity.MeshNodeAuthorizer;
-import dev.septa.controlplane.identity.NodeTokens;
+import dev.septa.controlplane.auth.MeshNodeAuthorizer;
+import dev.septa.controlplane.auth.NodeTokens;
 import dev.septa.controlplane.publish.ConfigPublisher;
 import dev.septa.controlplane.publish.MeshCompilation;
 import dev.septa.controlplane.publish.MeshState;
@@ -17,6 +17,7 @@ import dev.septa.controlplane.xds.ProxyConfigCache;
 import dev.septa.controlplane.xds.StreamAuthInterceptor;
 import dev.septa.controlplane.xds.StreamAuthorizer;
 import dev.septa.controlplane.xds.XdsServer;
+import dev.septa.identity.SpiffeId;
 import dev.septa.policy.compile.CompiledMesh;
 import dev.septa.policy.compile.Dialect;
 import dev.septa.policy.model.MeshConfig;
@@ -39,8 +40,8 @@ import java.util.concurrent.TimeUnit;
  * Java, so tests and benchmarks can run it without Micronaut; {@link ControlPlane} adds the HTTP API.
  */
 public final class ControlPlaneCore implements AutoCloseable {
-    public static final String SERVING_SERVICE_ACCOUNT = "control-plane";
-    public static final String SERVING_NAMESPACE = "septa-system";
+    public static final String SERVING_SERVICE_ACCOUNT = SpiffeId.CONTROL_PLANE_SERVICE_ACCOUNT;
+    public static final String SERVING_NAMESPACE = SpiffeId.CONTROL_PLANE_NAMESPACE;
     /** The control plane's Service as injected pods resolve it (manifests/service.yaml). */
     public static final String SERVICE_DNS_NAME = "septa." + SERVING_NAMESPACE + ".svc";
 
@@ -57,7 +58,7 @@ public final class ControlPlaneCore implements AutoCloseable {
     private XdsServer xds;
     private final List<BindableService> extraServices = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final List<Consumer<CompiledMesh>> meshListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
-    private RootRotator rotator;
+    private FleetRotationDriver rotator;
 
     /** Septa's compiler and the CA in {@code stateDir/ca}, unless the options name others. */
     public ControlPlaneCore(ControlPlaneOptions options, ControlPlaneMetrics metrics) {
@@ -130,20 +131,20 @@ public final class ControlPlaneCore implements AutoCloseable {
 
     /** The ADS rule of decision 0002: which nodes a principal may act (and report) as. */
     public MeshNodeAuthorizer nodeAuthorizer() {
-        return new MeshNodeAuthorizer(mesh);
+        return new MeshNodeAuthorizer(mesh::spiffeId);
     }
 
     public ControlPlaneCore start() throws IOException {
         publisher.start();
         KeyedCertificate serving = issueServing();
         xds = new XdsServer(new InetSocketAddress(options.xdsHost(), options.xdsPort()), cache,
-                new StreamAuthInterceptor(tokens, cache, options.serviceAccountTokens()), new StreamAuthorizer(new MeshNodeAuthorizer(mesh), cache),
+                new StreamAuthInterceptor(tokens, cache, options.serviceAccountTokens()), new StreamAuthorizer(new MeshNodeAuthorizer(mesh::spiffeId), cache),
                 serving, certificates.trustBundlePem(), List.copyOf(extraServices)).start();
         scheduleServingRotation(serving);
         if (certificates instanceof CaWorkloadCertificates ca) {
-            rotator = new RootRotator(ca, secrets, cache, this::refreshServing, this::meshNodes, Clock.systemUTC(),
-                    new RootRotator.Options(options.rootRotationShare(), RootRotator.Options.DEFAULT.settle(),
-                            RootRotator.Options.DEFAULT.tick(), options.rootRotationReissueWindow())).start();
+            rotator = new FleetRotationDriver(ca, secrets, cache, this::refreshServing, this::meshNodes, Clock.systemUTC(),
+                    new FleetRotationDriver.Options(options.rootRotationShare(), FleetRotationDriver.Options.DEFAULT.settle(),
+                            FleetRotationDriver.Options.DEFAULT.tick(), options.rootRotationReissueWindow())).start();
             Gauge.builder("septa.ca.rotation.stage", rotator, r -> r.stage().ordinal())
                     .description("Root rotation stage: 0 none, 1 new root in the bundle, 2 new root signs (old still trusted)")
                     .register(metrics.registry());
@@ -166,7 +167,7 @@ public final class ControlPlaneCore implements AutoCloseable {
     }
 
     private KeyedCertificate issueServing() {
-        String spiffeId = "spiffe://" + trustDomain() + "/ns/" + SERVING_NAMESPACE + "/sa/" + SERVING_SERVICE_ACCOUNT;
+        String spiffeId = SpiffeId.controlPlane(trustDomain());
         // In Kubernetes, injected pods dial the Service by name and grpc checks the name (decision 0005).
         return certificates.issueServing(spiffeId, List.of("localhost", SERVICE_DNS_NAME), List.of("127.0.0.1"));
     }
@@ -195,7 +196,7 @@ public final class ControlPlaneCore implements AutoCloseable {
         return rotator.request().<RotationRequest>map(RotationRequest.NeedsOperator::new).orElse(new RotationRequest.Accepted());
     }
 
-    public java.util.Optional<RootRotator> rootRotator() {
+    public java.util.Optional<FleetRotationDriver> rootRotator() {
         return java.util.Optional.ofNullable(rotator);
     }
 

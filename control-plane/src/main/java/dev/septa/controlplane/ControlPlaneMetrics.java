@@ -1,6 +1,6 @@
 package dev.septa.controlplane;
 
-import dev.septa.controlplane.certs.KeyedCertificate;
+import dev.septa.identity.KeyedCertificate;
 import dev.septa.controlplane.certs.SecretIssuer;
 import dev.septa.controlplane.publish.CompileStatus;
 import dev.septa.controlplane.publish.ConfigPublisher;

@@ -20,7 +20,7 @@ public record ControlPlaneOptions(Path intentsDir, Path inventoryFile, Path stat
                                   MeshSource source, MeshCompilation compilation, WorkloadCertificates certificates,
                                   Duration minCertificateTtl, Duration certificateTtl, double rootRotationShare,
                                   Duration rootRotationReissueWindow,
-                                  dev.septa.controlplane.identity.ServiceAccountTokens serviceAccountTokens,
+                                  dev.septa.controlplane.auth.ServiceAccountTokens serviceAccountTokens,
                                   dev.septa.ca.RotationStores caStores) {
 
     public ControlPlaneOptions {
@@ -44,7 +44,7 @@ public record ControlPlaneOptions(Path intentsDir, Path inventoryFile, Path stat
     }
 
     public MeshSource effectiveSource() {
-        return source != null ? source : new dev.septa.controlplane.source.LocalFileSource(intentsDir, inventoryFile);
+        return source != null ? source : new dev.septa.controlplane.files.LocalFileSource(intentsDir, inventoryFile);
     }
 
     /** Builder with the defaults of {@code septa serve}. */
@@ -66,7 +66,7 @@ public record ControlPlaneOptions(Path intentsDir, Path inventoryFile, Path stat
         private Duration certificateTtl;
         private double rootRotationShare = 0.2;
         private Duration rootRotationReissueWindow = Duration.ofMinutes(1);
-        private dev.septa.controlplane.identity.ServiceAccountTokens serviceAccountTokens;
+        private dev.septa.controlplane.auth.ServiceAccountTokens serviceAccountTokens;
         private dev.septa.ca.RotationStores caStores;
 
         public Builder intentsDir(Path v) { intentsDir = v; return this; }
@@ -88,7 +88,7 @@ public record ControlPlaneOptions(Path intentsDir, Path inventoryFile, Path stat
         /** Stage 3 of a root rotation re-issues the fleet at random instants within this window (default 1 minute). */
         public Builder rootRotationReissueWindow(Duration v) { rootRotationReissueWindow = v; return this; }
         /** Kubernetes mode: xDS/SDS streams may also authenticate with a projected service-account token (TokenReview). */
-        public Builder serviceAccountTokens(dev.septa.controlplane.identity.ServiceAccountTokens v) { serviceAccountTokens = v; return this; }
+        public Builder serviceAccountTokens(dev.septa.controlplane.auth.ServiceAccountTokens v) { serviceAccountTokens = v; return this; }
         /** Where the built-in CA lives (default: files in {@code stateDir/ca}; Kubernetes mode: Secrets). */
         public Builder caStores(dev.septa.ca.RotationStores v) { caStores = v; return this; }
 

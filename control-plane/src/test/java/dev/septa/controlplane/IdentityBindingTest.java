@@ -2,8 +2,8 @@ package dev.septa.controlplane;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.septa.controlplane.certs.KeyedCertificate;
-import dev.septa.controlplane.identity.NodeTokens;
+import dev.septa.identity.KeyedCertificate;
+import dev.septa.controlplane.auth.NodeTokens;
 import dev.septa.controlplane.support.AdsTestClient;
 import dev.septa.controlplane.support.TestCertificates;
 import dev.septa.controlplane.support.TestControlPlane;

@@ -6,8 +6,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.util.JsonFormat;
-import dev.septa.controlplane.certs.KeyedCertificate;
-import dev.septa.controlplane.identity.NodeTokens;
+import dev.septa.identity.KeyedCertificate;
+import dev.septa.controlplane.auth.NodeTokens;
 import dev.septa.controlplane.support.AdsTestClient;
 import dev.septa.sidecar.bootstrap.EnvoySvidFiles;
 import io.envoyproxy.controlplane.cache.Resources;

@@ -6,7 +6,7 @@ import dev.septa.ca.CaConfig;
 import dev.septa.ca.CertificateAuthority;
 import dev.septa.ca.FileCaKeyStore;
 import dev.septa.ca.InMemoryCaKeyStore;
-import dev.septa.ca.SpiffeId;
+import dev.septa.identity.SpiffeId;
 import dev.septa.ca.WorkloadCredential;
 import dev.septa.cli.SeptaCli;
 import dev.septa.demo.CallPlanner;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.septa.policy.compile.CompiledMesh;
 import dev.septa.policy.compile.PolicyCompiler;
-import dev.septa.policy.compile.ProxyResources;
+import dev.septa.policy.emit.ProxyResources;
 import dev.septa.policy.parse.InputFile;
 import io.grpc.LoadBalancerRegistry;
 import io.grpc.xds.client.Bootstrapper;

@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.networknt.schema.Schema;
 import com.networknt.schema.SchemaRegistry;
 import com.networknt.schema.SpecificationVersion;
-import dev.septa.policy.compile.Diagnostic;
+import dev.septa.policy.model.Diagnostic;
 import dev.septa.policy.parse.InputFile;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -7,6 +7,7 @@ import dev.septa.controlplane.xds.ProxyConfigCache;
 import dev.septa.controlplane.xds.SecretSink;
 import dev.septa.controlplane.xds.SecretSource;
 import dev.septa.controlplane.xds.TypeResources;
+import dev.septa.identity.KeyedCertificate;
 import io.envoyproxy.envoy.config.core.v3.DataSource;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;

@@ -1,5 +1,6 @@
 package dev.septa.controlplane.certs;
 
+import dev.septa.identity.KeyedCertificate;
 import java.time.Duration;
 import java.util.List;
 

@@ -1,5 +1,6 @@
 package dev.septa.controlplane.graph;
 
+import dev.septa.identity.SpiffeId;
 import dev.septa.policy.model.Workload;
 
 import java.util.Collection;
@@ -37,8 +38,8 @@ public final class InventoryDirectory implements WorkloadDirectory {
         workloads.stream().sorted(java.util.Comparator.comparing(Workload::id)).forEach(w -> {
             WorkloadRef ref = WorkloadRef.workload(w.metadata().namespace(), w.metadata().name(), segmentOf.apply(w));
             byId.put(ref.id(), ref);
-            String spiffe = "spiffe://" + trustDomain + "/ns/" + w.metadata().namespace() + "/sa/"
-                    + (w.serviceAccount() == null || w.serviceAccount().isEmpty() ? "default" : w.serviceAccount());
+            String spiffe = SpiffeId.uri(trustDomain, w.metadata().namespace(),
+                    w.serviceAccount() == null || w.serviceAccount().isEmpty() ? "default" : w.serviceAccount());
             byIdentity.computeIfAbsent(spiffe, k -> new java.util.ArrayList<>()).add(ref);
             if (w.address() != null && !w.address().isEmpty()) {
                 byAddress.putIfAbsent(w.address(), ref);

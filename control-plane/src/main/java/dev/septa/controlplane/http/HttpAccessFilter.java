@@ -1,6 +1,6 @@
 package dev.septa.controlplane.http;
 
-import dev.septa.controlplane.identity.HttpAccessToken;
+import dev.septa.controlplane.auth.HttpAccessToken;
 import io.micronaut.context.BeanProvider;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpHeaders;

@@ -1,13 +1,13 @@
 package dev.septa.controlplane.kubernetes;
 
 import dev.septa.controlplane.ControlPlaneCore;
-import dev.septa.controlplane.admission.AdmissionReviewHandler;
-import dev.septa.controlplane.admission.WebhookServer;
+import dev.septa.controlplane.kubernetes.admission.AdmissionReviewHandler;
+import dev.septa.controlplane.kubernetes.admission.WebhookServer;
 import dev.septa.controlplane.certs.CaWorkloadCertificates;
+import dev.septa.identity.SpiffeId;
 import dev.septa.policy.model.MeshConfig;
 import dev.septa.sidecar.inject.InjectionSettings;
 import dev.septa.sidecar.inject.PodInjector;
-import dev.septa.controlplane.source.KubernetesMeshSource;
 import dev.septa.controlplane.source.MeshSource;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
@@ -79,7 +79,7 @@ public final class KubernetesMode implements AutoCloseable {
                     : java.util.Map.entry(td, new AdmissionReviewHandler(new PodInjector(injection.apply(InjectionSettings.defaults(td)))));
         }).getValue();
         webhook = new WebhookServer(bind, () -> certificates.issueServing(
-                "spiffe://" + trustDomain.get() + "/ns/" + ControlPlaneCore.SERVING_NAMESPACE + "/sa/" + ControlPlaneCore.SERVING_SERVICE_ACCOUNT,
+                SpiffeId.controlPlane(trustDomain.get()),
                 WebhookServer.DNS_NAMES, List.of()), generation, handlers, Clock.systemUTC()).start(check);
         webhookCaBundle = new WebhookCaBundlePublisher(client, certificates::trustBundlePem, check, resync).start();
         return webhook;

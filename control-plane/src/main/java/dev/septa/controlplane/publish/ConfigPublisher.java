@@ -7,7 +7,7 @@ import dev.septa.controlplane.xds.ProxyKey;
 import dev.septa.controlplane.xds.ProxySnapshot;
 import dev.septa.policy.compile.CompileResult;
 import dev.septa.policy.compile.CompiledMesh;
-import dev.septa.policy.compile.Diagnostic;
+import dev.septa.policy.model.Diagnostic;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;

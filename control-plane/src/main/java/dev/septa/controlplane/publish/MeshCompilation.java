@@ -1,6 +1,6 @@
 package dev.septa.controlplane.publish;
 
-import dev.septa.controlplane.source.InputFile;
+import dev.septa.policy.parse.InputFile;
 import dev.septa.policy.compile.CompileResult;
 import java.util.List;
 

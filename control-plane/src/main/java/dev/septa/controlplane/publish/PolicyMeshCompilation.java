@@ -1,6 +1,6 @@
 package dev.septa.controlplane.publish;
 
-import dev.septa.controlplane.source.InputFile;
+import dev.septa.policy.parse.InputFile;
 import dev.septa.policy.compile.CompileResult;
 import dev.septa.policy.compile.IncrementalCompiler;
 import java.util.List;
@@ -14,8 +14,7 @@ public final class PolicyMeshCompilation implements MeshCompilation {
 
     @Override
     public synchronized CompileResult compile(List<InputFile> files) {
-        return compiler.compile(files.stream()
-                .map(f -> new dev.septa.policy.parse.InputFile(f.name(), f.text())).toList());
+        return compiler.compile(files);
     }
 
     /** What the latest compile reused, for the publisher's log. */

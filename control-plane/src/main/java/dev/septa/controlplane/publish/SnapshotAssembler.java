@@ -6,7 +6,7 @@ import dev.septa.controlplane.xds.ResourceInterner;
 import dev.septa.policy.compile.CompiledMesh;
 import dev.septa.policy.compile.CompiledProxy;
 import dev.septa.policy.compile.Dialect;
-import dev.septa.policy.compile.ProxyResources;
+import dev.septa.policy.emit.ProxyResources;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.IdentityHashMap;

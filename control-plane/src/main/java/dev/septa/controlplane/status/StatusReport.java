@@ -25,7 +25,7 @@ public record StatusReport(Compile compile, int distinctSnapshots, Instant neare
             waitingFor = waitingFor == null ? List.of() : waitingFor;
         }
 
-        public static Rotation of(dev.septa.controlplane.certs.RootRotator.Status s) {
+        public static Rotation of(dev.septa.controlplane.certs.FleetRotationDriver.Status s) {
             return new Rotation(s.stage(), s.signer(), s.roots(), List.copyOf(s.waitingFor()), s.since(), s.lastError(), s.attention());
         }
     }

@@ -1,7 +1,7 @@
 package dev.septa.controlplane.xds;
 
 import dev.septa.policy.compile.Dialect;
-import dev.septa.policy.compile.ProxyResources;
+import dev.septa.policy.emit.ProxyResources;
 import io.envoyproxy.controlplane.cache.Resources;
 import java.util.Map;
 

@@ -1,8 +1,9 @@
 package dev.septa.controlplane.xds;
 
-import dev.septa.controlplane.identity.NodeTokens;
-import dev.septa.controlplane.identity.ServiceAccountTokens;
-import dev.septa.controlplane.identity.Principal;
+import dev.septa.controlplane.auth.NodeTokens;
+import dev.septa.controlplane.auth.ServiceAccountTokens;
+import dev.septa.controlplane.auth.Principal;
+import dev.septa.identity.SpiffeId;
 import io.grpc.Context;
 import io.grpc.Contexts;
 import io.grpc.ForwardingServerCallListener;
@@ -13,7 +14,6 @@ import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import java.security.cert.Certificate;
-import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.util.List;
 import javax.net.ssl.SSLPeerUnverifiedException;
@@ -136,16 +136,9 @@ public final class StreamAuthInterceptor implements ServerInterceptor {
             if (chain.length == 0 || !(chain[0] instanceof X509Certificate leaf)) {
                 return null;
             }
-            if (leaf.getSubjectAlternativeNames() == null) {
-                return null;
-            }
-            for (List<?> san : leaf.getSubjectAlternativeNames()) {
-                if (Integer.valueOf(6).equals(san.get(0)) && san.get(1) instanceof String uri && uri.startsWith("spiffe://")) {
-                    return uri;
-                }
-            }
-            return null;
-        } catch (SSLPeerUnverifiedException | CertificateParsingException e) {
+            // The strict rule of an X.509-SVID: exactly one spiffe:// URI SAN, of Septa's form.
+            return SpiffeId.fromCertificate(leaf).map(SpiffeId::uri).orElse(null);
+        } catch (SSLPeerUnverifiedException e) {
             return null;
         }
     }

@@ -1,6 +1,6 @@
 package dev.septa.controlplane.xds;
 
-import dev.septa.controlplane.identity.NodeAuthorizer;
+import dev.septa.controlplane.auth.NodeAuthorizer;
 import dev.septa.policy.compile.Dialect;
 import io.envoyproxy.controlplane.cache.Resources;
 import io.envoyproxy.controlplane.server.DiscoveryServerCallbacks;

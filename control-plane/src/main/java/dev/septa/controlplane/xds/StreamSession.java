@@ -1,6 +1,6 @@
 package dev.septa.controlplane.xds;
 
-import dev.septa.controlplane.identity.Principal;
+import dev.septa.controlplane.auth.Principal;
 import dev.septa.policy.compile.Dialect;
 import io.grpc.Context;
 import java.util.List;

@@ -1,7 +1,7 @@
 package dev.septa.controlplane.xds;
 
-import dev.septa.controlplane.certs.KeyedCertificate;
-import dev.septa.controlplane.certs.Pems;
+import dev.septa.identity.KeyedCertificate;
+import dev.septa.identity.PemReader;
 import io.envoyproxy.controlplane.server.V3DiscoveryServer;
 import io.grpc.BindableService;
 import io.grpc.Server;
@@ -13,6 +13,7 @@ import io.grpc.util.AdvancedTlsX509TrustManager;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.security.GeneralSecurityException;
+import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -64,9 +65,9 @@ public final class XdsServer implements AutoCloseable {
 
     public void updateCredentials(KeyedCertificate serving, String trustBundlePem) {
         try {
-            keyManager.updateIdentityCredentials(Pems.certificates(serving.certificateChainPem()),
-                    Pems.privateKey(serving.privateKeyPem()));
-            trustManager.updateTrustCredentials(Pems.certificates(trustBundlePem));
+            keyManager.updateIdentityCredentials(serving.certificateChain(), serving.privateKey());
+            trustManager.updateTrustCredentials(
+                    PemReader.certificates(trustBundlePem, "trust bundle").toArray(X509Certificate[]::new));
         } catch (GeneralSecurityException | IOException e) {
             throw new IllegalStateException("cannot install the xDS server's credentials: " + e.getMessage(), e);
         }

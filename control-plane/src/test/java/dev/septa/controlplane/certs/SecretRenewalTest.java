@@ -6,6 +6,7 @@ import dev.septa.ca.RenewalSchedule;
 import dev.septa.ca.RetryBackoff;
 import dev.septa.controlplane.xds.SecretSink;
 import dev.septa.controlplane.xds.TypeResources;
+import dev.septa.identity.KeyedCertificate;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;

@@ -10,8 +10,7 @@ import dev.septa.controlplane.ControlPlaneCore;
 import dev.septa.controlplane.ControlPlaneMetrics;
 import dev.septa.controlplane.ControlPlaneOptions;
 import dev.septa.controlplane.publish.PolicyMeshCompilation;
-import dev.septa.controlplane.source.KubernetesMeshSource;
-import dev.septa.controlplane.source.LocalFileSource;
+import dev.septa.controlplane.files.LocalFileSource;
 import dev.septa.policy.check.Checker;
 import dev.septa.policy.check.Decision;
 import dev.septa.policy.check.Query;
@@ -261,7 +260,7 @@ class KubernetesModeTest {
         var roots = java.security.KeyStore.getInstance("PKCS12");
         roots.load(null, null);
         int i = 0;
-        for (var root : dev.septa.controlplane.certs.Pems.certificates(caBundle)) {
+        for (var root : dev.septa.identity.PemReader.certificates(caBundle, "caBundle")) {
             roots.setCertificateEntry("root-" + i++, root);
         }
         var tmf = javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
@@ -278,7 +277,7 @@ class KubernetesModeTest {
                         .POST(java.net.http.HttpRequest.BodyPublishers.ofString(review)).build(),
                 java.net.http.HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).isEqualTo(200);
-        var expected = new dev.septa.controlplane.admission.AdmissionReviewHandler(new PodInjector(
+        var expected = new dev.septa.controlplane.kubernetes.admission.AdmissionReviewHandler(new PodInjector(
                 dev.septa.sidecar.inject.InjectionSettings.defaults("cluster.local").withProxyImage("registry.example/envoy:test")))
                 .handle(review);
         assertThat(YAML.readTree(response.body())).isEqualTo(YAML.readTree(expected));

@@ -2,8 +2,8 @@ package dev.septa.controlplane.kubernetes;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.septa.controlplane.source.InputFile;
-import dev.septa.policy.compile.Diagnostic;
+import dev.septa.policy.parse.InputFile;
+import dev.septa.policy.model.Diagnostic;
 import dev.septa.policy.model.Protocol;
 import dev.septa.policy.model.Workload;
 import dev.septa.policy.model.WorkloadPort;

@@ -8,7 +8,7 @@ import dev.septa.ca.CaStoreException;
 import dev.septa.ca.CertificateAuthority;
 import dev.septa.ca.IssuanceListener;
 import dev.septa.ca.RootRotation;
-import dev.septa.ca.SpiffeId;
+import dev.septa.identity.SpiffeId;
 import dev.septa.ca.StoredCa;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;

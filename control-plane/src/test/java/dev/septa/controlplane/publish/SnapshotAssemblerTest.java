@@ -7,7 +7,7 @@ import dev.septa.controlplane.xds.ProxySnapshot;
 import dev.septa.policy.compile.CompiledMesh;
 import dev.septa.policy.compile.CompiledProxy;
 import dev.septa.policy.compile.Dialect;
-import dev.septa.policy.compile.ProxyResources;
+import dev.septa.policy.emit.ProxyResources;
 import dev.septa.policy.model.Mesh;
 import dev.septa.policy.model.MeshConfig;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;

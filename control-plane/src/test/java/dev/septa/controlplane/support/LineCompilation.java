@@ -1,12 +1,12 @@
 package dev.septa.controlplane.support;
 
 import dev.septa.controlplane.publish.MeshCompilation;
-import dev.septa.controlplane.source.InputFile;
+import dev.septa.policy.parse.InputFile;
 import dev.septa.policy.compile.CompileResult;
 import dev.septa.policy.compile.CompiledMesh;
 import dev.septa.policy.compile.CompiledProxy;
-import dev.septa.policy.compile.Diagnostic;
-import dev.septa.policy.compile.ProxyResources;
+import dev.septa.policy.model.Diagnostic;
+import dev.septa.policy.emit.ProxyResources;
 import dev.septa.policy.model.Mesh;
 import dev.septa.policy.model.MeshConfig;
 import dev.septa.policy.model.ObjectMeta;

@@ -1,6 +1,6 @@
 package dev.septa.controlplane.support;
 
-import dev.septa.controlplane.certs.KeyedCertificate;
+import dev.septa.identity.KeyedCertificate;
 import dev.septa.controlplane.certs.WorkloadCertificates;
 import java.math.BigInteger;
 import java.security.KeyPair;

@@ -1,5 +1,6 @@
 package dev.septa.policy.compile;
 
+import dev.septa.policy.model.Diagnostic;
 import dev.septa.policy.model.Mesh;
 import java.util.List;
 import java.util.SortedMap;

@@ -1,5 +1,6 @@
 package dev.septa.policy.compile;
 
+import dev.septa.policy.emit.ProxyResources;
 import java.util.SortedMap;
 import java.util.TreeMap;
 

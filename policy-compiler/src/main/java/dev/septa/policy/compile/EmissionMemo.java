@@ -1,5 +1,6 @@
 package dev.septa.policy.compile;
 
+import dev.septa.policy.emit.ProxyResources;
 import dev.septa.policy.ir.IdentityKey;
 import dev.septa.policy.ir.ServicePort;
 import dev.septa.policy.ir.WorkloadPlan;

@@ -1,5 +1,6 @@
 package dev.septa.policy.compile;
 
+import dev.septa.policy.model.Diagnostic;
 import dev.septa.policy.parse.InputFile;
 import dev.septa.policy.parse.MeshParser;
 import dev.septa.policy.parse.ParseResult;

@@ -6,6 +6,7 @@ import dev.septa.policy.emit.grpc.GrpcProxyEmitter;
 import dev.septa.policy.ir.IntentLowering;
 import dev.septa.policy.ir.MeshPlan;
 import dev.septa.policy.ir.WorkloadPlan;
+import dev.septa.policy.model.Diagnostic;
 import dev.septa.policy.model.Mesh;
 import dev.septa.policy.parse.InputFile;
 import dev.septa.policy.parse.MeshParser;

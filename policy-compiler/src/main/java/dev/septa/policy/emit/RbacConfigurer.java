@@ -108,7 +108,7 @@ public final class RbacConfigurer {
         if (shadow != null) {
             config.setShadowRules(shadow);
         }
-        return Xds.filter(name, config.build());
+        return ProtoBuilders.filter(name, config.build());
     }
 
     static Policy policy(InboundRule rule) {

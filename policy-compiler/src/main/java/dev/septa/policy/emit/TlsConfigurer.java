@@ -27,12 +27,12 @@ public final class TlsConfigurer {
 
     private static CommonTlsContext.Builder envoyCommon() {
         return CommonTlsContext.newBuilder()
-                .addTlsCertificateSdsSecretConfigs(SdsSecretConfig.newBuilder().setName(SVID_SECRET).setSdsConfig(Xds.ADS))
-                .setValidationContextSdsSecretConfig(SdsSecretConfig.newBuilder().setName(ROOT_SECRET).setSdsConfig(Xds.ADS));
+                .addTlsCertificateSdsSecretConfigs(SdsSecretConfig.newBuilder().setName(SVID_SECRET).setSdsConfig(ProtoBuilders.ADS))
+                .setValidationContextSdsSecretConfig(SdsSecretConfig.newBuilder().setName(ROOT_SECRET).setSdsConfig(ProtoBuilders.ADS));
     }
 
     public static TransportSocket envoyDownstream(boolean requireClientCertificate, List<String> alpn) {
-        return Xds.tls(DownstreamTlsContext.newBuilder()
+        return ProtoBuilders.tls(DownstreamTlsContext.newBuilder()
                 .setCommonTlsContext(envoyCommon().addAllAlpnProtocols(alpn))
                 .setRequireClientCertificate(BoolValue.of(requireClientCertificate)).build());
     }
@@ -40,7 +40,7 @@ public final class TlsConfigurer {
     /** Upstream mTLS that also checks the server presents one of the service members' SPIFFE IDs. */
     public static TransportSocket envoyUpstream(String sni, List<String> identities, List<String> alpn) {
         CommonTlsContext.Builder common = CommonTlsContext.newBuilder()
-                .addTlsCertificateSdsSecretConfigs(SdsSecretConfig.newBuilder().setName(SVID_SECRET).setSdsConfig(Xds.ADS))
+                .addTlsCertificateSdsSecretConfigs(SdsSecretConfig.newBuilder().setName(SVID_SECRET).setSdsConfig(ProtoBuilders.ADS))
                 .addAllAlpnProtocols(alpn);
         CertificateValidationContext.Builder sans = CertificateValidationContext.newBuilder();
         for (String id : identities) {
@@ -49,8 +49,8 @@ public final class TlsConfigurer {
         }
         common.setCombinedValidationContext(CommonTlsContext.CombinedCertificateValidationContext.newBuilder()
                 .setDefaultValidationContext(sans)
-                .setValidationContextSdsSecretConfig(SdsSecretConfig.newBuilder().setName(ROOT_SECRET).setSdsConfig(Xds.ADS)));
-        return Xds.tls(UpstreamTlsContext.newBuilder().setCommonTlsContext(common).setSni(sni).build());
+                .setValidationContextSdsSecretConfig(SdsSecretConfig.newBuilder().setName(ROOT_SECRET).setSdsConfig(ProtoBuilders.ADS)));
+        return ProtoBuilders.tls(UpstreamTlsContext.newBuilder().setCommonTlsContext(common).setSni(sni).build());
     }
 
     private static CommonTlsContext.Builder grpcCommon() {
@@ -61,7 +61,7 @@ public final class TlsConfigurer {
     }
 
     public static TransportSocket grpcDownstream(boolean requireClientCertificate) {
-        return Xds.tls(DownstreamTlsContext.newBuilder().setCommonTlsContext(grpcCommon())
+        return ProtoBuilders.tls(DownstreamTlsContext.newBuilder().setCommonTlsContext(grpcCommon())
                 .setRequireClientCertificate(BoolValue.of(requireClientCertificate)).build());
     }
 
@@ -76,7 +76,7 @@ public final class TlsConfigurer {
         for (String id : identities) {
             validation.addMatchSubjectAltNames(StringMatcher.newBuilder().setExact(id));
         }
-        return Xds.tls(UpstreamTlsContext.newBuilder().setCommonTlsContext(CommonTlsContext.newBuilder()
+        return ProtoBuilders.tls(UpstreamTlsContext.newBuilder().setCommonTlsContext(CommonTlsContext.newBuilder()
                 .setTlsCertificateProviderInstance(CertificateProviderPluginInstance.newBuilder().setInstanceName(PROVIDER_INSTANCE))
                 .setValidationContext(validation)).build());
     }

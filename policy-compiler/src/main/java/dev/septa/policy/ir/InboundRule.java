@@ -10,7 +10,7 @@ import java.util.List;
  * {@link HttpMatch} without methods and paths matches any request (and is the only kind on TCP ports).
  * Instances are shared by every member of the destination segment, so emitters may cache by identity.
  */
-public record InboundRule(String policy, Action action, Mode mode, List<Principal> principals, List<HttpMatch> matches) {
+public record InboundRule(String policy, Action action, Mode mode, List<SourcePrincipal> principals, List<HttpMatch> matches) {
     public static final HttpMatch ANY = new HttpMatch(List.of(), List.of());
 
     public InboundRule {

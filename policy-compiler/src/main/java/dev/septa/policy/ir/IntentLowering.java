@@ -1,6 +1,6 @@
 package dev.septa.policy.ir;
 
-import dev.septa.policy.compile.Diagnostic;
+import dev.septa.policy.model.Diagnostic;
 import dev.septa.policy.model.Action;
 import dev.septa.policy.model.DefaultAction;
 import dev.septa.policy.model.HttpMatch;
@@ -32,7 +32,7 @@ public final class IntentLowering {
     private final ResolvedMesh mesh;
     private final List<Diagnostic> diagnostics = new ArrayList<>();
     private final Set<String> reported = new java.util.HashSet<>();
-    private final Map<Intent, List<Principal>> principals = new IdentityHashMap<>();
+    private final Map<Intent, List<SourcePrincipal>> principals = new IdentityHashMap<>();
     private final Map<String, InboundRule> rules = new HashMap<>();
 
     private IntentLowering(ResolvedMesh mesh) {
@@ -175,14 +175,14 @@ public final class IntentLowering {
         }
     }
 
-    private List<Principal> principalsOf(Intent intent) {
-        Set<Principal> out = new TreeSet<>();
+    private List<SourcePrincipal> principalsOf(Intent intent) {
+        Set<SourcePrincipal> out = new TreeSet<>();
         for (Peer peer : intent.from()) {
             switch (peer) {
-                case Peer.NamespacePeer ns -> out.add(new Principal(mesh.namespacePrefix(ns.namespace()), true));
+                case Peer.NamespacePeer ns -> out.add(new SourcePrincipal(mesh.namespacePrefix(ns.namespace()), true));
                 case Peer.SegmentPeer sp -> {
                     for (Workload w : mesh.members(sp.segment())) {
-                        out.add(new Principal(mesh.identity(w), false));
+                        out.add(new SourcePrincipal(mesh.identity(w), false));
                     }
                 }
             }
@@ -193,9 +193,9 @@ public final class IntentLowering {
     /** Which service ports each workload may reach: egress scoping keeps every proxy's config small. */
     static final class EgressScope {
         private final ResolvedMesh mesh;
-        private final Map<Intent, List<Principal>> principals;
+        private final Map<Intent, List<SourcePrincipal>> principals;
 
-        EgressScope(ResolvedMesh mesh, Map<Intent, List<Principal>> principals) {
+        EgressScope(ResolvedMesh mesh, Map<Intent, List<SourcePrincipal>> principals) {
             this.mesh = mesh;
             this.principals = principals;
         }
@@ -265,7 +265,7 @@ public final class IntentLowering {
 
         private List<Workload> sources(Intent intent) {
             List<Workload> out = new ArrayList<>();
-            for (Principal p : principals.get(intent)) {
+            for (SourcePrincipal p : principals.get(intent)) {
                 if (!p.prefix()) {
                     out.addAll(mesh.workloadsByIdentity().getOrDefault(p.value(), List.of()));
                 }

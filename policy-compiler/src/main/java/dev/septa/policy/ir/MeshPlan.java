@@ -1,6 +1,6 @@
 package dev.septa.policy.ir;
 
-import dev.septa.policy.compile.Diagnostic;
+import dev.septa.policy.model.Diagnostic;
 import java.util.List;
 
 /** Every workload's plan, sorted by workload id, and the diagnostics of lowering. */

@@ -1,5 +1,6 @@
 package dev.septa.policy.model;
 
+import dev.septa.identity.SpiffeId;
 import java.time.Duration;
 
 /** Mesh-wide settings; one per mesh, every field with a default. */
@@ -9,6 +10,6 @@ public record MeshConfig(String trustDomain, DefaultAction defaultAction, MtlsMo
 
     /** {@code spiffe://<trustDomain>/ns/<namespace>/sa/<serviceAccount>}. */
     public String spiffeId(String namespace, String serviceAccount) {
-        return "spiffe://" + trustDomain + "/ns/" + namespace + "/sa/" + serviceAccount;
+        return SpiffeId.uri(trustDomain, namespace, serviceAccount);
     }
 }

@@ -1,6 +1,6 @@
 package dev.septa.policy.parse;
 
-import dev.septa.policy.compile.Diagnostic;
+import dev.septa.policy.model.Diagnostic;
 import dev.septa.policy.model.Intent;
 import dev.septa.policy.model.Mesh;
 import dev.septa.policy.model.MeshConfig;

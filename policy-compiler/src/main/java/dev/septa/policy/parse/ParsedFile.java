@@ -1,6 +1,6 @@
 package dev.septa.policy.parse;
 
-import dev.septa.policy.compile.Diagnostic;
+import dev.septa.policy.model.Diagnostic;
 import dev.septa.policy.model.Source;
 import java.util.List;
 

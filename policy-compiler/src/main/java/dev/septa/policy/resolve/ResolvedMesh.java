@@ -1,6 +1,7 @@
 package dev.septa.policy.resolve;
 
-import dev.septa.policy.compile.Diagnostic;
+import dev.septa.identity.SpiffeId;
+import dev.septa.policy.model.Diagnostic;
 import dev.septa.policy.model.Mesh;
 import dev.septa.policy.model.SegmentRef;
 import dev.septa.policy.model.Service;
@@ -29,6 +30,6 @@ public record ResolvedMesh(Mesh mesh,
 
     /** The principal prefix that admits every workload of a namespace, present and future. */
     public String namespacePrefix(String namespace) {
-        return "spiffe://" + mesh.config().trustDomain() + "/ns/" + namespace + "/sa/";
+        return SpiffeId.namespacePrefix(mesh.config().trustDomain(), namespace);
     }
 }

@@ -1,6 +1,6 @@
 package dev.septa.policy.resolve;
 
-import dev.septa.policy.compile.Diagnostic;
+import dev.septa.policy.model.Diagnostic;
 import dev.septa.policy.model.Intent;
 import dev.septa.policy.model.LabelSelector;
 import dev.septa.policy.model.Mesh;

@@ -14,7 +14,7 @@ import com.google.protobuf.Any;
 import com.google.protobuf.UInt32Value;
 import dev.septa.policy.compile.CompiledMesh;
 import dev.septa.policy.compile.CompiledProxy;
-import dev.septa.policy.compile.ProxyResources;
+import dev.septa.policy.emit.ProxyResources;
 import dev.septa.policy.model.Mesh;
 import dev.septa.policy.model.MeshConfig;
 import dev.septa.policy.model.ObjectMeta;

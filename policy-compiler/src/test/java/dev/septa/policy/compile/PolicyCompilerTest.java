@@ -2,6 +2,7 @@ package dev.septa.policy.compile;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.septa.policy.model.Diagnostic;
 import dev.septa.policy.model.Mesh;
 import dev.septa.policy.parse.InputFile;
 import dev.septa.policy.parse.MeshParser;

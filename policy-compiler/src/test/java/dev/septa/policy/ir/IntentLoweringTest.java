@@ -29,7 +29,7 @@ class IntentLoweringTest {
                 .containsExactly("shop/checkout-may-charge", "shop/monitoring-may-probe", "shop/storefront-never-pays");
         InboundRule deny = p8443.rules().get(2);
         assertThat(deny.action()).isEqualTo(Action.DENY);
-        assertThat(deny.principals()).containsExactly(new Principal("spiffe://cluster.local/ns/shop/sa/storefront", false));
+        assertThat(deny.principals()).containsExactly(new SourcePrincipal("spiffe://cluster.local/ns/shop/sa/storefront", false));
         assertThat(p8443.openByDefault()).isFalse();
         // Deny without ports covers every port, including the default chain.
         assertThat(payments.otherPorts().rules()).extracting(InboundRule::policy).containsExactly("shop/storefront-never-pays");
@@ -65,7 +65,7 @@ class IntentLoweringTest {
         InboundPort port = plans("cross-namespace").get("pay/ledger-1").ports().getFirst();
         InboundRule rule = port.rules().stream().filter(r -> r.policy().equals("pay/invoicer-may-post")).findFirst().orElseThrow();
         assertThat(rule.principals()).containsExactly(
-                new Principal("spiffe://cluster.local/ns/billing/sa/invoicer", false),
-                new Principal("spiffe://cluster.local/ns/ops/sa/", true));
+                new SourcePrincipal("spiffe://cluster.local/ns/billing/sa/invoicer", false),
+                new SourcePrincipal("spiffe://cluster.local/ns/ops/sa/", true));
     }
 }

@@ -3,7 +3,7 @@ package dev.septa.policy.parse;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.septa.policy.compile.CompileResult;
-import dev.septa.policy.compile.Diagnostic;
+import dev.septa.policy.model.Diagnostic;
 import dev.septa.policy.compile.PolicyCompiler;
 import java.io.IOException;
 import java.nio.file.Files;

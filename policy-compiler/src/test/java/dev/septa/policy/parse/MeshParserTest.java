@@ -2,7 +2,7 @@ package dev.septa.policy.parse;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.septa.policy.compile.Diagnostic;
+import dev.septa.policy.model.Diagnostic;
 import dev.septa.policy.model.Action;
 import dev.septa.policy.model.DefaultAction;
 import dev.septa.policy.model.HttpMatch;

@@ -8,7 +8,7 @@ import com.google.protobuf.Message;
 import dev.septa.policy.compile.CompiledMesh;
 import dev.septa.policy.compile.Dialect;
 import dev.septa.policy.compile.PolicyCompiler;
-import dev.septa.policy.compile.ProxyResources;
+import dev.septa.policy.emit.ProxyResources;
 import dev.septa.policy.compile.TestInputs;
 import io.envoyproxy.envoy.config.listener.v3.Filter;
 import io.envoyproxy.envoy.config.listener.v3.FilterChain;

@@ -1,19 +1,16 @@
 package dev.septa.sidecar.grpc;
 
+import dev.septa.identity.SpiffeId;
 import io.grpc.Attributes;
 import io.grpc.Grpc;
 import java.security.cert.Certificate;
-import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
-import java.util.List;
 import java.util.Optional;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
 
 /** The SPIFFE ID a TLS peer proved: the {@code spiffe://} URI SAN of its leaf certificate. */
 public final class PeerIdentities {
-    private static final int URI_SAN = 6;
-
     private PeerIdentities() {
     }
 
@@ -34,21 +31,8 @@ public final class PeerIdentities {
         }
     }
 
+    /** The certificate's one SPIFFE ID, as authentication reads it ({@link SpiffeId#fromCertificate}). */
     public static Optional<String> spiffeId(X509Certificate certificate) {
-        try {
-            var sans = certificate.getSubjectAlternativeNames();
-            if (sans == null) {
-                return Optional.empty();
-            }
-            for (List<?> san : sans) {
-                if (san.size() >= 2 && Integer.valueOf(URI_SAN).equals(san.get(0))
-                        && san.get(1) instanceof String uri && uri.startsWith("spiffe://")) {
-                    return Optional.of(uri);
-                }
-            }
-            return Optional.empty();
-        } catch (CertificateParsingException e) {
-            return Optional.empty();
-        }
+        return SpiffeId.fromCertificate(certificate).map(SpiffeId::uri);
     }
 }

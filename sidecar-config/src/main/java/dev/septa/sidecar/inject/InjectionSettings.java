@@ -1,5 +1,6 @@
 package dev.septa.sidecar.inject;
 
+import dev.septa.identity.SpiffeId;
 import java.util.List;
 import java.util.Objects;
 
@@ -37,7 +38,7 @@ public record InjectionSettings(String proxyImage, String septaImage, String xds
     /** The defaults for trust domain {@code trustDomain}: the images above, {@code septa.septa-system.svc:15010}. */
     public static InjectionSettings defaults(String trustDomain) {
         return new InjectionSettings(DEFAULT_PROXY_IMAGE, DEFAULT_SEPTA_IMAGE, DEFAULT_XDS_HOST, 15010, List.of(15010, 15000),
-                "spiffe://" + trustDomain + "/ns/septa-system/sa/control-plane", "septa-trust-bundle");
+                SpiffeId.controlPlane(trustDomain), "septa-trust-bundle");
     }
 
     public InjectionSettings withProxyImage(String image) {

@@ -8,7 +8,7 @@ import io.envoyproxy.envoy.extensions.access_loggers.grpc.v3.TcpGrpcAccessLogCon
 import com.google.protobuf.Any;
 import dev.septa.policy.emit.RbacConfigurer;
 import dev.septa.policy.emit.TlsConfigurer;
-import dev.septa.policy.emit.Xds;
+import dev.septa.policy.emit.ProtoBuilders;
 import dev.septa.policy.ir.InboundPort;
 import dev.septa.policy.ir.WorkloadPlan;
 import dev.septa.policy.model.MtlsMode;
@@ -70,7 +70,7 @@ final class EnvoyInboundConfigurer {
         TransportSocket tcpTls = TlsConfigurer.envoyDownstream(plan.mtls() == MtlsMode.STRICT, List.of());
         TransportSocket httpTls = TlsConfigurer.envoyDownstream(plan.mtls() == MtlsMode.STRICT, List.of("h2", "http/1.1"));
         boolean permissive = plan.mtls() == MtlsMode.PERMISSIVE;
-        Listener.Builder listener = Listener.newBuilder().setName(NAME).setAddress(Xds.address("0.0.0.0", PORT))
+        Listener.Builder listener = Listener.newBuilder().setName(NAME).setAddress(ProtoBuilders.address("0.0.0.0", PORT))
                 .setTrafficDirection(TrafficDirection.INBOUND).addListenerFilters(ORIGINAL_DST);
         if (permissive) {
             listener.addListenerFilters(TLS_INSPECTOR);
@@ -82,13 +82,13 @@ final class EnvoyInboundConfigurer {
             if (port.protocol().isHttp()) {
                 HttpConnectionManager hcm = HttpConnectionManager.newBuilder()
                         .setStatPrefix("inbound_" + port.port())
-                        .setRouteConfig(Xds.routes("inbound|" + port.port(),
-                                List.of(Xds.forwardAll("inbound|" + port.port(), List.of("*"), cluster))))
+                        .setRouteConfig(ProtoBuilders.routes("inbound|" + port.port(),
+                                List.of(ProtoBuilders.forwardAll("inbound|" + port.port(), List.of("*"), cluster))))
                         .addAllHttpFilters(rbac.envoyHttpFilters(port))
                         .addAccessLog(httpAccessLog())
-                        .addHttpFilters(Xds.ROUTER)
+                        .addHttpFilters(ProtoBuilders.ROUTER)
                         .build();
-                chain.addFilters(Xds.filter(Xds.HCM, hcm)).setTransportSocket(httpTls);
+                chain.addFilters(ProtoBuilders.filter(ProtoBuilders.HCM, hcm)).setTransportSocket(httpTls);
             } else {
                 chain.addAllFilters(rbac.networkFilters(port, "inbound_" + port.port() + "_"))
                         .addFilters(tcpProxy("inbound_" + port.port(), cluster)).setTransportSocket(tcpTls);
@@ -126,7 +126,7 @@ final class EnvoyInboundConfigurer {
         for (InboundPort port : plan.ports()) {
             String name = localCluster(port.port());
             Cluster.Builder c = Cluster.newBuilder().setName(name).setType(Cluster.DiscoveryType.STATIC)
-                    .setLoadAssignment(Xds.loadAssignment(name, List.of("127.0.0.1"), port.port()));
+                    .setLoadAssignment(ProtoBuilders.loadAssignment(name, List.of("127.0.0.1"), port.port()));
             if (port.protocol() == Protocol.GRPC) {
                 c.putTypedExtensionProtocolOptions(HTTP_PROTOCOL_OPTIONS, HTTP2);
             }
@@ -144,7 +144,7 @@ final class EnvoyInboundConfigurer {
     }
 
     static Filter tcpProxy(String statPrefix, String cluster) {
-        return Xds.filter("envoy.filters.network.tcp_proxy", TcpProxy.newBuilder().setStatPrefix(statPrefix).setCluster(cluster)
+        return ProtoBuilders.filter("envoy.filters.network.tcp_proxy", TcpProxy.newBuilder().setStatPrefix(statPrefix).setCluster(cluster)
                 .addAccessLog(tcpAccessLog()).build());
     }
 

@@ -1,7 +1,7 @@
 package dev.septa.policy.emit.envoy;
 
 import dev.septa.policy.emit.TlsConfigurer;
-import dev.septa.policy.emit.Xds;
+import dev.septa.policy.emit.ProtoBuilders;
 import dev.septa.policy.ir.ServicePort;
 import dev.septa.policy.ir.WorkloadPlan;
 import dev.septa.policy.model.Protocol;
@@ -41,7 +41,7 @@ final class EnvoyOutboundConfigurer {
     private final Map<ServicePort, VirtualHost> virtualHosts = new IdentityHashMap<>();
 
     Listener listener(WorkloadPlan plan) {
-        Listener.Builder listener = Listener.newBuilder().setName(NAME).setAddress(Xds.address("0.0.0.0", PORT))
+        Listener.Builder listener = Listener.newBuilder().setName(NAME).setAddress(ProtoBuilders.address("0.0.0.0", PORT))
                 .setTrafficDirection(TrafficDirection.OUTBOUND).addListenerFilters(EnvoyInboundConfigurer.ORIGINAL_DST);
         Map<Integer, Boolean> httpPorts = new TreeMap<>();
         // Envoy rejects two chains with the same (port, address) match: an address selected by two TCP services
@@ -66,11 +66,11 @@ final class EnvoyOutboundConfigurer {
         }
         for (int port : httpPorts.keySet()) {
             HttpConnectionManager hcm = HttpConnectionManager.newBuilder().setStatPrefix("outbound_" + port)
-                    .setRds(Rds.newBuilder().setConfigSource(Xds.ADS).setRouteConfigName(routeName(port)))
-                    .addHttpFilters(Xds.ROUTER).build();
+                    .setRds(Rds.newBuilder().setConfigSource(ProtoBuilders.ADS).setRouteConfigName(routeName(port)))
+                    .addHttpFilters(ProtoBuilders.ROUTER).build();
             listener.addFilterChains(FilterChain.newBuilder().setName(routeName(port))
                     .setFilterChainMatch(FilterChainMatch.newBuilder().setDestinationPort(UInt32Value.of(port)))
-                    .addFilters(Xds.filter(Xds.HCM, hcm)));
+                    .addFilters(ProtoBuilders.filter(ProtoBuilders.HCM, hcm)));
         }
         listener.addAllFilterChains(tcpChains);
         // Egress to anything not allowed ends in a cluster without endpoints.
@@ -84,18 +84,18 @@ final class EnvoyOutboundConfigurer {
         for (ServicePort sp : plan.reachable()) {
             if (sp.protocol().isHttp()) {
                 byPort.computeIfAbsent(sp.port(), k -> new ArrayList<>())
-                        .add(virtualHosts.computeIfAbsent(sp, s -> Xds.forwardAll(s.authority(), List.of(s.host(), s.authority()), s.clusterName())));
+                        .add(virtualHosts.computeIfAbsent(sp, s -> ProtoBuilders.forwardAll(s.authority(), List.of(s.host(), s.authority()), s.clusterName())));
             }
         }
         List<RouteConfiguration> routes = new ArrayList<>();
-        byPort.forEach((port, hosts) -> routes.add(Xds.routes(routeName(port), hosts)));
+        byPort.forEach((port, hosts) -> routes.add(ProtoBuilders.routes(routeName(port), hosts)));
         return routes;
     }
 
     List<Cluster> clusters(WorkloadPlan plan) {
         List<Cluster> out = new ArrayList<>();
         out.add(Cluster.newBuilder().setName(BLACKHOLE).setType(Cluster.DiscoveryType.STATIC)
-                .setLoadAssignment(Xds.loadAssignment(BLACKHOLE, List.of(), 1)).build());
+                .setLoadAssignment(ProtoBuilders.loadAssignment(BLACKHOLE, List.of(), 1)).build());
         for (ServicePort sp : plan.reachable()) {
             out.add(clusters.computeIfAbsent(sp, EnvoyOutboundConfigurer::cluster));
         }
@@ -105,7 +105,7 @@ final class EnvoyOutboundConfigurer {
     List<ClusterLoadAssignment> endpoints(WorkloadPlan plan) {
         List<ClusterLoadAssignment> out = new ArrayList<>(plan.reachable().size());
         for (ServicePort sp : plan.reachable()) {
-            out.add(endpoints.computeIfAbsent(sp, s -> Xds.loadAssignment(s.clusterName(), s.addresses(), s.port())));
+            out.add(endpoints.computeIfAbsent(sp, s -> ProtoBuilders.loadAssignment(s.clusterName(), s.addresses(), s.port())));
         }
         return out;
     }
@@ -113,7 +113,7 @@ final class EnvoyOutboundConfigurer {
     private static Cluster cluster(ServicePort sp) {
         List<String> alpn = sp.protocol() == Protocol.GRPC ? List.of("h2") : List.of();
         Cluster.Builder c = Cluster.newBuilder().setName(sp.clusterName()).setType(Cluster.DiscoveryType.EDS)
-                .setEdsClusterConfig(Cluster.EdsClusterConfig.newBuilder().setEdsConfig(Xds.ADS).setServiceName(sp.clusterName()))
+                .setEdsClusterConfig(Cluster.EdsClusterConfig.newBuilder().setEdsConfig(ProtoBuilders.ADS).setServiceName(sp.clusterName()))
                 .setTransportSocket(TlsConfigurer.envoyUpstream(sp.host(), sp.identities(), alpn));
         if (sp.protocol() == Protocol.GRPC) {
             c.putTypedExtensionProtocolOptions(EnvoyInboundConfigurer.HTTP_PROTOCOL_OPTIONS, EnvoyInboundConfigurer.http2Options());

@@ -1,6 +1,6 @@
 package dev.septa.policy.emit.envoy;
 
-import dev.septa.policy.compile.ProxyResources;
+import dev.septa.policy.emit.ProxyResources;
 import dev.septa.policy.emit.RbacConfigurer;
 import dev.septa.policy.ir.WorkloadPlan;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;

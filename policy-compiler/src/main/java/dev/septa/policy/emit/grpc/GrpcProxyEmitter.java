@@ -1,10 +1,10 @@
 package dev.septa.policy.emit.grpc;
 
 import com.google.protobuf.Any;
-import dev.septa.policy.compile.ProxyResources;
+import dev.septa.policy.emit.ProxyResources;
 import dev.septa.policy.emit.RbacConfigurer;
 import dev.septa.policy.emit.TlsConfigurer;
-import dev.septa.policy.emit.Xds;
+import dev.septa.policy.emit.ProtoBuilders;
 import dev.septa.policy.ir.IdentityKey;
 import dev.septa.policy.ir.InboundPort;
 import dev.septa.policy.ir.ServicePort;
@@ -68,10 +68,10 @@ public final class GrpcProxyEmitter {
         List<ClusterLoadAssignment> claList = new ArrayList<>();
         for (ServicePort sp : plan.reachable()) {
             listeners.add(clientListeners.computeIfAbsent(sp, GrpcProxyEmitter::clientListener));
-            routeConfigs.add(routes.computeIfAbsent(sp, s -> Xds.routes(s.authority(),
-                    List.of(Xds.forwardAll(s.authority(), List.of(s.authority(), s.host()), s.clusterName())))));
+            routeConfigs.add(routes.computeIfAbsent(sp, s -> ProtoBuilders.routes(s.authority(),
+                    List.of(ProtoBuilders.forwardAll(s.authority(), List.of(s.authority(), s.host()), s.clusterName())))));
             clusterList.add(clusters.computeIfAbsent(sp, GrpcProxyEmitter::cluster));
-            claList.add(endpoints.computeIfAbsent(sp, s -> Xds.loadAssignment(s.clusterName(), s.addresses(), s.port())));
+            claList.add(endpoints.computeIfAbsent(sp, s -> ProtoBuilders.loadAssignment(s.clusterName(), s.addresses(), s.port())));
         }
         listeners.sort(Comparator.comparing(Listener::getName));
         routeConfigs.sort(Comparator.comparing(RouteConfiguration::getName));
@@ -87,21 +87,21 @@ public final class GrpcProxyEmitter {
                         .addRoutes(Route.newBuilder().setMatch(RouteMatch.newBuilder().setPrefix("/"))
                                 .setNonForwardingAction(NonForwardingAction.getDefaultInstance()))))
                 .addAllHttpFilters(rbac.httpFilters(port))
-                .addHttpFilters(Xds.ROUTER)
+                .addHttpFilters(ProtoBuilders.ROUTER)
                 .build();
         return Listener.newBuilder()
                 .setName(SERVER_PREFIX + "0.0.0.0:" + port.port())
-                .setAddress(Xds.address("0.0.0.0", port.port()))
+                .setAddress(ProtoBuilders.address("0.0.0.0", port.port()))
                 .setTrafficDirection(TrafficDirection.INBOUND)
-                .addFilterChains(FilterChain.newBuilder().setName(name).addFilters(Xds.filter(Xds.HCM, hcm)).setTransportSocket(tls))
+                .addFilterChains(FilterChain.newBuilder().setName(name).addFilters(ProtoBuilders.filter(ProtoBuilders.HCM, hcm)).setTransportSocket(tls))
                 .build();
     }
 
     private static Listener clientListener(ServicePort sp) {
         HttpConnectionManager hcm = HttpConnectionManager.newBuilder()
                 .setStatPrefix("outbound_" + sp.port() + "_" + sp.host())
-                .setRds(Rds.newBuilder().setConfigSource(Xds.ADS).setRouteConfigName(sp.authority()))
-                .addHttpFilters(Xds.ROUTER)
+                .setRds(Rds.newBuilder().setConfigSource(ProtoBuilders.ADS).setRouteConfigName(sp.authority()))
+                .addHttpFilters(ProtoBuilders.ROUTER)
                 .build();
         return Listener.newBuilder().setName(sp.authority())
                 .setApiListener(ApiListener.newBuilder().setApiListener(Any.pack(hcm))).build();
@@ -109,7 +109,7 @@ public final class GrpcProxyEmitter {
 
     private static Cluster cluster(ServicePort sp) {
         return Cluster.newBuilder().setName(sp.clusterName()).setType(Cluster.DiscoveryType.EDS)
-                .setEdsClusterConfig(Cluster.EdsClusterConfig.newBuilder().setEdsConfig(Xds.ADS).setServiceName(sp.clusterName()))
+                .setEdsClusterConfig(Cluster.EdsClusterConfig.newBuilder().setEdsConfig(ProtoBuilders.ADS).setServiceName(sp.clusterName()))
                 .setLbPolicy(Cluster.LbPolicy.ROUND_ROBIN)
                 .setTransportSocket(TlsConfigurer.grpcUpstream(sp.identities()))
                 .build();

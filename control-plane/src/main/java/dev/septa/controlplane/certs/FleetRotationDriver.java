@@ -1,0 +1,261 @@
+package dev.septa.controlplane.certs;
+
+import dev.septa.ca.RootRotation;
+import dev.septa.controlplane.xds.ProxyConfigCache;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Drives a staged rotation of the signing CA ({@link RootRotation}) through the fleet: each stage starts only when
+ * every connected workload has ACKed what the previous stage sent it, plus a settle time for file-based consumers
+ * (grpc's file_watcher re-reads the agent's files every {@code refresh_interval}).
+ * <ol>
+ *   <li>on request ({@code septa ca rotate}), when an operator staged a successor intermediate
+ *       ({@code septa ca rotate --intermediate-cert ...}), or when Septa's own root has less than {@code autoShare}
+ *       of its lifetime left: the successor's root joins the bundle; every workload gets the extended bundle over SDS;</li>
+ *   <li>once all have ACKed it: the successor signs, and every workload certificate is re-issued, spread over
+ *       {@code reissueWindow};</li>
+ *   <li>once every connected workload holds (and ACKed) a certificate from the successor: the old root leaves the
+ *       bundle, and the final bundle is pushed.</li>
+ * </ol>
+ * An operator's intermediate cannot be renewed here: when it nears its end, the status says so and names the command.
+ * The stage lives in the CA store; after a restart the entry actions of the stored stage run again (they are
+ * idempotent), so the rotation finishes. The xDS server's own certificate and client trust follow each stage.
+ */
+public final class FleetRotationDriver implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(FleetRotationDriver.class);
+
+    /**
+     * {@code autoShare}: rotate when the signer has less than this share of its lifetime left (0 disables);
+     * {@code reissueWindow}: stage 3 re-issues the fleet at random instants within this window.
+     */
+    public record Options(double autoShare, Duration settle, Duration tick, Duration reissueWindow) {
+        public static final Options DEFAULT = new Options(0.2, Duration.ofSeconds(3), Duration.ofMillis(250), Duration.ofMinutes(1));
+    }
+
+    /**
+     * For {@code septa status}: the stage, the signer, the roots in the bundle, the workloads the stage waits for,
+     * and what needs the operator (an operator intermediate near its end).
+     */
+    public record Status(String stage, String signer, List<String> roots, Set<String> waitingFor, Instant since,
+                         String lastError, String attention) {}
+
+    private final CaWorkloadCertificates certificates;
+    private final SecretIssuer secrets;
+    private final ProxyConfigCache cache;
+    private final Runnable credentialsChanged;
+    private final Clock clock;
+    private final Options options;
+    private final ScheduledExecutorService ticker =
+            Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("septa-root-rotation").factory());
+    private volatile boolean requested;
+    private volatile String entered; // the stage (plus bundle) whose entry actions ran
+    private volatile Instant settledSince;
+    private volatile Instant since = Instant.now();
+    private volatile Set<String> waitingFor = Set.of();
+    private volatile String lastError;
+    private volatile boolean finishing;
+    private volatile String attention;
+    /** Four times the agent's longest reconnect backoff (15 s). */
+    static final Duration ABSENT_GRACE = Duration.ofSeconds(60);
+    private final java.util.function.Supplier<Set<String>> meshNodes;
+    /** Mesh workloads not connected, and since when this rotator has missed them (touched on the ticker thread). */
+    private final java.util.Map<String, Instant> absentSince = new java.util.HashMap<>();
+
+    public FleetRotationDriver(CaWorkloadCertificates certificates, SecretIssuer secrets, ProxyConfigCache cache,
+                       Runnable credentialsChanged, Clock clock, Options options) {
+        this(certificates, secrets, cache, credentialsChanged, Set::of, clock, options);
+    }
+
+    /**
+     * {@code meshNodes}: the workloads of the mesh in force. One that is not connected is waited for too, for up to
+     * {@link #ABSENT_GRACE} (an agent backing off after a control plane restart, a pod restarting): moving on without
+     * it would leave it holding a bundle without the successor's root, unable to verify the control plane again.
+     */
+    public FleetRotationDriver(CaWorkloadCertificates certificates, SecretIssuer secrets, ProxyConfigCache cache,
+                       Runnable credentialsChanged, java.util.function.Supplier<Set<String>> meshNodes, Clock clock,
+                       Options options) {
+        this.meshNodes = meshNodes;
+        this.certificates = certificates;
+        this.secrets = secrets;
+        this.cache = cache;
+        this.credentialsChanged = credentialsChanged;
+        this.clock = clock;
+        this.options = options;
+    }
+
+    public FleetRotationDriver start() {
+        long tick = options.tick().toMillis();
+        ticker.scheduleWithFixedDelay(this::tickSafely, tick, tick, TimeUnit.MILLISECONDS);
+        return this;
+    }
+
+    /**
+     * {@code septa ca rotate}: start a rotation at the next tick (ignored while one is under way). Refused, with the
+     * reason, when the signer is an operator's intermediate and no successor is staged: only the operator can make one.
+     */
+    public java.util.Optional<String> request() {
+        RootRotation rotation = certificates.rootRotation();
+        if (rotation.stage() == RootRotation.Stage.NONE && !rotation.generatesSuccessor() && !rotation.hasStagedSuccessor()) {
+            return java.util.Optional.of("this control plane signs with the operator-supplied intermediate "
+                    + describe(certificates.signingCertificate()) + ", which Septa cannot renew itself: stage its successor"
+                    + " with `" + rotation.stagingHint() + "`");
+        }
+        requested = true;
+        return java.util.Optional.empty();
+    }
+
+    public RootRotation.Stage stage() {
+        return certificates.rootRotation().stage();
+    }
+
+    public Status status() {
+        RootRotation rotation = certificates.rootRotation();
+        String stage = switch (rotation.stage()) {
+            case NONE -> requested ? "requested" : finishing ? "completing: pushing the final bundle" : "idle";
+            case BUNDLE_EXTENDED -> "1-2 successor's root in the bundle, waiting for every workload to ACK it";
+            case SIGNER_SWITCHED -> "3 successor signs, re-issuing every workload certificate";
+        };
+        return new Status(stage, describe(certificates.signingCertificate()),
+                rotation.roots().stream().map(FleetRotationDriver::describe).toList(), waitingFor, since, lastError, attention);
+    }
+
+    static String describe(X509Certificate root) {
+        return root.getSubjectX500Principal().getName(javax.security.auth.x500.X500Principal.RFC2253,
+                java.util.Map.of("2.5.4.5", "SERIALNUMBER")) + " until " + root.getNotAfter().toInstant();
+    }
+
+    private void tickSafely() {
+        try {
+            tick();
+            lastError = null;
+        } catch (RuntimeException e) {
+            lastError = e.getMessage();
+            LOG.error("root rotation: {}", e.getMessage());
+        }
+    }
+
+    private void tick() {
+        RootRotation rotation = certificates.rootRotation();
+        String bundle = certificates.trustBundlePem();
+        RootRotation.Stage stage = rotation.stage();
+        String key = stage + "|" + bundle.hashCode();
+        if (!key.equals(entered)) {
+            if (entered != null || stage != RootRotation.Stage.NONE) {
+                enter(stage); // at a start with no rotation under way there is nothing to redo
+            }
+            entered = key;
+            settledSince = null;
+            since = clock.instant();
+            return;
+        }
+        switch (stage) {
+            case NONE -> {
+                if (finishing) {
+                    finishing = !settled(behind(bundle, null));
+                }
+                if (!finishing) {
+                    maybeBegin(rotation);
+                }
+            }
+            case BUNDLE_EXTENDED -> {
+                if (settled(behind(bundle, null))) {
+                    LOG.info("CA rotation: every workload holds the new bundle; stage 3, the successor signs");
+                    rotation.switchSigner();
+                }
+            }
+            case SIGNER_SWITCHED -> {
+                String signer = CaWorkloadCertificates.fingerprint(certificates.signingCertificate());
+                if (settled(behind(bundle, signer))) {
+                    LOG.info("CA rotation: every workload certificate comes from the successor; stage 4, retiring the old root");
+                    rotation.retireOldRoots();
+                    finishing = true;
+                }
+            }
+        }
+    }
+
+    /** Stage 1, from an operator's staged successor, a request, or the signer's age; a request that needs the operator is refused. */
+    private void maybeBegin(RootRotation rotation) {
+        if (rotation.beginStaged()) {
+            requested = false;
+            attention = null;
+            LOG.info("CA rotation: stage 1, the operator's successor CA joins; its roots are added to the trust bundle");
+            return;
+        }
+        boolean due = options.autoShare() > 0 && rotation.due(options.autoShare());
+        if (!requested && !due) {
+            attention = null;
+            return;
+        }
+        if (!rotation.generatesSuccessor()) {
+            requested = false;
+            X509Certificate signer = certificates.signingCertificate();
+            String message = "the operator-supplied intermediate " + describe(signer) + (due ? " is near its end" : " signs")
+                    + "; Septa cannot renew it: stage its successor with `" + rotation.stagingHint() + "`";
+            if (!message.equals(attention)) {
+                LOG.warn("CA rotation: {}", message);
+            }
+            attention = message;
+            return;
+        }
+        requested = false;
+        attention = null;
+        LOG.info("root rotation: stage 1, adding a new root to the trust bundle");
+        rotation.begin();
+    }
+
+    private void enter(RootRotation.Stage stage) {
+        credentialsChanged.run();
+        secrets.trustBundleChanged();
+        if (stage == RootRotation.Stage.SIGNER_SWITCHED) {
+            secrets.reissueAll(options.reissueWindow());
+        }
+    }
+
+    private Set<String> behind(String bundle, String signer) {
+        Set<String> out = new TreeSet<>(secrets.behind(bundle, signer));
+        out.addAll(cache.secretsNotAcked());
+        Set<String> connected = cache.connectedNodes();
+        Instant now = clock.instant();
+        Set<String> expected = meshNodes.get();
+        absentSince.keySet().retainAll(expected);
+        for (String node : expected) {
+            if (connected.contains(node)) {
+                absentSince.remove(node);
+            } else if (now.isBefore(absentSince.computeIfAbsent(node, n -> now).plus(ABSENT_GRACE))) {
+                out.add(node);
+            }
+        }
+        waitingFor = Set.copyOf(out);
+        return out;
+    }
+
+    /** True once nothing was behind for the whole settle time. */
+    private boolean settled(Set<String> behind) {
+        if (!behind.isEmpty()) {
+            settledSince = null;
+            return false;
+        }
+        Instant now = clock.instant();
+        if (settledSince == null) {
+            settledSince = now;
+        }
+        return !now.isBefore(settledSince.plus(options.settle()));
+    }
+
+    @Override
+    public void close() {
+        ticker.shutdownNow();
+    }
+}

@@ -1,7 +1,0 @@
-package dev.septa.controlplane.identity;
-
-/** Decides whether a principal may speak as a node; the certificate case needs the current inventory. */
-@FunctionalInterface
-public interface NodeAuthorizer {
-    boolean mayActAs(Principal principal, String nodeId);
-}
