@@ -1,6 +1,7 @@
 package dev.septa.e2e;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
@@ -10,7 +11,10 @@ import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The module graph of DESIGN.md is the architecture: control-plane depends on the others, nothing points back. */
+/**
+ * The module graph is the architecture (docs/architecture.md): identity at the bottom, control-plane on top of the
+ * others, nothing points back; and inside every module the packages form no cycle.
+ */
 class ModuleGraphTest {
 
     private static JavaClasses classes;
@@ -28,7 +32,28 @@ class ModuleGraphTest {
         assertThat(classes.stream().map(c -> c.getPackageName()))
                 .anyMatch(p -> p.startsWith("dev.septa.policy"))
                 .anyMatch(p -> p.startsWith("dev.septa.ca"))
-                .anyMatch(p -> p.startsWith("dev.septa.cli"));
+                .anyMatch(p -> p.startsWith("dev.septa.cli"))
+                .anyMatch(p -> p.startsWith("dev.septa.identity"))
+                .anyMatch(p -> p.startsWith("dev.septa.sidecar"));
+    }
+
+    @Test
+    void noPackageCycles() {
+        // One slice per package (dev.septa.controlplane.xds, dev.septa.policy.emit.envoy, ...): a package may use
+        // another only if that one does not reach back to it, directly or through others.
+        slices().matching("dev.septa.(**)").namingSlices("$1")
+                .should().beFreeOfCycles()
+                .check(classes);
+    }
+
+    @Test
+    void identityIsTheBottomOfTheGraph() {
+        noClasses().that().resideInAPackage("dev.septa.identity..")
+                .should().dependOnClassesThat().resideInAnyPackage(
+                        "dev.septa.policy..", "dev.septa.ca..", "dev.septa.sidecar..", "dev.septa.controlplane..",
+                        "dev.septa.cli..", "dev.septa.demo..",
+                        "io.micronaut..", "io.grpc..", "io.netty..", "io.fabric8..", "io.envoyproxy..")
+                .check(classes);
     }
 
     @Test
