@@ -45,8 +45,10 @@ class PolicyFileRaceTest {
     void aFileCaughtMidRewriteIsNeverPublishedWithoutItsIntents() throws Exception {
         var options = ShopFixture.options(dir)
                 // A maximum delay far below the writer's run: on a source that never settles the debouncer fires
-                // every 200 ms, whatever state the file is in.
-                .debounce(Duration.ofMillis(100), Duration.ofMillis(200)).pollInterval(Duration.ofMillis(20)).build();
+                // every 200 ms, whatever state the file is in. The quiet period (how long content must stay the
+                // same) is far above the writer's 10 ms steps, so that a loaded machine stalling the writer for a
+                // moment does not look like an operator who left the file empty.
+                .debounce(Duration.ofSeconds(1), Duration.ofMillis(200)).pollInterval(Duration.ofMillis(20)).build();
         Path file = options.intentsDir().resolve("zz-deny.yaml");
         Files.writeString(file, DENY);
         List<Set<String>> published = new CopyOnWriteArrayList<>();
