@@ -29,8 +29,9 @@ import java.util.function.LongSupplier;
  *     {@link Limits#failedFor} (by SHA-256 of the token, never the token), so repeating a bad token costs nothing;</li>
  * <li>a token bucket ({@link Limits#perSecond}, burst {@link Limits#burst}) on reviews that reach the API server.</li>
  * </ul>
- * A refusal for load is a {@link ReviewException} (the client sees UNAVAILABLE-like "retry" wording and backs off),
- * never a rejection of the token. Thread-safe.
+ * A refusal for load is a {@link ReviewException} ("retry shortly"; the stream ends UNAUTHENTICATED and the workload
+ * retries), never remembered as a rejection of the token. Positive answers are cached by the reviewer it wraps
+ * ({@link KubernetesTokenReviewer}). Thread-safe.
  */
 public final class BoundedTokenReviewer implements ServiceAccountTokens, AutoCloseable {
 
