@@ -14,15 +14,19 @@ import picocli.CommandLine.Option;
 
 /**
  * How the CLI authenticates to the control plane's HTTP API: the bearer token from {@code STATE-DIR/http-token},
- * sent when that file is readable. Needed only from another machine (loopback clients pass without it).
- * A picocli mixin for the commands that talk to a running control plane.
+ * sent when that file is readable. Reads from this machine need none; a state-changing request ({@code ca rotate})
+ * always does. When a local control plane refuses a request and names its token file (its state directory is not
+ * the default {@code .septa}, e.g. the demo's), the CLI reads that file, which only the control plane's own user
+ * can, and retries once. A picocli mixin for the commands that talk to a running control plane.
  */
 public final class ApiAccess {
     static final String DEFAULT_TOKEN_FILE = ".septa/" + HttpAccessToken.FILE;
+    /** Named by a refused local control plane: see {@code HttpAccessFilter}. */
+    static final String TOKEN_FILE_HEADER = "Septa-Token-File";
 
     @Option(names = "--token-file", paramLabel = "FILE", defaultValue = "${env:SEPTA_TOKEN_FILE:-" + DEFAULT_TOKEN_FILE + "}",
             description = "the control plane's HTTP access token, STATE-DIR/http-token (env SEPTA_TOKEN_FILE; default"
-                    + " ${DEFAULT-VALUE}); sent when readable, needed only from another machine")
+                    + " ${DEFAULT-VALUE}); sent when readable; needed by ca rotate, and by every command from another machine")
     Path tokenFile = Path.of(DEFAULT_TOKEN_FILE);
 
     /**
@@ -30,12 +34,23 @@ public final class ApiAccess {
      * without body when {@code post}; 5 s to connect, 10 s for the answer.
      */
     HttpResponse<String> send(String server, String path, boolean post) throws IOException, InterruptedException {
-        HttpRequest.Builder request = request(URI.create(server.replaceAll("/+$", "") + path)).timeout(Duration.ofSeconds(10));
+        URI uri = URI.create(server.replaceAll("/+$", "") + path);
+        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        HttpResponse<String> response = client.send(build(request(uri), post), HttpResponse.BodyHandlers.ofString());
+        var named = response.headers().firstValue(TOKEN_FILE_HEADER).map(Path::of);
+        if (response.statusCode() == 401 && named.isPresent() && !named.get().equals(tokenFile.toAbsolutePath())
+                && Files.isReadable(named.get())) {
+            response = client.send(build(withToken(HttpRequest.newBuilder(uri), named.get()), post), HttpResponse.BodyHandlers.ofString());
+        }
+        return response;
+    }
+
+    private static HttpRequest build(HttpRequest.Builder request, boolean post) {
+        request.timeout(Duration.ofSeconds(10));
         if (post) {
             request.POST(HttpRequest.BodyPublishers.noBody());
         }
-        return HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()
-                .send(request.build(), HttpResponse.BodyHandlers.ofString());
+        return request.build();
     }
 
     /** A request to {@code uri}, carrying the token when there is one. */

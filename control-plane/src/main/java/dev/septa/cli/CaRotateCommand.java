@@ -106,8 +106,8 @@ public final class CaRotateCommand implements Callable<Integer> {
                     + " (is 'septa serve' running? --server URL)");
             return CaCommand.BAD_INPUT;
         }
-        if (response.statusCode() == 409) {
-            err.println("septa ca rotate: " + response.body());
+        if (response.statusCode() == 409 || response.statusCode() == 401) {
+            err.println("septa ca rotate: " + response.body().strip());
             return CaCommand.BAD_INPUT;
         }
         if (response.statusCode() / 100 != 2) {

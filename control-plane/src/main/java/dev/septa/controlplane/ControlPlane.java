@@ -28,7 +28,12 @@ public final class ControlPlane implements AutoCloseable {
         properties.put("micronaut.server.port", options.httpPort() == 0 ? -1 : options.httpPort());
         properties.put("micronaut.banner.enabled", false);
         properties.put("micronaut.serde.write-dates-as-timestamps", false);
-        properties.put("endpoints.all.sensitive", false);
+        // Only the management endpoints Septa uses: health (probes) and prometheus. Micronaut's others (routes,
+        // threaddump, refresh, beans, loggers, info, ...) would show internals or change state.
+        properties.put("endpoints.all.enabled", false);
+        properties.put("endpoints.health.enabled", true);
+        properties.put("endpoints.prometheus.enabled", true);
+        properties.put("endpoints.all.sensitive", false); // HttpAccessFilter decides who may call what
         properties.put("endpoints.health.details-visible", "ANONYMOUS");
         properties.put("endpoints.prometheus.sensitive", false);
         properties.put("micronaut.metrics.enabled", true);

@@ -59,6 +59,8 @@ public final class ControlPlaneCore implements AutoCloseable {
     private final List<BindableService> extraServices = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final List<Consumer<CompiledMesh>> meshListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private FleetRotationDriver rotator;
+    /** Kubernetes mode's TokenReview behind its bounds (any client that reaches the xDS port can trigger it). */
+    private final dev.septa.controlplane.auth.BoundedTokenReviewer tokenReviews;
 
     /** Septa's compiler and the CA in {@code stateDir/ca}, unless the options name others. */
     public ControlPlaneCore(ControlPlaneOptions options, ControlPlaneMetrics metrics) {
@@ -68,12 +70,21 @@ public final class ControlPlaneCore implements AutoCloseable {
 
     public ControlPlaneCore(ControlPlaneOptions options, MeshCompilation compilation, WorkloadCertificates certificates,
                             ControlPlaneMetrics metrics) {
+        try {
+            // Before anything writes into it: the CA key, the token key and the HTTP token live here.
+            dev.septa.controlplane.auth.SecretFile.createStateDirectory(options.stateDir());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create the state directory " + options.stateDir() + ": " + e.getMessage(), e);
+        }
         this.options = options;
         this.certificates = certificates != null ? certificates
                 : new CaWorkloadCertificates(options.caStores() != null ? options.caStores()
                         : new dev.septa.ca.FileRotationStores(options.stateDir().resolve("ca")), this::trustDomain,
                         IssuanceListener.NONE, options.minCertificateTtl());
         this.metrics = metrics;
+        this.tokenReviews = options.serviceAccountTokens() == null ? null
+                : new dev.septa.controlplane.auth.BoundedTokenReviewer(options.serviceAccountTokens(),
+                        dev.septa.controlplane.auth.BoundedTokenReviewer.Limits.DEFAULT);
         this.cache = new ProxyConfigCache(metrics);
         try {
             this.tokens = NodeTokens.open(options.stateDir());
@@ -138,7 +149,7 @@ public final class ControlPlaneCore implements AutoCloseable {
         publisher.start();
         KeyedCertificate serving = issueServing();
         xds = new XdsServer(new InetSocketAddress(options.xdsHost(), options.xdsPort()), cache,
-                new StreamAuthInterceptor(tokens, cache, options.serviceAccountTokens()), new StreamAuthorizer(new MeshNodeAuthorizer(mesh::spiffeId), cache),
+                new StreamAuthInterceptor(tokens, cache, tokenReviews), new StreamAuthorizer(new MeshNodeAuthorizer(mesh::spiffeId), cache),
                 serving, certificates.trustBundlePem(), List.copyOf(extraServices)).start();
         scheduleServingRotation(serving);
         if (certificates instanceof CaWorkloadCertificates ca) {
@@ -260,5 +271,8 @@ public final class ControlPlaneCore implements AutoCloseable {
             xds.close();
         }
         secrets.close();
+        if (tokenReviews != null) {
+            tokenReviews.close();
+        }
     }
 }

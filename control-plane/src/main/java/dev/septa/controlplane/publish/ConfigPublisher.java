@@ -23,6 +23,11 @@ import org.slf4j.LoggerFactory;
  * The one place configuration changes: polls the source, and after a debounced change reads, compiles and
  * publishes. A compile with errors is reported and dropped whole; the last good configuration stays in force.
  * Everything runs on one thread, so compiles never overlap and publishes stay in order.
+ *
+ * <p>Input that is still being written is never published: a source that {@linkplain MeshSource#needsSettling()
+ * needs settling} (files) is compiled only once its content has stayed the same for the quiet period, however
+ * long the debouncer's maximum delay, and a read that caught a file mid-change is skipped and retried. A policy
+ * file read half-written could otherwise lose its Deny intents for a moment and open access.
  */
 public final class ConfigPublisher implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ConfigPublisher.class);
@@ -44,7 +49,10 @@ public final class ConfigPublisher implements AutoCloseable {
             Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("septa-publisher").factory());
     private final Debouncer debouncer;
     private final SnapshotAssembler assembler = new SnapshotAssembler();
-    private String lastSeenHash;
+    private final long quietNanos;
+    private String lastSeenRevision;
+    private long lastChangeNanos;
+    private long waitingSince; // nanoTime when the publisher began to wait for the input to settle, 0 when not
     private String lastCompiledHash;
 
     public ConfigPublisher(MeshSource source, MeshCompilation compilation, ProxyConfigCache cache, MeshState state,
@@ -55,6 +63,7 @@ public final class ConfigPublisher implements AutoCloseable {
         this.state = state;
         this.listener = listener;
         this.pollInterval = pollInterval;
+        this.quietNanos = quiet.toNanos();
         this.debouncer = new Debouncer(executor, quiet, maxDelay, this::recompute);
     }
 
@@ -63,6 +72,7 @@ public final class ConfigPublisher implements AutoCloseable {
         try {
             executor.submit(() -> {
                 poll(false);
+                lastChangeNanos = System.nanoTime() - quietNanos; // the start's input counts as settled if read whole
                 recompute(System.nanoTime());
             }).get();
         } catch (InterruptedException e) {
@@ -81,16 +91,23 @@ public final class ConfigPublisher implements AutoCloseable {
 
     private void poll(boolean signal) {
         try {
-            String hash = source.read().contentHash();
-            if (!hash.equals(lastSeenHash)) {
-                lastSeenHash = hash;
+            String revision = source.read().revision();
+            if (!revision.equals(lastSeenRevision)) {
+                lastSeenRevision = revision;
+                lastChangeNanos = System.nanoTime();
                 if (signal) {
                     debouncer.signal();
                 }
             }
+        } catch (MeshSource.InputChangingException e) {
+            lastSeenRevision = "changing";
+            lastChangeNanos = System.nanoTime();
+            if (signal) {
+                debouncer.signal();
+            }
         } catch (MeshSource.SourceException e) {
-            if (!"unreadable".equals(lastSeenHash)) {
-                lastSeenHash = "unreadable";
+            if (!"unreadable".equals(lastSeenRevision)) {
+                lastSeenRevision = "unreadable";
                 if (signal) {
                     debouncer.signal();
                 }
@@ -106,10 +123,25 @@ public final class ConfigPublisher implements AutoCloseable {
             SourceSnapshot input;
             try {
                 input = source.read();
+            } catch (MeshSource.InputChangingException e) {
+                waitForSettling(e.file() + " " + e.getMessage());
+                lastSeenRevision = "changing";
+                lastChangeNanos = System.nanoTime();
+                debouncer.retry(changeNanos);
+                return;
             } catch (MeshSource.SourceException e) {
                 lastCompiledHash = null; // whatever comes back next must be compiled and reported afresh
                 reject(List.of(e.file() + ": error: " + e.getMessage()), List.of(), started);
                 return;
+            }
+            if (source.needsSettling() && !settled(input.revision())) {
+                waitForSettling("the input is still changing");
+                debouncer.retry(changeNanos);
+                return;
+            }
+            if (waitingSince != 0) {
+                LOG.info("input settled after {} ms", (System.nanoTime() - waitingSince) / 1_000_000);
+                waitingSince = 0;
             }
             if (input.contentHash().equals(lastCompiledHash)) {
                 return; // e.g. an edit that was undone within the quiet period
@@ -142,6 +174,23 @@ public final class ConfigPublisher implements AutoCloseable {
             LOG.error("compiling {} failed unexpectedly; the last good configuration stays in force", source.describe(), e);
             reject(List.of("internal error: " + e), List.of(), started);
         }
+    }
+
+    private void waitForSettling(String why) {
+        if (waitingSince == 0) {
+            waitingSince = System.nanoTime();
+            LOG.info("{}; nothing is published until it has stayed the same for {} ms", why, quietNanos / 1_000_000);
+        }
+    }
+
+    /** Whether {@code revision} is what the source has held, unrewritten, for at least the quiet period. */
+    private boolean settled(String revision) {
+        long now = System.nanoTime();
+        if (!revision.equals(lastSeenRevision)) {
+            lastSeenRevision = revision;
+            lastChangeNanos = now;
+        }
+        return now - lastChangeNanos >= quietNanos;
     }
 
     private String compileDetail() {

@@ -42,6 +42,23 @@ final class Debouncer {
         scheduled = executor.schedule(() -> fire(g), Math.max(0, deadline - now), TimeUnit.NANOSECONDS);
     }
 
+    /**
+     * Runs the action again {@code quiet} from now, whatever the maximum delay says (the action found the input
+     * still changing), still reporting {@code first} as the first signal it serves. A later signal supersedes it.
+     */
+    synchronized void retry(long first) {
+        long now = System.nanoTime();
+        if (!pending) {
+            pending = true;
+            firstSignal = first;
+        }
+        if (scheduled != null) {
+            scheduled.cancel(false);
+        }
+        long g = ++generation;
+        scheduled = executor.schedule(() -> fire(g), quietNanos, TimeUnit.NANOSECONDS);
+    }
+
     private void fire(long g) {
         long first;
         synchronized (this) {

@@ -10,8 +10,17 @@ public interface MeshSource {
     /** Human-readable origin for logs ("intents examples/shop/intents, inventory examples/shop/inventory.yaml"). */
     String describe();
 
+    /**
+     * Whether a read can catch the input half-written (files edited in place, deleted and re-created), so that the
+     * publisher must see the same content stay put for its quiet period before it publishes. A source that reads
+     * whole objects atomically (the Kubernetes API) does not need it, and would only be slowed under churn.
+     */
+    default boolean needsSettling() {
+        return false;
+    }
+
     /** The source cannot be read at all (missing directory, permission): reported like a compile error. */
-    final class SourceException extends Exception {
+    class SourceException extends Exception {
         private final String file;
 
         public SourceException(String file, String message) {
@@ -21,6 +30,16 @@ public interface MeshSource {
 
         public String file() {
             return file;
+        }
+    }
+
+    /**
+     * The input changed while it was being read (a file vanished between listing and reading, or its size or
+     * modification time moved during the read): not an error, nothing to publish, read again once it settles.
+     */
+    final class InputChangingException extends SourceException {
+        public InputChangingException(String file, String message) {
+            super(file, message);
         }
     }
 }

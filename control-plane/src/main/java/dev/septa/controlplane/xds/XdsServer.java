@@ -23,6 +23,9 @@ import java.util.concurrent.TimeUnit;
  * certificate and trust bundle can be replaced while running ({@link #updateCredentials}).
  */
 public final class XdsServer implements AutoCloseable {
+    /** Concurrent streams one client connection may hold open; beyond that the client waits (HTTP/2 flow control). */
+    public static final int MAX_CALLS_PER_CONNECTION = 100;
+
     private final Server server;
     private final AdvancedTlsX509KeyManager keyManager = new AdvancedTlsX509KeyManager();
     private final AdvancedTlsX509TrustManager trustManager;
@@ -59,6 +62,9 @@ public final class XdsServer implements AutoCloseable {
         this.server = builder
                 .permitKeepAliveTime(10, TimeUnit.SECONDS)
                 .permitKeepAliveWithoutCalls(true)
+                // One connection may not open streams without end (each can cost a token review and a session);
+                // a workload uses a handful (ADS per xDS target, SDS, access logs).
+                .maxConcurrentCallsPerConnection(MAX_CALLS_PER_CONNECTION)
                 .maxInboundMessageSize(16 * 1024 * 1024)
                 .build();
     }

@@ -62,6 +62,11 @@ public final class AdmissionReviewHandler {
             return reply(response, "not a pod creation");
         }
         JsonNode object = request.path("object");
+        if (!object.isObject()) {
+            // A pod creation always carries the pod; null or absent is a malformed review, not a pod to pass over.
+            throw new BadReview("request.object must be the pod being created (a JSON object); got "
+                    + (object.isMissingNode() ? "nothing" : object.getNodeType().name().toLowerCase()));
+        }
         Pod pod;
         try {
             pod = JSON.treeToValue(object, Pod.class);

@@ -187,6 +187,25 @@ class WebhookServerTest {
     }
 
     @Test
+    void aPodCreationWithoutItsPodIsABadRequestNotAnInternalError() throws Exception {
+        HttpClient client = trusting(ca.trustBundlePem());
+        for (String variant : new String[] {"null", "absent", "text"}) {
+            var review = (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(resource("deployment-pod-create.json"));
+            var request = (com.fasterxml.jackson.databind.node.ObjectNode) review.get("request");
+            switch (variant) {
+                case "null" -> request.putNull("object");
+                case "absent" -> request.remove("object");
+                default -> request.put("object", "a pod");
+            }
+            var answer = post(client, "/inject", "application/json", review.toString());
+            assertThat(answer.statusCode()).as(variant).isEqualTo(400);
+            assertThat(answer.body().strip()).as(variant).startsWith("bad AdmissionReview: request.object must be the pod")
+                    .doesNotContain("\n", "Exception", "\tat ");
+        }
+        assertThat(post(client, "/inject", "application/json", resource("deployment-pod-create.json")).statusCode()).isEqualTo(200);
+    }
+
+    @Test
     void clientsThatConnectAndStallDoNotStarveTheApiServersCalls() throws Exception {
         List<java.net.Socket> stalled = new java.util.ArrayList<>();
         try {
