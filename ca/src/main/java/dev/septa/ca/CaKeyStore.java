@@ -3,8 +3,8 @@ package dev.septa.ca;
 import java.util.Optional;
 
 /**
- * Where the CA keeps its signing key and certificates. {@link FileCaKeyStore} ships now; a Kubernetes Secret
- * store will follow, so nothing here speaks of files.
+ * Where the CA keeps its signing key and certificates: {@link FileCaKeyStore} in local mode, the control plane's
+ * Kubernetes Secret store in Kubernetes mode; so nothing here speaks of files.
  *
  * <p>Contract: {@link #load()} returns empty only when the store holds nothing at all; a store holding some
  * but not all parts, or parts that do not parse, throws {@link CaStoreException}, so that a broken CA is never

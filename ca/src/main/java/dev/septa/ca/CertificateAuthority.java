@@ -28,8 +28,8 @@ import org.bouncycastle.cert.X509v3CertificateBuilder;
  * issuer; when the signer has less than the minimum TTL left, issuance is refused with
  * {@link RefusalReason#SIGNER_EXPIRING}.
  *
- * <p>Thread-safe. The signer sits behind one volatile reference so that root rotation (a later feature) can
- * swap it without locking the issuing path.
+ * <p>Thread-safe. The signer sits behind one volatile reference so that a rotation of the signing CA
+ * ({@link RootRotation}) can swap it without locking the issuing path.
  */
 public final class CertificateAuthority {
 

@@ -7,7 +7,7 @@ import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import org.junit.jupiter.api.Test;
 
-/** The CA is a library: no framework, transport, cluster or policy code (DESIGN.md, module table). */
+/** The CA is a library: no framework, transport, cluster or policy code (docs/architecture.md, modules). */
 class ModuleBoundaryTest {
 
     static final JavaClasses CA = new ClassFileImporter()

@@ -2,6 +2,7 @@ package dev.septa.cli;
 
 import dev.septa.controlplane.ControlPlane;
 import dev.septa.controlplane.ControlPlaneOptions;
+import dev.septa.controlplane.ServeContribution;
 import dev.septa.controlplane.auth.KubernetesTokenReviewer;
 import dev.septa.controlplane.kubernetes.KubernetesMode;
 import dev.septa.controlplane.kubernetes.SecretRotationStores;
@@ -149,7 +150,10 @@ public final class ServeCommand implements Callable<Integer> {
         try {
             options = options(k8s.source())
                     .serviceAccountTokens(new KubernetesTokenReviewer(client, java.time.Clock.systemUTC()))
-                    .caStores(new SecretRotationStores(client, controlPlaneNamespace())).build();
+                    .caStores(new SecretRotationStores(client, controlPlaneNamespace()))
+                    .contribute(k8s.contribution(new java.net.InetSocketAddress(webhookHost, webhookPort),
+                            settings -> settings.withProxyImage(proxyImage).withSeptaImage(septaImage)))
+                    .build();
         } catch (IllegalArgumentException e) {
             k8s.close();
             client.close();
@@ -169,37 +173,24 @@ public final class ServeCommand implements Callable<Integer> {
     private int serve(ControlPlaneOptions options, KubernetesMode k8s, PrintWriter out, PrintWriter err) throws InterruptedException {
         ControlPlane cp;
         try {
-            cp = ControlPlane.start(options);
+            cp = ControlPlane.start(options); // starts and, on failure, closes Kubernetes mode too (a contribution)
+        } catch (ServeContribution.StartException e) {
+            err.println("septa serve: " + e.getMessage() + ": " + rootMessage(e));
+            return 2;
         } catch (RuntimeException e) {
-            if (k8s != null) {
-                k8s.close();
-            }
             err.println("septa serve: cannot start: " + rootMessage(e));
             return 2;
         }
         if (k8s != null) {
-            k8s.attach(cp.core(), Duration.ofSeconds(1), Duration.ofMinutes(1));
             out.println("septa serve: publishing the trust bundle as ConfigMap " + TrustBundlePublisher.CONFIG_MAP
                     + " in namespaces " + k8s.source().meshNamespaces() + " (and every namespace labelled later)");
-            try {
-                var webhook = k8s.serveWebhook(cp.core(), new java.net.InetSocketAddress(webhookHost, webhookPort),
-                        Duration.ofSeconds(1), Duration.ofMinutes(1), settings -> settings.withProxyImage(proxyImage).withSeptaImage(septaImage));
-                out.printf("septa serve: injection webhook on https://%s:%d%s (certificate for %s); caBundle of MutatingWebhookConfiguration %s follows the CA%n",
-                        webhookHost, webhook.port(), WebhookServer.PATH, String.join(", ", WebhookServer.DNS_NAMES),
-                        WebhookCaBundlePublisher.CONFIGURATION);
-            } catch (java.io.IOException | RuntimeException e) {
-                cp.close();
-                k8s.close();
-                err.println("septa serve: cannot serve the webhook on " + webhookHost + ":" + webhookPort + ": " + rootMessage(e));
-                return 2;
-            }
+            out.printf("septa serve: injection webhook on https://%s:%d%s (certificate for %s); caBundle of MutatingWebhookConfiguration %s follows the CA%n",
+                    webhookHost, k8s.webhook().port(), WebhookServer.PATH, String.join(", ", WebhookServer.DNS_NAMES),
+                    WebhookCaBundlePublisher.CONFIGURATION);
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            cp.close(); // first: the publisher must not read a source whose watches are closing
-            if (k8s != null) {
-                k8s.close();
-            }
+            cp.close(); // the control plane first, then its contributions: the publisher must not read a closing source
             stopped.countDown();
         }, "septa-shutdown"));
         out.printf("septa serve: xDS/SDS/ALS (TLS) on %s:%d, HTTP on http://%s:%d (/api/status, /api/graph, /health, /prometheus)%n",

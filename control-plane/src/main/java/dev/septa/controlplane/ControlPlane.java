@@ -3,22 +3,29 @@ package dev.septa.controlplane;
 import io.micronaut.context.ApplicationContext;
 import io.micronaut.runtime.server.EmbeddedServer;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
  * The running control plane: xDS/SDS (TLS) plus the HTTP API, health and Prometheus metrics. The Java entry point
- * for {@code septa serve}, e2e tests and benchmarks: {@code try (var cp = ControlPlane.start(options)) { cp.xdsPort(); }}.
- * With ports 0 both servers pick free ports; {@link #xdsPort()} and {@link #httpPort()} tell which.
+ * for {@code septa serve} in both modes, the demo, e2e tests and benchmarks, and the composition root: the options
+ * say what to run, {@link ControlPlaneFactory} builds the core and the traffic graph into Micronaut's context, and the
+ * options' {@link ServeContribution}s (Kubernetes mode) are started here once both servers run and closed after
+ * them. {@code try (var cp = ControlPlane.start(options)) { cp.xdsPort(); }}. With ports 0 both servers pick free
+ * ports; {@link #xdsPort()} and {@link #httpPort()} tell which.
  */
 public final class ControlPlane implements AutoCloseable {
     private final ApplicationContext context;
     private final ControlPlaneCore core;
     private final EmbeddedServer http;
+    private final List<ServeContribution> contributions;
 
-    private ControlPlane(ApplicationContext context, ControlPlaneCore core, EmbeddedServer http) {
+    private ControlPlane(ApplicationContext context, ControlPlaneCore core, EmbeddedServer http,
+                         List<ServeContribution> contributions) {
         this.context = context;
         this.core = core;
         this.http = http;
+        this.contributions = contributions;
     }
 
     public static ControlPlane start(ControlPlaneOptions options) {
@@ -39,12 +46,18 @@ public final class ControlPlane implements AutoCloseable {
         properties.put("micronaut.metrics.enabled", true);
         properties.put("micronaut.metrics.export.prometheus.enabled", true);
         properties.put("micronaut.metrics.export.prometheus.descriptions", true);
-        ApplicationContext context = ApplicationContext.builder()
-                .properties(properties)
-                .singletons(options)
-                .deduceEnvironment(false)
-                .banner(false)
-                .start();
+        ApplicationContext context;
+        try {
+            context = ApplicationContext.builder()
+                    .properties(properties)
+                    .singletons(options)
+                    .deduceEnvironment(false)
+                    .banner(false)
+                    .start();
+        } catch (RuntimeException e) {
+            close(options.contributions());
+            throw e;
+        }
         try {
             ControlPlaneCore core = context.getBean(ControlPlaneCore.class);
             context.getBean(dev.septa.controlplane.auth.HttpAccessToken.class); // STATE/http-token exists from the start, for the CLI
@@ -52,10 +65,21 @@ public final class ControlPlane implements AutoCloseable {
             if (!http.isRunning()) {
                 http.start();
             }
-            return new ControlPlane(context, core, http);
+            for (ServeContribution contribution : options.contributions()) {
+                contribution.started(core);
+            }
+            return new ControlPlane(context, core, http, options.contributions());
         } catch (RuntimeException e) {
             context.close();
+            close(options.contributions());
             throw e;
+        }
+    }
+
+    /** Last started, first closed; after the core, whose publisher must not read a source that is closing. */
+    private static void close(List<ServeContribution> contributions) {
+        for (ServeContribution contribution : contributions.reversed()) {
+            contribution.close();
         }
     }
 
@@ -80,5 +104,6 @@ public final class ControlPlane implements AutoCloseable {
     public void close() {
         http.stop();
         context.close();
+        close(contributions);
     }
 }

@@ -47,6 +47,8 @@ public final class ControlPlaneCore implements AutoCloseable {
 
     private final ControlPlaneOptions options;
     private final WorkloadCertificates certificates;
+    /** Septa's own CA when the options name no other; only it can rotate its signer. */
+    private final CaWorkloadCertificates builtInCa;
     private final ControlPlaneMetrics metrics;
     private final MeshState mesh = new MeshState();
     private final ProxyConfigCache cache;
@@ -77,10 +79,11 @@ public final class ControlPlaneCore implements AutoCloseable {
             throw new UncheckedIOException("cannot create the state directory " + options.stateDir() + ": " + e.getMessage(), e);
         }
         this.options = options;
-        this.certificates = certificates != null ? certificates
+        this.builtInCa = certificates != null ? null
                 : new CaWorkloadCertificates(options.caStores() != null ? options.caStores()
                         : new dev.septa.ca.FileRotationStores(options.stateDir().resolve("ca")), this::trustDomain,
                         IssuanceListener.NONE, options.minCertificateTtl());
+        this.certificates = certificates != null ? certificates : builtInCa;
         this.metrics = metrics;
         this.tokenReviews = options.serviceAccountTokens() == null ? null
                 : new dev.septa.controlplane.auth.BoundedTokenReviewer(options.serviceAccountTokens(),
@@ -152,7 +155,8 @@ public final class ControlPlaneCore implements AutoCloseable {
                 new StreamAuthInterceptor(tokens, cache, tokenReviews), new StreamAuthorizer(new MeshNodeAuthorizer(mesh::spiffeId), cache),
                 serving, certificates.trustBundlePem(), List.copyOf(extraServices)).start();
         scheduleServingRotation(serving);
-        if (certificates instanceof CaWorkloadCertificates ca) {
+        if (builtInCa != null) {
+            CaWorkloadCertificates ca = builtInCa;
             rotator = new FleetRotationDriver(ca, secrets, cache, this::refreshServing, this::meshNodes, Clock.systemUTC(),
                     new FleetRotationDriver.Options(options.rootRotationShare(), FleetRotationDriver.Options.DEFAULT.settle(),
                             FleetRotationDriver.Options.DEFAULT.tick(), options.rootRotationReissueWindow())).start();

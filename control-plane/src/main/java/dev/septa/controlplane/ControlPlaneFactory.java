@@ -1,8 +1,5 @@
-package dev.septa.controlplane.http;
+package dev.septa.controlplane;
 
-import dev.septa.controlplane.ControlPlaneCore;
-import dev.septa.controlplane.ControlPlaneMetrics;
-import dev.septa.controlplane.ControlPlaneOptions;
 import dev.septa.controlplane.graph.AccessLogReceiver;
 import dev.septa.controlplane.graph.CheckerPolicyAnnotator;
 import dev.septa.controlplane.graph.FloodGuard;
@@ -10,7 +7,6 @@ import dev.septa.controlplane.graph.InventoryDirectory;
 import dev.septa.controlplane.graph.TrafficGraph;
 import dev.septa.controlplane.graph.WorkloadDirectory;
 import dev.septa.controlplane.auth.HttpAccessToken;
-import dev.septa.controlplane.SessionReporterAuthorizer;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micronaut.context.annotation.Bean;
 import io.micronaut.context.annotation.Factory;
@@ -20,8 +16,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 
 /**
- * Exposes the control plane core as a bean; the options come from {@code septa serve} or a test. Wires the traffic
- * graph into it: the access-log receiver on the xDS port (same TLS, same authentication, a reporter may report only
+ * The Micronaut half of the composition root ({@link ControlPlane#start} is the other): exposes the control plane
+ * core as a bean; the options come from {@code septa serve} or a test. Wires the traffic graph into it: the access-log receiver on the xDS port (same TLS, same authentication, a reporter may report only
  * as a node it may act as), and, on every applied compile, the graph's inventory and the policy annotator.
  */
 @Factory
@@ -32,7 +28,7 @@ public class ControlPlaneFactory {
         return new ControlPlaneMetrics(registry);
     }
 
-    /** The HTTP API's bearer token for clients off this machine ({@link HttpAccessFilter}). */
+    /** The HTTP API's bearer token for clients off this machine ({@link dev.septa.controlplane.http.HttpAccessFilter}). */
     @Singleton
     HttpAccessToken httpAccessToken(ControlPlaneOptions options) {
         try {
@@ -55,6 +51,7 @@ public class ControlPlaneFactory {
             inventory.update(compiled.mesh());
             annotator.meshApplied(compiled);
         });
+        options.contributions().forEach(c -> c.beforeStart(core));
         try {
             return core.start();
         } catch (IOException e) {

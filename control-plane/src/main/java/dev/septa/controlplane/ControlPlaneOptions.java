@@ -13,6 +13,7 @@ import java.time.Duration;
  * 5 minutes; seconds for tests and demos). {@code certificateTtl}: when not null, the lifetime of every workload
  * certificate instead of the mesh's {@code certificateTTL} (whose parser keeps a 5-minute floor).
  * {@code serviceAccountTokens}: null outside Kubernetes mode. {@code caStores}: null means files in {@code stateDir/ca}.
+ * {@code contributions}: the parts of {@code septa serve} beyond the core, wired by {@link ControlPlane#start}.
  */
 public record ControlPlaneOptions(Path intentsDir, Path inventoryFile, Path stateDir,
                                   String xdsHost, int xdsPort, String httpHost, int httpPort,
@@ -21,9 +22,11 @@ public record ControlPlaneOptions(Path intentsDir, Path inventoryFile, Path stat
                                   Duration minCertificateTtl, Duration certificateTtl, double rootRotationShare,
                                   Duration rootRotationReissueWindow,
                                   dev.septa.controlplane.auth.ServiceAccountTokens serviceAccountTokens,
-                                  dev.septa.ca.RotationStores caStores) {
+                                  dev.septa.ca.RotationStores caStores,
+                                  java.util.List<ServeContribution> contributions) {
 
     public ControlPlaneOptions {
+        contributions = contributions == null ? java.util.List.of() : java.util.List.copyOf(contributions);
         if (minCertificateTtl == null || minCertificateTtl.compareTo(Duration.ofSeconds(2)) < 0) {
             throw new IllegalArgumentException("the minimum certificate TTL must be at least 2s, got " + minCertificateTtl);
         }
@@ -68,6 +71,7 @@ public record ControlPlaneOptions(Path intentsDir, Path inventoryFile, Path stat
         private Duration rootRotationReissueWindow = Duration.ofMinutes(1);
         private dev.septa.controlplane.auth.ServiceAccountTokens serviceAccountTokens;
         private dev.septa.ca.RotationStores caStores;
+        private final java.util.List<ServeContribution> contributions = new java.util.ArrayList<>();
 
         public Builder intentsDir(Path v) { intentsDir = v; return this; }
         public Builder inventoryFile(Path v) { inventoryFile = v; return this; }
@@ -91,11 +95,14 @@ public record ControlPlaneOptions(Path intentsDir, Path inventoryFile, Path stat
         public Builder serviceAccountTokens(dev.septa.controlplane.auth.ServiceAccountTokens v) { serviceAccountTokens = v; return this; }
         /** Where the built-in CA lives (default: files in {@code stateDir/ca}; Kubernetes mode: Secrets). */
         public Builder caStores(dev.septa.ca.RotationStores v) { caStores = v; return this; }
+        /** A part of {@code septa serve} beyond the core (Kubernetes mode); started and closed with the control plane. */
+        public Builder contribute(ServeContribution v) { contributions.add(v); return this; }
 
         public ControlPlaneOptions build() {
             return new ControlPlaneOptions(intentsDir, inventoryFile, stateDir, xdsHost, xdsPort, httpHost, httpPort,
                     debounceQuiet, debounceMaxDelay, pollInterval, source, compilation, certificates,
-                    minCertificateTtl, certificateTtl, rootRotationShare, rootRotationReissueWindow, serviceAccountTokens, caStores);
+                    minCertificateTtl, certificateTtl, rootRotationShare, rootRotationReissueWindow, serviceAccountTokens, caStores,
+                    contributions);
         }
     }
 }

@@ -25,12 +25,12 @@ import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.lifecycle.AfterContainer;
 
 /**
- * {@code septa check --queries} against an independent reading of DESIGN.md ({@link ReferenceDecision}), on
+ * {@code septa check --queries} against an independent reading of the decision rule in docs/architecture.md ({@link ReferenceDecision}), on
  * random meshes ({@link MeshArbitraries}) and <em>every</em> query of a grid over each: all sources, all
  * destinations, declared, intent-only and undeclared ports, every method and path of the vocabularies, and no
  * method or path. The mesh goes in as the YAML a user would write, through the real command line (parser,
  * compiler, compiled RBAC, batch format); each answer line must equal, byte for byte, the line the oracle's
- * decision gives: the query's fields in DESIGN.md's order, {@code decision}, {@code by}, {@code wouldDenyBy}.
+ * decision gives: the query's fields in their input order (docs/check.md, batch mode), {@code decision}, {@code by}, {@code wouldDenyBy}.
  * A few of the queries also go through the single-query form ({@code --from --to --port [--method --path]}, text
  * and {@code -o json}), whose exit code must be 0 for ALLOW and 1 for DENY.
  * A failure prints the first differing query and the mesh, replayable with {@code septa check -f mesh.yaml}.
@@ -74,7 +74,7 @@ class CheckQueriesPropertyTest {
                 Decision expected = oracle.decide(q);
                 String want = answerLine(q, expected);
                 String got = lines[i];
-                assertThat(got).as(() -> "septa check --queries disagrees with DESIGN.md\n--- query:    " + queryLine(q, 0)
+                assertThat(got).as(() -> "septa check --queries disagrees with the decision rule\n--- query:    " + queryLine(q, 0)
                         + "\n--- expected: " + want + "\n--- actual:   " + got + "\n--- mesh.yaml:\n" + yaml)
                         .isEqualTo(want);
                 STATS.add(expected);
@@ -132,7 +132,7 @@ class CheckQueriesPropertyTest {
         return "{" + String.join(",", fields.stream().filter(f -> f != null).toList()) + "}";
     }
 
-    /** DESIGN.md's answer line: the query's fields, then decision, by and (when a DryRun Deny matched) wouldDenyBy. */
+    /** The batch answer line (docs/check.md): the query's fields, then decision, by and (when a DryRun Deny matched) wouldDenyBy. */
     static String answerLine(Query q, Decision d) {
         return "{\"from\":\"" + q.from() + "\",\"to\":\"" + q.to() + "\",\"port\":" + q.port()
                 + (q.method() == null ? "" : ",\"method\":\"" + q.method() + "\"")

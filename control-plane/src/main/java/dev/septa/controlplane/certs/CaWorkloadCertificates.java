@@ -63,6 +63,11 @@ public final class CaWorkloadCertificates implements WorkloadCertificates {
         return ca;
     }
 
+    @Override
+    public Object generation() {
+        return List.of(fingerprint(signingCertificate()), trustBundlePem());
+    }
+
     /** The staged root rotation of this CA, resumed from the store on first use. */
     public synchronized dev.septa.ca.RootRotation rootRotation() {
         if (rotation == null) {

@@ -15,4 +15,13 @@ public interface WorkloadCertificates {
 
     /** The trust bundle, PEM: what clients verify the server with and what SDS {@code ROOTCA} carries. */
     String trustBundlePem();
+
+    /**
+     * A value that changes whenever the signer or the trust bundle does: a certificate served to others (the
+     * injection webhook's) is re-issued when it changes. Septa's CA adds the signer, since a new intermediate under
+     * the same root leaves the bundle as it was.
+     */
+    default Object generation() {
+        return trustBundlePem();
+    }
 }

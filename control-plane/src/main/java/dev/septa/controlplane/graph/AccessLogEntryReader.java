@@ -94,6 +94,6 @@ final class AccessLogEntryReader {
         return local;
     }
 
-    /** DESIGN.md: the Envoy sidecar's virtual inbound listener. */
+    /** The Envoy sidecar's virtual inbound listener (docs/architecture.md, xDS conventions). */
     static final int INBOUND_LISTENER_PORT = 15006;
 }

@@ -1,9 +1,9 @@
 package dev.septa.controlplane.kubernetes;
 
 import dev.septa.controlplane.ControlPlaneCore;
+import dev.septa.controlplane.ServeContribution;
 import dev.septa.controlplane.kubernetes.admission.AdmissionReviewHandler;
 import dev.septa.controlplane.kubernetes.admission.WebhookServer;
-import dev.septa.controlplane.certs.CaWorkloadCertificates;
 import dev.septa.identity.SpiffeId;
 import dev.septa.policy.model.MeshConfig;
 import dev.septa.sidecar.inject.InjectionSettings;
@@ -16,12 +16,14 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.UnaryOperator;
 
 /**
  * {@code septa serve --kubernetes} around the core: the {@link KubernetesMeshSource} (give {@link #source()} to
  * {@code ControlPlaneOptions.source}), and once the core runs, {@link #attach} sends every watch event to the
  * publisher and starts publishing the trust bundle into the mesh's namespaces; {@link #serveWebhook} serves the
  * injection webhook and keeps its MutatingWebhookConfiguration's {@code caBundle} equal to the trust bundle.
+ * {@link #contribution} is all of that as one part of {@code septa serve}, wired by the composition root.
  */
 public final class KubernetesMode implements AutoCloseable {
     private final KubernetesMeshSource source;
@@ -68,9 +70,7 @@ public final class KubernetesMode implements AutoCloseable {
         var certificates = core.certificates();
         java.util.function.Supplier<String> trustDomain =
                 () -> core.meshState().mesh().map(m -> m.config().trustDomain()).orElse(MeshConfig.DEFAULT.trustDomain());
-        java.util.function.Supplier<Object> generation = certificates instanceof CaWorkloadCertificates ca
-                ? () -> List.of(CaWorkloadCertificates.fingerprint(ca.signingCertificate()), ca.trustBundlePem())
-                : certificates::trustBundlePem;
+        java.util.function.Supplier<Object> generation = certificates::generation;
         // The injector carries the trust domain (SPIFFE IDs in the bootstrap); rebuild it only when that changes.
         AtomicReference<java.util.Map.Entry<String, AdmissionReviewHandler>> handler = new AtomicReference<>();
         java.util.function.Supplier<AdmissionReviewHandler> handlers = () -> handler.updateAndGet(h -> {
@@ -82,6 +82,36 @@ public final class KubernetesMode implements AutoCloseable {
                 SpiffeId.controlPlane(trustDomain.get()),
                 WebhookServer.DNS_NAMES, List.of()), generation, handlers, Clock.systemUTC()).start(check);
         webhookCaBundle = new WebhookCaBundlePublisher(client, certificates::trustBundlePem, check, resync).start();
+        return webhook;
+    }
+
+    /**
+     * Kubernetes mode as a part of {@code septa serve} ({@code ControlPlaneOptions.Builder.contribute}): once the
+     * control plane serves, {@link #attach} and {@link #serveWebhook} on {@code webhookBind} (checked every second,
+     * resynced every minute); closed after the control plane.
+     */
+    public ServeContribution contribution(InetSocketAddress webhookBind, UnaryOperator<InjectionSettings> injection) {
+        return new ServeContribution() {
+            @Override
+            public void started(ControlPlaneCore core) {
+                attach(core, Duration.ofSeconds(1), Duration.ofMinutes(1));
+                try {
+                    serveWebhook(core, webhookBind, Duration.ofSeconds(1), Duration.ofMinutes(1), injection);
+                } catch (IOException | RuntimeException e) {
+                    throw new StartException("cannot serve the webhook on " + webhookBind.getHostString() + ":"
+                            + webhookBind.getPort(), e);
+                }
+            }
+
+            @Override
+            public void close() {
+                KubernetesMode.this.close();
+            }
+        };
+    }
+
+    /** The injection webhook once {@link #serveWebhook} started it, else null. */
+    public WebhookServer webhook() {
         return webhook;
     }
 

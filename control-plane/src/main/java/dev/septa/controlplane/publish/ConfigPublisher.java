@@ -194,11 +194,7 @@ public final class ConfigPublisher implements AutoCloseable {
     }
 
     private String compileDetail() {
-        if (compilation instanceof PolicyMeshCompilation p) {
-            var stats = p.lastStats();
-            return ": " + stats.filesParsed() + " files parsed, " + stats.filesReused() + " reused";
-        }
-        return "";
+        return compilation.lastCompileDetail();
     }
 
     private void reject(List<String> errors, List<String> warnings, long started) {

@@ -11,4 +11,9 @@ import java.util.List;
 @FunctionalInterface
 public interface MeshCompilation {
     CompileResult compile(List<InputFile> files);
+
+    /** What the latest compile reused, for the publisher's log line (": 3 files parsed, 40 reused"); may be empty. */
+    default String lastCompileDetail() {
+        return "";
+    }
 }

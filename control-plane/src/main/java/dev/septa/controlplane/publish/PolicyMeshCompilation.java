@@ -21,4 +21,10 @@ public final class PolicyMeshCompilation implements MeshCompilation {
     public synchronized IncrementalCompiler.Stats lastStats() {
         return compiler.lastStats();
     }
+
+    @Override
+    public String lastCompileDetail() {
+        var stats = lastStats();
+        return ": " + stats.filesParsed() + " files parsed, " + stats.filesReused() + " reused";
+    }
 }

@@ -1,7 +1,8 @@
 package dev.septa.controlplane.source;
 
 /**
- * Where intents and inventory come from: local files now, the Kubernetes API later. Implementations read the
+ * Where intents and inventory come from: local files ({@code files.LocalFileSource}) or the Kubernetes API
+ * ({@code kubernetes.KubernetesMeshSource}); the port the publisher reads, the adapters implement. Implementations read the
  * whole input on each call; the caller decides from {@link SourceSnapshot#contentHash()} whether anything changed.
  */
 public interface MeshSource {

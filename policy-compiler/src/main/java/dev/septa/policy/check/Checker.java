@@ -29,7 +29,7 @@ import java.util.stream.Collectors;
  * policy among the filters that ran is {@code wouldDenyBy}.
  */
 public final class Checker {
-    /** Envoy sidecars' virtual inbound listener (DESIGN.md, xDS conventions). */
+    /** Envoy sidecars' virtual inbound listener (docs/architecture.md, xDS conventions). */
     public static final String INBOUND_LISTENER = "inbound";
     /** grpc-java's server listener names: {@code grpc/server?xds.resource.listening_address=0.0.0.0:PORT}. */
     public static final String GRPC_SERVER_PREFIX = "grpc/server?xds.resource.listening_address=";

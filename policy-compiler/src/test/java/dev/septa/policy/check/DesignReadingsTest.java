@@ -11,7 +11,7 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /**
- * The readings docs/check.md writes down where DESIGN.md is silent, one hand-worked case each, from YAML as a user
+ * The readings docs/check.md writes down where the decision rule of docs/architecture.md is silent, one hand-worked case each, from YAML as a user
  * writes it: the compiled RBAC (what {@code septa check} answers) and the reference oracle must both give the
  * answer worked out here.
  */

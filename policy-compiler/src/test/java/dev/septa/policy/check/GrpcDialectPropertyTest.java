@@ -17,7 +17,7 @@ import net.jqwik.api.lifecycle.AfterContainer;
 
 /**
  * The proxyless gRPC server listeners decide exactly as the Envoy inbound listener, wherever a gRPC server
- * listener exists, on random meshes. (Whether the Envoy dialect decides as DESIGN.md says is the control plane's
+ * listener exists, on random meshes. (Whether the Envoy dialect decides as docs/architecture.md says is the control plane's
  * {@code CheckQueriesPropertyTest}: every query of every generated mesh through {@code septa check --queries},
  * against {@link ReferenceDecision}.) A failure prints the mesh as YAML, replayable with {@code septa check}.
  */

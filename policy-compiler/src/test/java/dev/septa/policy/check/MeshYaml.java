@@ -12,7 +12,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 
-/** Prints a model mesh in the DESIGN.md YAML, so that a failing generated case can be read and replayed. */
+/** Prints a model mesh in Septa's YAML (docs/architecture.md, the model), so that a failing generated case can be read and replayed. */
 public final class MeshYaml {
     private MeshYaml() { }
 

@@ -22,11 +22,11 @@ import java.util.Optional;
 import java.util.function.Predicate;
 
 /**
- * The test oracle: DESIGN.md's "Decision for a request from workload S to workload D, port P (method M, path X)"
+ * The test oracle: the decision rule of docs/architecture.md ("for a request from workload S to workload D on port P (method M, path X)")
  * worked out on the model by labels, namespaces and service accounts, with the readings docs/check.md writes
  * down where the design is silent. It shares no code with the compiler, the selector resolver or the RBAC
  * evaluator (not even {@code LabelSelector.matches} or {@code MeshConfig.spiffeId}): what it computes is what a
- * careful reader of DESIGN.md computes by hand.
+ * careful reader of docs/architecture.md computes by hand.
  */
 public final class ReferenceDecision {
     private final Mesh mesh;

@@ -20,7 +20,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
-/** The oracle itself must be right: a few decisions worked out by hand from DESIGN.md. */
+/** The oracle itself must be right: a few decisions worked out by hand from the decision rule (docs/architecture.md). */
 class ReferenceDecisionTest {
     static Mesh shop(DefaultAction defaultAction) {
         var config = new MeshConfig("cluster.local", defaultAction, MeshConfig.DEFAULT.mtls(),

@@ -1,17 +1,12 @@
 package dev.septa.sidecar.agent;
 
-import java.io.ByteArrayInputStream;
-import java.nio.charset.StandardCharsets;
+import dev.septa.identity.PemReader;
 import java.security.GeneralSecurityException;
-import java.security.KeyFactory;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.security.Signature;
-import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
-import java.security.spec.PKCS8EncodedKeySpec;
 import java.time.Instant;
-import java.util.Base64;
 import java.util.List;
 
 /**
@@ -41,35 +36,13 @@ public record CertificateBundle(String certificateChainPem, String privateKeyPem
     }
 
     PrivateKey privateKey() {
-        String begin = "-----BEGIN PRIVATE KEY-----";
-        int start = privateKeyPem.indexOf(begin);
-        int end = privateKeyPem.indexOf("-----END PRIVATE KEY-----");
-        if (start < 0 || end < start) {
-            // grpc-java's file_watcher reads PKCS#8 only: a SEC1 ("EC PRIVATE KEY") or PKCS#1 key would fail there later.
-            throw new IllegalArgumentException("the private key is not a PKCS#8 PEM (BEGIN PRIVATE KEY)");
-        }
-        byte[] der = Base64.getMimeDecoder().decode(privateKeyPem.substring(start + begin.length(), end));
-        for (String algorithm : List.of("EC", "RSA", "Ed25519")) {
-            try {
-                return KeyFactory.getInstance(algorithm).generatePrivate(new PKCS8EncodedKeySpec(der));
-            } catch (GeneralSecurityException e) {
-                // try the next algorithm
-            }
-        }
-        throw new IllegalArgumentException("the private key is not an EC, RSA or Ed25519 PKCS#8 key");
+        // grpc-java's file_watcher reads PKCS#8 only: PemReader refuses a SEC1 ("EC PRIVATE KEY") or PKCS#1 key here,
+        // where it is reported, rather than there later.
+        return PemReader.privateKey(privateKeyPem, "the private key");
     }
 
     static List<X509Certificate> parseCertificates(String pem, String what) {
-        if (pem == null || !pem.contains("-----BEGIN CERTIFICATE-----")) {
-            throw new IllegalArgumentException("the " + what + " has no PEM certificate");
-        }
-        try {
-            var certificates = CertificateFactory.getInstance("X.509")
-                    .generateCertificates(new ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII)));
-            return certificates.stream().map(X509Certificate.class::cast).toList();
-        } catch (GeneralSecurityException e) {
-            throw new IllegalArgumentException("the " + what + " does not parse: " + e.getMessage());
-        }
+        return PemReader.certificates(pem == null ? "" : pem, "the " + what);
     }
 
     private static boolean keyMatches(PrivateKey key, X509Certificate certificate) {

@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.Map;
 import dev.septa.policy.ir.IdentityKey;
 
-/** Emits one Envoy sidecar's resources (DESIGN.md, xDS conventions). One instance per compile; it caches shared resources. */
+/** Emits one Envoy sidecar's resources (docs/architecture.md, xDS conventions). One instance per compile; it caches shared resources. */
 public final class EnvoyProxyEmitter {
     private final EnvoyInboundConfigurer inbound;
     private final EnvoyOutboundConfigurer outbound = new EnvoyOutboundConfigurer();
