@@ -85,7 +85,11 @@ final class RecommendationYaml {
             int n = 0;
             for (List<SegmentUnit> sources : bySameRules.values()) {
                 SortedMap<Integer, PortRules> ports = dstEntry.getValue().get(sources.getFirst());
-                String name = "allow-to-" + dst.name() + (bySameRules.size() == 1 ? "" : "-" + (++n));
+                // One source: "<source>-to-<destination>"; sources merged: "allow-to-<destination>[-N]".
+                String name = sources.size() == 1
+                        ? (sources.getFirst().namespace().equals(dst.namespace()) ? "" : sources.getFirst().namespace() + "-")
+                                + sources.getFirst().name() + "-to-" + dst.name()
+                        : "allow-to-" + dst.name() + (++n == 1 ? "" : "-" + n);
                 long calls = 0;
                 int edges = 0;
                 for (SegmentUnit s : sources) {
