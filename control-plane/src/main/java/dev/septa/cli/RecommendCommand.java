@@ -125,8 +125,12 @@ public final class RecommendCommand implements Callable<Integer> {
                     c.kind() == ImpactAnalyzer.Kind.NEWLY_ALLOWED ? "allow" : "deny", e.pair(),
                     c.request() == null ? "" : " " + c.request(), e.calls(), c.now().verdict(), c.now().by());
         }
-        report.printf("septa recommend: self-check (septa check --impact on %d observed edges): %d newly denied, %d newly allowed%n",
-                check.evaluated(), check.newlyDenied(), check.newlyAllowed());
+        long meantDenied = check.impactEdges(ImpactAnalyzer.Kind.NEWLY_DENIED) - check.newlyDenied();
+        long meantAllowed = check.impactEdges(ImpactAnalyzer.Kind.NEWLY_ALLOWED) - check.newlyAllowed();
+        report.printf("septa recommend: self-check (septa check --impact on %d observed edges): %d newly denied, %d newly allowed%s%n",
+                check.evaluated(), check.impactEdges(ImpactAnalyzer.Kind.NEWLY_DENIED), check.impactEdges(ImpactAnalyzer.Kind.NEWLY_ALLOWED),
+                meantDenied + meantAllowed == 0 ? "" : " (as meant: " + (meantDenied > 0 ? meantDenied + " edges with contradictory calls kept denied" : "")
+                        + (meantDenied > 0 && meantAllowed > 0 ? ", " : "") + (meantAllowed > 0 ? meantAllowed + " denied edges allowed by --include-denied" : "") + ")");
 
         String refusal = null;
         if (exact && !r.widened().isEmpty()) {

@@ -73,6 +73,14 @@ class RecommendCommandTest {
         String probe = java.util.Arrays.stream(Files.readString(out.resolve("intents.yaml")).split("---\n"))
                 .filter(doc -> doc.contains("name: monitoring-prometheus-to-catalog,")).findFirst().orElseThrow();
         assertThat(probe).contains("paths: [\"/grpc.health.v1.Health/Check\"]").doesNotContain("/shop.Catalog");
+
+        // --exact: the same intents with exact paths, no prefix, nothing widened.
+        var exact = recommend(graph, INVENTORY, dir.resolve("exact"), "--exact");
+        assertThat(exact.exit()).as(exact.out() + exact.err()).isZero();
+        assertThat(exact.out()).doesNotContain("widened:").contains("0 newly denied, 0 newly allowed");
+        assertThat(Files.readString(dir.resolve("exact").resolve("intents.yaml"))).doesNotContain("*\"")
+                .contains("paths: [\"/shop.Payments/Charge\", \"/shop.Payments/Refund\"]");
+        assertThat(impact(dir.resolve("exact"), INVENTORY, graph).err()).contains(": 0 newly denied, 0 newly allowed");
     }
 
     @Test
@@ -84,6 +92,8 @@ class RecommendCommandTest {
         assertThat(r.exit()).as(r.out() + r.err()).isZero();
         assertThat(r.out()).contains("  contradictory: monitoring/prometheus-1 -> shop/catalog-2:9090 POST /shop.Catalog/Update "
                 + "allowed 1 and denied 184 calls in the window");
+        assertThat(r.out()).contains("self-check (septa check --impact on 25 observed edges): 3 newly denied, 0 newly allowed "
+                + "(as meant: 3 edges with contradictory calls kept denied)");
         var check = impact(out, INVENTORY, graph);
         // Exactly those contradictory calls change, and nothing observed denied becomes allowed.
         assertThat(check.err()).contains(": 3 newly denied, 0 newly allowed");

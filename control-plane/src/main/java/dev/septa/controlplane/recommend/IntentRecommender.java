@@ -72,7 +72,7 @@ public final class IntentRecommender {
         @Override
         public String toString() {
             return from + " -> " + to + ":" + port + (request == null ? "" : " " + request) + " allowed " + allowedCalls
-                    + " and denied " + deniedCalls + " calls in the window (the policy changed within it?): kept denied";
+                    + " and denied " + deniedCalls + " calls in the window (a verdict changed within it, e.g. while a policy was pushed): kept denied";
         }
     }
 

@@ -23,14 +23,24 @@ import java.util.Map;
  */
 public final class RecommendationCheck {
 
-    /** @param unexpected changes the recommendation must not make, at most one per edge */
-    public record Result(List<ImpactAnalyzer.Change> unexpected, int evaluated) {
+    /**
+     * @param unexpected changes the recommendation must not make
+     * @param meant changes it makes on purpose: calls observed both allowed and denied (kept denied), and with
+     *              {@code --include-denied} the observed-denied calls
+     */
+    public record Result(List<ImpactAnalyzer.Change> unexpected, List<ImpactAnalyzer.Change> meant, int evaluated) {
         public long newlyAllowed() {
             return edges(ImpactAnalyzer.Kind.NEWLY_ALLOWED);
         }
 
         public long newlyDenied() {
             return edges(ImpactAnalyzer.Kind.NEWLY_DENIED);
+        }
+
+        /** Edges with a change of this kind, meant or not: what {@code septa check --impact} will count. */
+        public long impactEdges(ImpactAnalyzer.Kind kind) {
+            return java.util.stream.Stream.concat(unexpected.stream(), meant.stream()).filter(c -> c.kind() == kind)
+                    .map(ImpactAnalyzer.Change::edge).distinct().count();
         }
 
         private long edges(ImpactAnalyzer.Kind kind) {
@@ -60,6 +70,7 @@ public final class RecommendationCheck {
             throw new UncheckableException("the recommendation does not compile: " + compiled.diagnostics());
         }
         Map<String, ImpactAnalyzer.Change> unexpected = new LinkedHashMap<>();
+        Map<String, ImpactAnalyzer.Change> meantChanges = new LinkedHashMap<>();
         int evaluated = 0;
         for (Dialect dialect : Dialect.values()) {
             ImpactAnalyzer.Impact impact = ImpactAnalyzer.analyze(new Checker(compiled.mesh().get(), dialect), observed);
@@ -68,11 +79,9 @@ public final class RecommendationCheck {
                 boolean meant = includeDenied && c.kind() == ImpactAnalyzer.Kind.NEWLY_ALLOWED
                         // a request observed both allowed and denied on one pair is kept denied, and said so
                         || c.kind() == ImpactAnalyzer.Kind.NEWLY_DENIED && r.contradictions().stream().anyMatch(x -> x.matches(c));
-                if (!meant) {
-                    unexpected.putIfAbsent(c.edge() + "|" + c.request(), c);
-                }
+                (meant ? meantChanges : unexpected).putIfAbsent(c.edge() + "|" + c.request(), c);
             }
         }
-        return new Result(new ArrayList<>(unexpected.values()), evaluated);
+        return new Result(new ArrayList<>(unexpected.values()), new ArrayList<>(meantChanges.values()), evaluated);
     }
 }
