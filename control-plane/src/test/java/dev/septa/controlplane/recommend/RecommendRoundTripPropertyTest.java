@@ -35,6 +35,15 @@ class RecommendRoundTripPropertyTest {
     static final int[][] PORTS = {{80, 0}, {90, 1}, {70, 2}}; // HTTP, GRPC, TCP
     static final String[] PROTOCOLS = {"HTTP", "GRPC", "TCP"};
 
+    /** How many generated cases exercised each path, so that the property cannot pass vacuously. */
+    static final java.util.concurrent.ConcurrentHashMap<String, Integer> EXERCISED = new java.util.concurrent.ConcurrentHashMap<>();
+
+    @org.junit.jupiter.api.AfterAll
+    static void everyPathWasExercised() {
+        assertThat(EXERCISED).as("cases per path").containsKeys("prefix", "widened", "finest segment", "denied kept denied",
+                "path-scoped rule", "port rule");
+    }
+
     static Stream<Long> seeds() {
         return IntStream.rangeClosed(1, 150).mapToObj(i -> (long) i);
     }
@@ -73,7 +82,19 @@ class RecommendRoundTripPropertyTest {
             if (exact) {
                 assertThat(r.intentsYaml()).as(context).doesNotContain("*\"");
             }
+            count(r.intentsYaml().contains("*\""), "prefix");
+            count(!r.widened().isEmpty(), "widened");
+            count(r.segmentsYaml().contains("tier"), "finest segment");
+            count(observed.stream().anyMatch(e -> !e.allowed()), "denied kept denied");
+            count(r.intentsYaml().contains("paths:"), "path-scoped rule");
+            count(r.intentsYaml().contains("protocol: TCP"), "port rule");
             assertAllowedBeyondObservedIsPrinted(workloads, observed, recommended, r, context);
+        }
+    }
+
+    private static void count(boolean happened, String what) {
+        if (happened) {
+            EXERCISED.merge(what, 1, Integer::sum);
         }
     }
 
