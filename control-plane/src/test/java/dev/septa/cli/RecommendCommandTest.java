@@ -174,6 +174,23 @@ class RecommendCommandTest {
     }
 
     @Test
+    void includeDeniedAllowsTheDeniedCallsTooAndFullSamplesAreReported() throws Exception {
+        String[] eight = java.util.stream.IntStream.range(0, 8).mapToObj(i -> "POST /shop.Catalog/M" + i).toArray(String[]::new);
+        Path graph = write(dir.resolve("graph.json"), List.of(
+                edge("shop/storefront-1", "shop/payments-1", 8443, "DENY", 12, "POST /shop.Payments/Charge"),
+                edge("shop/checkout-1", "shop/catalog-1", 9090, "ALLOW", 80, eight)));
+        Path out = dir.resolve("out");
+        var r = recommend(graph, INVENTORY, out, "--include-denied");
+        assertThat(r.exit()).as(r.out() + r.err()).isZero();
+        assertThat(r.out()).contains("1 denied edges allowed too (--include-denied)")
+                .contains("samples incomplete: shop/checkout-1 -> shop/catalog-1:9090: the graph keeps 8 requests per edge")
+                .contains("self-check (septa check --impact on 2 observed edges): 0 newly denied, 1 newly allowed "
+                        + "(as meant: 1 denied edges allowed by --include-denied)");
+        assertThat(Files.readString(out.resolve("intents.yaml"))).contains("name: storefront-to-payments,");
+        assertThat(impact(out, INVENTORY, graph).out()).startsWith("NEWLY ALLOWED shop/storefront-1 -> shop/payments-1:8443");
+    }
+
+    @Test
     void badGraphFileIsAClearError() throws Exception {
         Path graph = Files.writeString(dir.resolve("graph.json"), "{not json");
         var r = recommend(graph, INVENTORY, null);
