@@ -1,6 +1,7 @@
 package dev.septa.cli;
 
 import dev.septa.controlplane.recommend.ImpactAnalyzer;
+import dev.septa.controlplane.recommend.ObservedEdge;
 import dev.septa.policy.check.Checker;
 import dev.septa.policy.check.Decision;
 import dev.septa.policy.check.Query;
@@ -168,34 +169,33 @@ public final class CheckCommand implements Callable<Integer> {
         }
         ImpactAnalyzer.Impact impact;
         try {
-            impact = ImpactAnalyzer.analyze(new Checker(mesh, d), observed.edges());
+            impact = ImpactAnalyzer.analyze(new Checker(mesh, d), ObservedEdge.of(observed));
         } catch (UnsupportedRbacException | IllegalStateException e) {
             err.println("septa check: cannot evaluate the compiled configuration: " + e.getMessage());
             return BAD_INPUT;
         }
         PrintWriter out = spec.commandLine().getOut();
         for (ImpactAnalyzer.Change c : impact.changes()) {
-            var e = c.edge();
-            String was = e.verdict().equals("ALLOW") ? "allowed" : "denied";
-            String what = (c.kind() == ImpactAnalyzer.Kind.NEWLY_DENIED ? "NEWLY DENIED  " : "NEWLY ALLOWED ")
-                    + e.source() + " -> " + e.target() + ":" + e.port() + (c.request() == null ? "" : " " + c.request());
+            ObservedEdge e = c.edge();
+            String was = e.allowed() ? "ALLOW" : "DENY";
             if (output.equals("json")) {
-                out.println("{\"change\":\"" + c.kind() + "\",\"from\":\"" + e.source() + "\",\"to\":\"" + e.target()
-                        + "\",\"port\":" + e.port() + (c.request() == null ? "" : ",\"request\":\"" + c.request().replace("\"", "") + "\"")
-                        + ",\"requests\":" + e.requests() + ",\"was\":\"" + e.verdict() + "\",\"wasBy\":\""
+                out.println("{\"change\":\"" + c.kind() + "\",\"from\":\"" + e.from() + "\",\"to\":\"" + e.to()
+                        + "\",\"port\":" + e.port() + (c.request() == null ? "" : ",\"request\":\"" + c.request().toString().replace("\"", "") + "\"")
+                        + ",\"requests\":" + e.calls() + ",\"was\":\"" + was + "\",\"wasBy\":\""
                         + (e.decidedBy() == null ? "" : e.decidedBy()) + "\",\"by\":\"" + c.now().by() + "\"}");
             } else {
-                out.println(what + "  (" + e.requests() + " calls in the window; was " + was
-                        + (e.decidedBy() == null ? "" : " by " + e.decidedBy()) + ", now " + c.now().verdict() + " " + c.now().by() + ")");
+                out.println((c.kind() == ImpactAnalyzer.Kind.NEWLY_DENIED ? "NEWLY DENIED  " : "NEWLY ALLOWED ") + e.pair()
+                        + (c.request() == null ? "" : " " + c.request()) + "  (" + e.calls() + " calls in the window; was "
+                        + (e.allowed() ? "allowed" : "denied") + (e.decidedBy() == null ? "" : " by " + e.decidedBy())
+                        + ", now " + c.now().verdict() + " " + c.now().by() + ")");
             }
         }
-        for (var e : impact.unknown()) {
-            err.println("septa check: skipped " + e.source() + " -> " + e.target() + ":" + e.port()
-                    + ": not a workload of the proposed mesh");
+        for (ObservedEdge e : impact.unknown()) {
+            err.println("septa check: skipped " + e.pair() + ": not a workload of the proposed mesh");
         }
-        long denied = impact.changes().stream().filter(c -> c.kind() == ImpactAnalyzer.Kind.NEWLY_DENIED).count();
-        err.println("septa check --impact: " + impact.evaluated() + " observed edges evaluated: " + denied + " newly denied, "
-                + (impact.changes().size() - denied) + " newly allowed");
+        err.println("septa check --impact: " + impact.evaluated() + " observed edges evaluated: "
+                + impact.count(ImpactAnalyzer.Kind.NEWLY_DENIED) + " newly denied, "
+                + impact.count(ImpactAnalyzer.Kind.NEWLY_ALLOWED) + " newly allowed");
         out.flush();
         return impact.changes().isEmpty() ? ALLOW : DENY;
     }
