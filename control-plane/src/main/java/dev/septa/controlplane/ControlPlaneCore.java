@@ -39,8 +39,8 @@ import java.util.concurrent.TimeUnit;
  * Java, so tests and benchmarks can run it without Micronaut; {@link ControlPlane} adds the HTTP API.
  */
 public final class ControlPlaneCore implements AutoCloseable {
-    public static final String SERVING_SERVICE_ACCOUNT = "control-plane";
-    public static final String SERVING_NAMESPACE = "septa-system";
+    public static final String SERVING_SERVICE_ACCOUNT = dev.septa.policy.model.MeshConfig.CONTROL_PLANE_SERVICE_ACCOUNT;
+    public static final String SERVING_NAMESPACE = dev.septa.policy.model.MeshConfig.CONTROL_PLANE_NAMESPACE;
     /** The control plane's Service as injected pods resolve it (manifests/service.yaml). */
     public static final String SERVICE_DNS_NAME = "septa." + SERVING_NAMESPACE + ".svc";
 
@@ -82,6 +82,7 @@ public final class ControlPlaneCore implements AutoCloseable {
         this.secrets = new SecretIssuer(this.certificates, mesh, cache, Clock.systemUTC(), metrics,
                 SecretIssuer.Options.DEFAULT.withTtlOverride(options.certificateTtl()));
         cache.secretSource(secrets);
+        cache.nodeAuthorizer(nodeAuthorizer());
         ConfigPublisher.Listener onApplied = new ConfigPublisher.Listener() {
             @Override
             public void compiled(dev.septa.controlplane.publish.CompileStatus status, Duration took) {
@@ -130,14 +131,17 @@ public final class ControlPlaneCore implements AutoCloseable {
 
     /** The ADS rule of decision 0002: which nodes a principal may act (and report) as. */
     public MeshNodeAuthorizer nodeAuthorizer() {
-        return new MeshNodeAuthorizer(mesh);
+        java.util.function.Function<String, java.util.Optional<String>> podUids =
+                options.source() instanceof dev.septa.controlplane.source.KubernetesMeshSource k8s
+                        ? k8s::podUid : nodeId -> java.util.Optional.empty();
+        return new MeshNodeAuthorizer(mesh, options.unboundServiceAccountTokens(), podUids);
     }
 
     public ControlPlaneCore start() throws IOException {
         publisher.start();
         KeyedCertificate serving = issueServing();
         xds = new XdsServer(new InetSocketAddress(options.xdsHost(), options.xdsPort()), cache,
-                new StreamAuthInterceptor(tokens, cache, options.serviceAccountTokens()), new StreamAuthorizer(new MeshNodeAuthorizer(mesh), cache),
+                new StreamAuthInterceptor(tokens, cache, options.serviceAccountTokens()), new StreamAuthorizer(nodeAuthorizer(), cache),
                 serving, certificates.trustBundlePem(), List.copyOf(extraServices)).start();
         scheduleServingRotation(serving);
         if (certificates instanceof CaWorkloadCertificates ca) {
@@ -245,7 +249,16 @@ public final class ControlPlaneCore implements AutoCloseable {
                 secrets.nearestExpiry().orElse(null),
                 cache.status().stream().map(StatusReport.Proxy::of).toList(),
                 secrets.renewals().stream().map(StatusReport.Renewal::of).toList(),
-                rotator == null ? null : StatusReport.Rotation.of(rotator.status()));
+                rotator == null ? null : StatusReport.Rotation.of(rotator.status()), warnings());
+    }
+
+    /** Settings that weaken what Septa enforces, for the operator to see in {@code septa status}. */
+    private List<String> warnings() {
+        if (options.serviceAccountTokens() != null && options.unboundServiceAccountTokens()) {
+            return List.of("--allow-unbound-service-account-tokens: a service-account token not bound to a pod admits"
+                    + " every pod of its service account, so one stolen token speaks for all of them (docs/security.md)");
+        }
+        return List.of();
     }
 
     @Override

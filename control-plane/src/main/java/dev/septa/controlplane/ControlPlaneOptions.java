@@ -21,7 +21,7 @@ public record ControlPlaneOptions(Path intentsDir, Path inventoryFile, Path stat
                                   Duration minCertificateTtl, Duration certificateTtl, double rootRotationShare,
                                   Duration rootRotationReissueWindow,
                                   dev.septa.controlplane.identity.ServiceAccountTokens serviceAccountTokens,
-                                  dev.septa.ca.RotationStores caStores) {
+                                  dev.septa.ca.RotationStores caStores, boolean unboundServiceAccountTokens) {
 
     public ControlPlaneOptions {
         if (minCertificateTtl == null || minCertificateTtl.compareTo(Duration.ofSeconds(2)) < 0) {
@@ -68,6 +68,7 @@ public record ControlPlaneOptions(Path intentsDir, Path inventoryFile, Path stat
         private Duration rootRotationReissueWindow = Duration.ofMinutes(1);
         private dev.septa.controlplane.identity.ServiceAccountTokens serviceAccountTokens;
         private dev.septa.ca.RotationStores caStores;
+        private boolean unboundServiceAccountTokens;
 
         public Builder intentsDir(Path v) { intentsDir = v; return this; }
         public Builder inventoryFile(Path v) { inventoryFile = v; return this; }
@@ -91,11 +92,14 @@ public record ControlPlaneOptions(Path intentsDir, Path inventoryFile, Path stat
         public Builder serviceAccountTokens(dev.septa.controlplane.identity.ServiceAccountTokens v) { serviceAccountTokens = v; return this; }
         /** Where the built-in CA lives (default: files in {@code stateDir/ca}; Kubernetes mode: Secrets). */
         public Builder caStores(dev.septa.ca.RotationStores v) { caStores = v; return this; }
+        /** Kubernetes mode: accept service-account tokens bound to no pod, for every pod of the account (warned in status). */
+        public Builder unboundServiceAccountTokens(boolean v) { unboundServiceAccountTokens = v; return this; }
 
         public ControlPlaneOptions build() {
             return new ControlPlaneOptions(intentsDir, inventoryFile, stateDir, xdsHost, xdsPort, httpHost, httpPort,
                     debounceQuiet, debounceMaxDelay, pollInterval, source, compilation, certificates,
-                    minCertificateTtl, certificateTtl, rootRotationShare, rootRotationReissueWindow, serviceAccountTokens, caStores);
+                    minCertificateTtl, certificateTtl, rootRotationShare, rootRotationReissueWindow, serviceAccountTokens, caStores,
+                    unboundServiceAccountTokens);
         }
     }
 }
