@@ -172,9 +172,7 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
             // The issuer reads the inventory on its own thread and may certify a new identity before the publish
             // that revokes the old streams: check here too, so an SVID never reaches a stream it does not admit.
             revokeUnadmitted(proxy, revoked);
-            if (proxy.sessions.isEmpty()) {
-                proxy = null;
-            } else {
+            if (!proxy.sessions.isEmpty()) {
                 proxy.secrets = secrets;
                 proxy.certificateExpiry = certificateExpiry;
                 answerWaiting(proxy, true, sends);
