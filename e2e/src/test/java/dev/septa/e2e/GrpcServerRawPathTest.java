@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.septa.demo.DemoFleet;
 import dev.septa.demo.WorkloadEvents;
+import dev.septa.e2e.support.RawHttp2Client;
 import dev.septa.e2e.support.StaticXdsServer;
 import dev.septa.policy.check.Checker;
 import dev.septa.policy.check.Decision;
@@ -75,6 +76,14 @@ class GrpcServerRawPathTest {
             ---
             apiVersion: septa.dev/v1alpha1
             kind: Intent
+            metadata: {name: no-secret, namespace: shop}
+            spec:
+              action: Deny
+              from: [{segment: web}]
+              to: {segment: api, ports: [{port: 8080, http: {paths: ["/secret"]}}]}
+            ---
+            apiVersion: septa.dev/v1alpha1
+            kind: Intent
             metadata: {name: no-admin, namespace: shop}
             spec:
               action: Deny
@@ -111,6 +120,26 @@ class GrpcServerRawPathTest {
                 if (expected.allowed()) {
                     assertThat(servedMethods).as("the method the server dispatched %s to", path)
                             .containsKey(path.substring(1));
+                }
+            }
+            // The same, and a few paths no gRPC client sends, as raw HTTP/2 requests with web-1's SVID.
+            Path certs = work.resolve("shop_web-1").resolve("certs");
+            try (var raw = new RawHttp2Client("127." + octet + ".0.2", 8080, certs.resolve("cert.pem").toFile(),
+                    certs.resolve("key.pem").toFile(), certs.resolve("ca.pem").toFile())) {
+                List<String> rawPaths = new java.util.ArrayList<>(SPELLINGS);
+                // grpc-java's RBAC matches url_path against "/" + method name, query and fragment included.
+                rawPaths.addAll(List.of("/admin/x?q=1", "/admin/x#f", "/%2e/admin/x", "/secret", "/secret?q=1", "/secret#f"));
+                for (String path : rawPaths) {
+                    Map<String, String> answer = raw.grpcCall("api.shop:8080", path);
+                    Decision expected = grpc.check(new Query("shop/web-1", "shop/api-1", 8080, "POST", path));
+                    assertThat(answer.get("grpc-status")).as("raw %s: %s", path, answer)
+                            .isEqualTo(expected.allowed() ? "0" : "7");
+                }
+                for (String noSlash : List.of("admin/x", "\\admin\\x")) {
+                    Map<String, String> answer = raw.grpcCall("api.shop:8080", noSlash);
+                    assertThat(answer.get("grpc-status")).as("%s, without a leading slash: %s", noSlash, answer)
+                            .isNotEqualTo("0");
+                    assertThat(grpc.check(new Query("shop/web-1", "shop/api-1", 8080, "POST", noSlash)).allowed()).isFalse();
                 }
             }
         }

@@ -69,7 +69,8 @@ public final class Checker {
             }
             path = seen.get();
         }
-        return decide(chain.get().filters(), RbacRequest.http(principal, q.port(), q.method(), path));
+        RbacRequest request = RbacRequest.http(principal, q.port(), q.method(), path);
+        return decide(chain.get().filters(), dialect == Dialect.GRPC ? request.asGrpcServerSeesIt() : request);
     }
 
     /** Whether the mesh has this workload ({@code ns/name}). */

@@ -45,6 +45,13 @@ class PathNormalizationTest {
               to: {segment: api, ports: [{port: 8080, http: {paths: ["/*"]}}]}
             ---
             kind: Intent
+            metadata: {name: no-secret, namespace: shop}
+            spec:
+              action: Deny
+              from: [{segment: web}]
+              to: {segment: api, ports: [{port: 8080, http: {paths: ["/secret"]}}]}
+            ---
+            kind: Intent
             metadata: {name: no-admin, namespace: shop}
             spec:
               action: Deny
@@ -99,10 +106,21 @@ class PathNormalizationTest {
         assertThat(httpChains).isPositive();
     }
 
-    /** grpc-java matches {@code :path} as sent and looks a method up by exactly that name (GrpcServerRawPathTest). */
+    /**
+     * grpc-java matches {@code :path} as sent, query and fragment included, and looks a method up by exactly that
+     * name (GrpcServerRawPathTest); Envoy strips them, so there {@code /secret?q=1} is {@code /secret}.
+     */
+    @Test
+    void envoyMatchesThePathWithoutItsQuery() {
+        assertThat(check(Dialect.ENVOY, "/secret?q=1"))
+                .isEqualTo(new Decision(Decision.Verdict.DENY, "shop/no-secret", Optional.empty()));
+    }
+
     @ParameterizedTest
     @CsvSource({"/admin/x, DENY, shop/no-admin", "//admin/x, ALLOW, shop/web-to-api",
-            "/public/../admin/x, ALLOW, shop/web-to-api", "/%61dmin/x, ALLOW, shop/web-to-api"})
+            "/public/../admin/x, ALLOW, shop/web-to-api", "/%61dmin/x, ALLOW, shop/web-to-api",
+            "/admin/x?q=1, DENY, shop/no-admin", "/secret, DENY, shop/no-secret", "/secret?q=1, ALLOW, shop/web-to-api",
+            "/secret#f, ALLOW, shop/web-to-api"})
     void grpcDialectMatchesThePathAsSent(String path, Decision.Verdict verdict, String by) {
         assertThat(check(Dialect.GRPC, path)).isEqualTo(new Decision(verdict, by, Optional.empty()));
     }
