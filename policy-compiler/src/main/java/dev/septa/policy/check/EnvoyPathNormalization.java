@@ -43,6 +43,9 @@ record EnvoyPathNormalization(boolean normalize, boolean mergeSlashes, PathWithE
         if (path == null) {
             return Optional.empty();
         }
+        if (equals(NONE)) {
+            return Optional.of(path); // grpc-java: the path as sent, fragment and all
+        }
         int hash = path.indexOf('#');
         if (hash >= 0) {
             path = path.substring(0, hash); // what url_path matches too (RbacRequest.urlPath)
