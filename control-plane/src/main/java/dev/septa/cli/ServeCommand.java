@@ -68,6 +68,10 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--webhook-port", paramLabel = "PORT", defaultValue = "15443",
             description = "with --kubernetes: injection webhook port, HTTPS, path /inject (default ${DEFAULT-VALUE}; 0 picks one)")
     int webhookPort;
+    @Option(names = "--allow-unbound-service-account-tokens",
+            description = {"with --kubernetes: accept service-account tokens that are not bound to a pod; such a token then",
+                    "admits every pod of its service account (warned in 'septa status'; see docs/security.md)"})
+    boolean unboundServiceAccountTokens;
     @Option(names = "--kubernetes-sync-timeout", paramLabel = "DURATION", defaultValue = "60s",
             description = "how long the first list of each kind may take before giving up (default ${DEFAULT-VALUE})")
     String syncTimeout;
@@ -150,6 +154,7 @@ public final class ServeCommand implements Callable<Integer> {
         try {
             options = options(k8s.source())
                     .serviceAccountTokens(new KubernetesTokenReviewer(client, java.time.Clock.systemUTC()))
+                    .unboundServiceAccountTokens(unboundServiceAccountTokens)
                     .caStores(new SecretRotationStores(client, controlPlaneNamespace()))
                     .contribute(k8s.contribution(new java.net.InetSocketAddress(webhookHost, webhookPort),
                             settings -> settings.withProxyImage(proxyImage).withSeptaImage(septaImage)))

@@ -97,6 +97,7 @@ public final class ControlPlaneCore implements AutoCloseable {
         this.secrets = new SecretIssuer(this.certificates, mesh, cache, Clock.systemUTC(), metrics,
                 SecretIssuer.Options.DEFAULT.withTtlOverride(options.certificateTtl()));
         cache.secretSource(secrets);
+        cache.nodeAuthorizer(nodeAuthorizer());
         ConfigPublisher.Listener onApplied = new ConfigPublisher.Listener() {
             @Override
             public void compiled(dev.septa.controlplane.publish.CompileStatus status, Duration took) {
@@ -145,14 +146,17 @@ public final class ControlPlaneCore implements AutoCloseable {
 
     /** The ADS rule of decision 0002: which nodes a principal may act (and report) as. */
     public MeshNodeAuthorizer nodeAuthorizer() {
-        return new MeshNodeAuthorizer(mesh::spiffeId);
+        dev.septa.controlplane.source.MeshSource source = options.source();
+        java.util.function.Function<String, java.util.Optional<String>> podUids =
+                source == null ? nodeId -> java.util.Optional.empty() : source::podUid;
+        return new MeshNodeAuthorizer(mesh::spiffeId, options.unboundServiceAccountTokens(), podUids);
     }
 
     public ControlPlaneCore start() throws IOException {
         publisher.start();
         KeyedCertificate serving = issueServing();
         xds = new XdsServer(new InetSocketAddress(options.xdsHost(), options.xdsPort()), cache,
-                new StreamAuthInterceptor(tokens, cache, tokenReviews), new StreamAuthorizer(new MeshNodeAuthorizer(mesh::spiffeId), cache),
+                new StreamAuthInterceptor(tokens, cache, tokenReviews), new StreamAuthorizer(nodeAuthorizer(), cache),
                 serving, certificates.trustBundlePem(), List.copyOf(extraServices)).start();
         scheduleServingRotation(serving);
         if (builtInCa != null) {
@@ -261,7 +265,16 @@ public final class ControlPlaneCore implements AutoCloseable {
                 secrets.nearestExpiry().orElse(null),
                 cache.status().stream().map(StatusReport.Proxy::of).toList(),
                 secrets.renewals().stream().map(StatusReport.Renewal::of).toList(),
-                rotator == null ? null : StatusReport.Rotation.of(rotator.status()));
+                rotator == null ? null : StatusReport.Rotation.of(rotator.status()), warnings());
+    }
+
+    /** Settings that weaken what Septa enforces, for the operator to see in {@code septa status}. */
+    private List<String> warnings() {
+        if (options.serviceAccountTokens() != null && options.unboundServiceAccountTokens()) {
+            return List.of("--allow-unbound-service-account-tokens: a service-account token not bound to a pod admits"
+                    + " every pod of its service account, so one stolen token speaks for all of them (docs/security.md)");
+        }
+        return List.of();
     }
 
     @Override

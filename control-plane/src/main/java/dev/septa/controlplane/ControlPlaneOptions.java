@@ -23,7 +23,8 @@ public record ControlPlaneOptions(Path intentsDir, Path inventoryFile, Path stat
                                   Duration rootRotationReissueWindow,
                                   dev.septa.controlplane.auth.ServiceAccountTokens serviceAccountTokens,
                                   dev.septa.ca.RotationStores caStores,
-                                  java.util.List<ServeContribution> contributions) {
+                                  java.util.List<ServeContribution> contributions,
+                                  boolean unboundServiceAccountTokens) {
 
     public ControlPlaneOptions {
         contributions = contributions == null ? java.util.List.of() : java.util.List.copyOf(contributions);
@@ -72,6 +73,7 @@ public record ControlPlaneOptions(Path intentsDir, Path inventoryFile, Path stat
         private dev.septa.controlplane.auth.ServiceAccountTokens serviceAccountTokens;
         private dev.septa.ca.RotationStores caStores;
         private final java.util.List<ServeContribution> contributions = new java.util.ArrayList<>();
+        private boolean unboundServiceAccountTokens;
 
         public Builder intentsDir(Path v) { intentsDir = v; return this; }
         public Builder inventoryFile(Path v) { inventoryFile = v; return this; }
@@ -97,12 +99,14 @@ public record ControlPlaneOptions(Path intentsDir, Path inventoryFile, Path stat
         public Builder caStores(dev.septa.ca.RotationStores v) { caStores = v; return this; }
         /** A part of {@code septa serve} beyond the core (Kubernetes mode); started and closed with the control plane. */
         public Builder contribute(ServeContribution v) { contributions.add(v); return this; }
+        /** Kubernetes mode: accept service-account tokens bound to no pod, for every pod of the account (warned in status). */
+        public Builder unboundServiceAccountTokens(boolean v) { unboundServiceAccountTokens = v; return this; }
 
         public ControlPlaneOptions build() {
             return new ControlPlaneOptions(intentsDir, inventoryFile, stateDir, xdsHost, xdsPort, httpHost, httpPort,
                     debounceQuiet, debounceMaxDelay, pollInterval, source, compilation, certificates,
                     minCertificateTtl, certificateTtl, rootRotationShare, rootRotationReissueWindow, serviceAccountTokens, caStores,
-                    contributions);
+                    contributions, unboundServiceAccountTokens);
         }
     }
 }

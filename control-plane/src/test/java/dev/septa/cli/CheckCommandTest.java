@@ -39,6 +39,32 @@ class CheckCommandTest {
         assertThat(r.exit()).isZero();
     }
 
+    /** Issue 11: Allow {@code /*} plus Deny {@code /admin/*}; every spelling of /admin/x is what Envoy's RBAC sees. */
+    @Test
+    void pathsAreNormalizedAsEnvoyDoesBeforeTheyAreMatched(@TempDir Path dir) throws Exception {
+        String head = "apiVersion: septa.dev/v1alpha1\n";
+        Files.writeString(dir.resolve("mesh.yaml"), String.join("---\n", List.of(
+                head + "kind: Workload\nmetadata: {name: web-1, namespace: shop, labels: {app: web}}\n"
+                        + "spec: {serviceAccount: web, address: 127.0.9.1}\n",
+                head + "kind: Workload\nmetadata: {name: api-1, namespace: shop, labels: {app: api}}\n"
+                        + "spec: {serviceAccount: api, address: 127.0.9.3, ports: [{port: 8080, protocol: HTTP}]}\n",
+                head + "kind: Segment\nmetadata: {name: web, namespace: shop}\nspec: {selector: {matchLabels: {app: web}}}\n",
+                head + "kind: Segment\nmetadata: {name: api, namespace: shop}\nspec: {selector: {matchLabels: {app: api}}}\n",
+                head + "kind: Intent\nmetadata: {name: web-to-api, namespace: shop}\nspec: {action: Allow, from: [{segment: web}],"
+                        + " to: {segment: api, ports: [{port: 8080, http: {paths: [\"/*\"]}}]}}\n",
+                head + "kind: Intent\nmetadata: {name: no-admin, namespace: shop}\nspec: {action: Deny, from: [{segment: web}],"
+                        + " to: {segment: api, ports: [{port: 8080, http: {paths: [\"/admin/*\"]}}]}}\n")));
+        for (String path : List.of("/admin/x", "//admin/x", "/public/../admin/x", "/./admin/x", "/%61dmin/x")) {
+            SeptaRun r = run("check", "-f", dir.toString(), "--from", "shop/web-1", "--to", "shop/api-1", "--port", "8080",
+                    "--method", "GET", "--path", path);
+            assertThat(r.out()).as(path).isEqualTo("DENY shop/no-admin\n");
+            assertThat(r.exit()).as(path).isEqualTo(1);
+        }
+        SeptaRun grpc = run("check", "-f", dir.toString(), "--from", "shop/web-1", "--to", "shop/api-1", "--port", "8080",
+                "--method", "GET", "--path", "//admin/x", "--dialect", "grpc");
+        assertThat(grpc.out()).as("grpc-java matches the path as sent").isEqualTo("ALLOW shop/web-to-api\n");
+    }
+
     @Test
     void denyNamesTheDenyIntentAndExitsOne() {
         SeptaRun r = check("--from", "shop/storefront-1", "--to", "shop/payments-1", "--port", "8443",

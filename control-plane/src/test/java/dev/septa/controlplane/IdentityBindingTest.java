@@ -120,6 +120,47 @@ class IdentityBindingTest {
         }
     }
 
+    /**
+     * Issue 11: a workload connected with the SVID of {@code sa/a} whose inventory entry changes to {@code sa/vault}
+     * must not get a {@code sa/vault} SVID (or the new identity's configuration) on the same streams: they are closed
+     * with PERMISSION_DENIED before anything for the new identity is sent.
+     */
+    @Test
+    void streamsOfACertificateAreClosedWhenTheNodesIdentityChanges() throws Exception {
+        KeyedCertificate svid;
+        try (AdsTestClient client = cp.clientWithToken("shop/a")) {
+            Secret s = client.sds().send(req("shop/a", SDS, "default")).next().getResources(0).unpack(Secret.class);
+            svid = new KeyedCertificate("spiffe://cluster.local/ns/shop/sa/a",
+                    s.getTlsCertificate().getCertificateChain().getInlineString(),
+                    s.getTlsCertificate().getPrivateKey().getInlineString(), Instant.now(), Instant.now());
+        }
+        try (AdsTestClient client = new AdsTestClient(cp.core.xdsPort(), cp.ca.trustBundlePem(), null, svid)) {
+            var sds = client.sds().send(req("shop/a", SDS, "default"));
+            assertThat(sds.next().getResources(0).unpack(Secret.class).getTlsCertificate().getCertificateChain()
+                    .getInlineString()).isNotEmpty();
+            var ads = client.sotw().send(req("shop/a", LDS));
+            assertThat(ads.next().getResourcesCount()).isEqualTo(1);
+
+            cp.write("mesh.yaml", """
+                    workload shop/a vault
+                    workload shop/b b
+                    listener shop/a inbound 15007
+                    listener shop/b inbound 15006
+                    """);
+            for (var stream : List.of(sds, ads)) {
+                Status closed = stream.awaitEnd();
+                assertThat(closed.getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+                assertThat(closed.getDescription())
+                        .contains("certificate spiffe://cluster.local/ns/shop/sa/a may no longer act as node shop/a");
+                assertThat(stream.pending()).as("nothing for sa/vault was sent").isZero();
+            }
+        }
+        try (AdsTestClient client = new AdsTestClient(cp.core.xdsPort(), cp.ca.trustBundlePem(), null, svid)) {
+            assertThat(client.sds().send(req("shop/a", SDS, "default")).awaitEnd().getCode())
+                    .isEqualTo(Status.Code.PERMISSION_DENIED);
+        }
+    }
+
     @Test
     void certificateFromAnotherCaFailsTheHandshake() {
         TestCertificates otherCa = new TestCertificates("someone-else");

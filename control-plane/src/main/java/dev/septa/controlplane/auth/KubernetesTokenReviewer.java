@@ -25,6 +25,9 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class KubernetesTokenReviewer implements ServiceAccountTokens {
     static final Duration CACHE_FOR = Duration.ofMinutes(1);
     private static final String PREFIX = "system:serviceaccount:";
+    /** What the API server adds to the user of a pod-bound projected token (KEP 1205, bound service account tokens). */
+    static final String POD_NAME = "authentication.kubernetes.io/pod-name";
+    static final String POD_UID = "authentication.kubernetes.io/pod-uid";
     private static final int MAX_CACHED = 50_000;
 
     private record Cached(ServiceAccount account, Instant until) {}
@@ -67,12 +70,20 @@ public final class KubernetesTokenReviewer implements ServiceAccountTokens {
         if (parts.length != 2 || parts[0].isEmpty() || parts[1].isEmpty()) {
             return Optional.empty();
         }
-        ServiceAccount account = new ServiceAccount(parts[0], parts[1]);
+        var extra = status.getUser().getExtra();
+        ServiceAccount account = new ServiceAccount(parts[0], parts[1], single(extra, POD_NAME), single(extra, POD_UID));
         if (cache.size() > MAX_CACHED) {
             cache.clear();
         }
         cache.put(key, new Cached(account, now.plus(CACHE_FOR)));
         return Optional.of(account);
+    }
+
+    /** The one value of a user-extra key, or null when absent or not exactly one non-empty value. */
+    private static String single(Map<String, java.util.List<String>> extra, String key) {
+        java.util.List<String> values = extra == null ? null : extra.get(key);
+        return values != null && values.size() == 1 && values.getFirst() != null && !values.getFirst().isEmpty()
+                ? values.getFirst() : null;
     }
 
     private static String sha256(String token) {

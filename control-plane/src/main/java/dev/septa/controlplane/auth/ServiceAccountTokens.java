@@ -12,7 +12,16 @@ public interface ServiceAccountTokens {
 
     String AUDIENCE = "septa";
 
-    record ServiceAccount(String namespace, String name) {
+    /**
+     * A reviewed token's service account, and the pod it is bound to: {@code podName} and {@code podUid} come from
+     * the TokenReview's user extra ({@code authentication.kubernetes.io/pod-name}, {@code .../pod-uid}) and are null
+     * for a token not bound to a pod (a legacy Secret token, or a TokenRequest for the service account alone).
+     */
+    record ServiceAccount(String namespace, String name, String podName, String podUid) {
+        public ServiceAccount(String namespace, String name) {
+            this(namespace, name, null, null);
+        }
+
         public String spiffePath() {
             return SpiffeId.path(namespace, name);
         }

@@ -279,6 +279,7 @@ public final class SecretIssuer implements SecretSource, AutoCloseable {
             return;
         }
         try {
+            refuseControlPlaneIdentity(nodeId, spiffeId.get());
             Duration ttl = options.ttlOverride() != null ? options.ttlOverride() : mesh.certificateTtl();
             KeyedCertificate fresh = certificates.issueWorkload(spiffeId.get(), ttl);
             Instant renewAt = options.schedule().renewAt(fresh.notBefore(), fresh.notAfter(), options.random().getAsDouble());
@@ -298,6 +299,18 @@ public final class SecretIssuer implements SecretSource, AutoCloseable {
             } catch (RuntimeException ignored) {
                 // metrics must not stop renewal
             }
+        }
+    }
+
+    /**
+     * Validation already refuses such a workload; this holds for any other way an identity reaches here. An SVID
+     * naming the control plane would pass every sidecar's check of the control plane's certificate.
+     */
+    static void refuseControlPlaneIdentity(String nodeId, String spiffeId) {
+        dev.septa.identity.SpiffeId id = dev.septa.identity.SpiffeId.parse(spiffeId);
+        if (dev.septa.policy.model.MeshConfig.isControlPlaneIdentity(id.namespace(), id.serviceAccount())) {
+            throw new IllegalArgumentException("refused to issue " + spiffeId + " to workload " + nodeId
+                    + ": it is the control plane's own identity");
         }
     }
 

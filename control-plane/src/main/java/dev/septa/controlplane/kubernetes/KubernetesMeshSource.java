@@ -194,6 +194,13 @@ public final class KubernetesMeshSource implements MeshSource, AutoCloseable {
         return rendered;
     }
 
+    /** The UID of the pod {@code NS/NAME} as the pod watch sees it now, if there is such a pod. */
+    public java.util.Optional<String> podUid(String nodeId) {
+        SharedIndexInformer<Pod> informer = pods;
+        Pod pod = informer == null ? null : informer.getStore().getByKey(nodeId);
+        return pod == null ? java.util.Optional.empty() : java.util.Optional.ofNullable(pod.getMetadata().getUid());
+    }
+
     /** Services are not cached: a named target port depends on the pods, not only on the Service's own version. */
     private InputFile cached(HasMetadata object, Map<String, Rendered> next, java.util.function.Supplier<InputFile> render) {
         String uid = object.getMetadata().getUid();

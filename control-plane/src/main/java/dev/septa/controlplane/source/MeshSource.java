@@ -20,6 +20,11 @@ public interface MeshSource {
         return false;
     }
 
+    /** The UID of the pod behind a node id, where the source knows pods (Kubernetes mode); binds a pod's token to it. */
+    default java.util.Optional<String> podUid(String nodeId) {
+        return java.util.Optional.empty();
+    }
+
     /** The source cannot be read at all (missing directory, permission): reported like a compile error. */
     class SourceException extends Exception {
         private final String file;

@@ -9,9 +9,10 @@ import java.util.List;
 /** {@code GET /api/status}: the compile in force and every connected proxy. */
 @Serdeable
 public record StatusReport(Compile compile, int distinctSnapshots, Instant nearestCertificateExpiry, List<Proxy> proxies,
-                           List<Renewal> certificates, Rotation rootRotation) {
+                           List<Renewal> certificates, Rotation rootRotation, List<String> warnings) {
     // Empty collections are left out of the JSON; read back, they are empty rather than null.
     public StatusReport {
+        warnings = warnings == null ? List.of() : warnings;
         proxies = proxies == null ? List.of() : proxies;
         certificates = certificates == null ? List.of() : certificates;
     }

@@ -1,6 +1,7 @@
 package dev.septa.controlplane.xds;
 
 import com.google.protobuf.Message;
+import dev.septa.controlplane.auth.NodeAuthorizer;
 import dev.septa.policy.compile.Dialect;
 import io.envoyproxy.controlplane.cache.ConfigWatcher;
 import io.envoyproxy.controlplane.cache.DeltaResponse;
@@ -45,6 +46,8 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
     private final Object lock = new Object();
     private final XdsEvents events;
     private volatile SecretSource secretSource = nodeId -> { };
+    /** Who may speak as which node; re-asked for every bound stream whenever the mesh or a node's secrets change. */
+    private volatile NodeAuthorizer authorizer = (principal, nodeId) -> true;
     /** Null until the first good compile: before that, watches wait rather than see an empty mesh. */
     private Map<ProxyKey, ProxySnapshot> snapshots;
     private final Map<String, ProxyState> proxies = new HashMap<>();
@@ -57,6 +60,10 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
         this.secretSource = source;
     }
 
+    public void nodeAuthorizer(NodeAuthorizer authorizer) {
+        this.authorizer = authorizer;
+    }
+
     /**
      * Makes {@code next} the configuration in force and answers every waiting watch whose content changed. The
      * answers are sent before this returns (so publishes stay in order), spread over a few threads when many proxies
@@ -64,8 +71,14 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
      */
     public void publish(Map<ProxyKey, ProxySnapshot> next, long changeNanos) {
         List<List<Runnable>> sends = new ArrayList<>();
+        List<StreamSession> revoked = new ArrayList<>();
         synchronized (lock) {
             snapshots = Map.copyOf(next);
+            // A node whose identity changed must not get the new identity's configuration or secrets on a stream
+            // its principal no longer admits (issue 11): such streams leave before anything is sent.
+            for (ProxyState proxy : List.copyOf(proxies.values())) {
+                revokeUnadmitted(proxy, revoked);
+            }
             for (ProxyState proxy : proxies.values()) {
                 ProxySnapshot config = configFor(proxy.nodeId, proxy.dialect);
                 if (proxy.config != null && proxy.config.key().equals(config.key())) {
@@ -83,7 +96,36 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
                 }
             }
         }
+        closeRevoked(revoked);
         sendAll(sends);
+    }
+
+    /** Takes the proxy's streams whose principal may no longer act as the node out of the cache (lock held). */
+    private void revokeUnadmitted(ProxyState proxy, List<StreamSession> revoked) {
+        for (StreamSession session : List.copyOf(proxy.sessions)) {
+            if (!authorizer.mayActAs(session.principal(), proxy.nodeId)) {
+                session.markClosed();
+                session.watches().clear();
+                proxy.sessions.remove(session);
+                revoked.add(session);
+            }
+        }
+        if (proxy.sessions.isEmpty()) {
+            proxies.remove(proxy.nodeId);
+        }
+    }
+
+    private void closeRevoked(List<StreamSession> revoked) {
+        if (revoked.isEmpty()) {
+            return;
+        }
+        for (StreamSession session : revoked) {
+            String why = session.principal().describe() + " may no longer act as node " + session.nodeId()
+                    + ": its identity in the mesh changed; reconnect with a credential for the new identity";
+            LOG.warn("xDS stream closed: {}", why);
+            session.revoke(io.grpc.Status.PERMISSION_DENIED.withDescription(why));
+        }
+        events.connectionsChanged();
     }
 
     /** Below this many proxies to answer, one thread is quicker than handing work out. */
@@ -121,15 +163,22 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
     @Override
     public void publishSecrets(String nodeId, TypeResources secrets, Instant certificateExpiry) {
         List<Runnable> sends = new ArrayList<>();
+        List<StreamSession> revoked = new ArrayList<>();
         synchronized (lock) {
             ProxyState proxy = proxies.get(nodeId);
             if (proxy == null || (proxy.secrets != null && proxy.secrets.version().equals(secrets.version()))) {
                 return;
             }
-            proxy.secrets = secrets;
-            proxy.certificateExpiry = certificateExpiry;
-            answerWaiting(proxy, true, sends);
+            // The issuer reads the inventory on its own thread and may certify a new identity before the publish
+            // that revokes the old streams: check here too, so an SVID never reaches a stream it does not admit.
+            revokeUnadmitted(proxy, revoked);
+            if (!proxy.sessions.isEmpty()) {
+                proxy.secrets = secrets;
+                proxy.certificateExpiry = certificateExpiry;
+                answerWaiting(proxy, true, sends);
+            }
         }
+        closeRevoked(revoked);
         sends.forEach(Runnable::run);
     }
 
@@ -206,8 +255,15 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
         }
     }
 
-    void bind(StreamSession session, String nodeId, Dialect dialect) {
+    /**
+     * Binds the stream to the node, if its principal may act as the node in the mesh in force. Asked under the lock
+     * that {@link #publish} holds, so a stream cannot slip in between a mesh change and the revocation it causes.
+     */
+    boolean bind(StreamSession session, String nodeId, Dialect dialect) {
         synchronized (lock) {
+            if (!authorizer.mayActAs(session.principal(), nodeId)) {
+                return false;
+            }
             session.bind(nodeId, dialect);
             ProxyState proxy = proxies.computeIfAbsent(nodeId, id -> new ProxyState(id, dialect));
             proxy.sessions.add(session);
@@ -220,6 +276,7 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
             }
         }
         events.connectionsChanged();
+        return true;
     }
 
     void close(StreamSession session) {

@@ -53,8 +53,10 @@ public final class StreamAuthInterceptor implements ServerInterceptor {
             return new ServerCall.Listener<>() { };
         }
         StreamSession session = new StreamSession(principal);
+        RevocableCall<Q, R> revocable = new RevocableCall<>(call);
+        session.revoker(revocable::revoke);
         Context context = Context.current().withValue(StreamSession.KEY, session);
-        ServerCall.Listener<Q> delegate = Contexts.interceptCall(context, call, headers, next);
+        ServerCall.Listener<Q> delegate = Contexts.interceptCall(context, revocable, headers, next);
         return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(delegate) {
             @Override
             public void onComplete() {
@@ -121,7 +123,8 @@ public final class StreamAuthInterceptor implements ServerInterceptor {
     private Principal reviewed(String bearer) throws AuthException {
         try {
             return serviceAccounts.review(bearer)
-                    .map(a -> (Principal) new Principal.ServiceAccountToken(a.namespace(), a.name())).orElse(null);
+                    .map(a -> (Principal) new Principal.ServiceAccountToken(a.namespace(), a.name(), a.podName(), a.podUid()))
+                    .orElse(null);
         } catch (ServiceAccountTokens.ReviewException e) {
             throw new AuthException(e.getMessage() + "; retry when the API server is reachable");
         }

@@ -53,11 +53,10 @@ public final class StreamAuthorizer implements DiscoveryServerCallbacks {
         String nodeId = node == null ? "" : node.getId();
         if (!nodeId.isEmpty()) {
             if (session.nodeId() == null) {
-                if (!authorizer.mayActAs(session.principal(), nodeId)) {
+                if (!authorizer.mayActAs(session.principal(), nodeId) || !cache.bind(session, nodeId, dialect(node))) {
                     throw denied(Status.PERMISSION_DENIED.withDescription(
                             session.principal().describe() + " may not act as node " + nodeId));
                 }
-                cache.bind(session, nodeId, dialect(node));
             } else if (!session.nodeId().equals(nodeId)) {
                 throw denied(Status.PERMISSION_DENIED.withDescription(
                         "stream is bound to node " + session.nodeId() + ", request names node " + nodeId));

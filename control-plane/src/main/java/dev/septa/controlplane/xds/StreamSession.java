@@ -18,6 +18,8 @@ public final class StreamSession {
     private volatile String nodeId;
     private volatile Dialect dialect;
     private volatile boolean closed;
+    /** Ends the gRPC call from outside it (set by the interceptor; a no-op for sessions built in tests). */
+    private volatile java.util.function.Consumer<io.grpc.Status> revoker = status -> { };
     private final Map<String, Sent> lastSent = new ConcurrentHashMap<>();
     private final Map<String, OpenWatch> watches = new ConcurrentHashMap<>();
     /** Config types this stream watches and what it ACKed of each; guarded by the cache's lock. */
@@ -58,6 +60,16 @@ public final class StreamSession {
 
     void markClosed() {
         closed = true;
+    }
+
+    void revoker(java.util.function.Consumer<io.grpc.Status> revoker) {
+        this.revoker = revoker;
+    }
+
+    /** Closes the stream with {@code status}; the session must already be out of the cache. */
+    void revoke(io.grpc.Status status) {
+        markClosed();
+        revoker.accept(status);
     }
 
     Sent lastSent(String typeUrl) {

@@ -81,6 +81,22 @@ class SecretRenewalTest {
         assertThat(issuer.renewals().getFirst().notAfter()).isEqualTo(renewAt.plus(Duration.ofHours(1)));
     }
 
+    /** Issue 11: the control plane's own identity is never issued to a workload, however it got into the inventory. */
+    @Test
+    void refusesToIssueTheControlPlanesOwnIdentity() throws Exception {
+        issuer(() -> 0.5);
+        connect("septa-system/control-plane");
+        issuer.renewDueNow();
+        assertThat(certificates.issued).isEmpty();
+        assertThat(sink.pushes("septa-system/control-plane")).isEmpty();
+        assertThat(failures).singleElement().asString().contains("septa-system/control-plane #1")
+                .contains("spiffe://cluster.local/ns/septa-system/sa/control-plane")
+                .contains("the control plane's own identity");
+        connect("septa-system/other");
+        issuer.renewDueNow();
+        assertThat(certificates.issued).hasSize(1);
+    }
+
     @Test
     void aFleetIssuedAtOnceIsRenewedSpreadOverTheJitterWindow() throws Exception {
         var random = new SplittableRandom(42);

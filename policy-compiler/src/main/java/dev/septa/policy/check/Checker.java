@@ -55,13 +55,22 @@ public final class Checker {
         Workload src = workload(q.from(), "from");
         Workload dst = workload(q.to(), "to");
         String principal = compiled.mesh().config().spiffeId(src.metadata().namespace(), src.serviceAccount());
-        RbacRequest request = RbacRequest.http(principal, q.port(), q.method(), q.path());
-        Optional<List<RbacFilter>> filters = filtersFor(dst.id(), q.port());
-        if (filters.isEmpty()) {
+        Optional<InboundChain> chain = filtersFor(dst.id(), q.port());
+        if (chain.isEmpty()) {
             // No filter chain takes the connection: Envoy closes it, gRPC has no server there.
             return new Decision(Decision.Verdict.DENY, Decision.DEFAULT, Optional.empty());
         }
-        return decide(filters.get(), request);
+        String path = q.path();
+        if (path != null) {
+            // The RBAC filters match the path the connection manager made of it (docs/check.md).
+            Optional<String> seen = chain.get().paths().apply(path);
+            if (seen.isEmpty()) {
+                return new Decision(Decision.Verdict.DENY, Decision.PATH_REJECTED, Optional.empty());
+            }
+            path = seen.get();
+        }
+        RbacRequest request = RbacRequest.http(principal, q.port(), q.method(), path);
+        return decide(chain.get().filters(), dialect == Dialect.GRPC ? request.asGrpcServerSeesIt() : request);
     }
 
     /** Whether the mesh has this workload ({@code ns/name}). */
@@ -94,7 +103,7 @@ public final class Checker {
         return new Decision(Decision.Verdict.ALLOW, allowedBy.orElse(Decision.DEFAULT), wouldDenyBy);
     }
 
-    private Optional<List<RbacFilter>> filtersFor(String workloadId, int port) {
+    private Optional<InboundChain> filtersFor(String workloadId, int port) {
         InboundIndex index = inbound.computeIfAbsent(workloadId, this::index).get(dialect == Dialect.ENVOY ? 0 : port);
         return index == null ? Optional.empty() : index.filtersFor(port);
     }
@@ -110,9 +119,9 @@ public final class Checker {
         proxy.resources(dialect).routes().forEach(rc -> InboundIndex.rejectPerRouteRbac(rc, "proxy " + workloadId));
         for (Listener l : proxy.resources(dialect).listeners()) {
             if (dialect == Dialect.ENVOY && l.getName().equals(INBOUND_LISTENER)) {
-                out.put(0, new InboundIndex(l));
+                out.put(0, new InboundIndex(l, true));
             } else if (dialect == Dialect.GRPC && l.getName().startsWith(GRPC_SERVER_PREFIX)) {
-                out.put(grpcPort(l), new InboundIndex(l));
+                out.put(grpcPort(l), new InboundIndex(l, false));
             }
         }
         return out;

@@ -9,6 +9,8 @@ import java.util.Optional;
  */
 public record Decision(Verdict verdict, String by, Optional<String> wouldDenyBy) {
     public static final String DEFAULT = "default";
+    /** Envoy answers 400 before any filter runs (an escaped NUL, or an escaped slash where the proxy rejects those). */
+    public static final String PATH_REJECTED = "path-rejected";
 
     public enum Verdict { ALLOW, DENY }
 

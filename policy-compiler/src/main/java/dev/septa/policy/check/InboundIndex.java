@@ -28,11 +28,14 @@ final class InboundIndex {
     static final String HCM_TYPE =
             "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
 
-    private final Map<Integer, List<RbacFilter>> byPort = new HashMap<>();
-    private final List<RbacFilter> portless;
-    private final Optional<List<RbacFilter>> defaultChain;
+    private final Map<Integer, InboundChain> byPort = new HashMap<>();
+    private final InboundChain portless;
+    private final Optional<InboundChain> defaultChain;
+    /** Envoy normalizes paths as its HCM says; grpc-java's server reads none of those fields. */
+    private final boolean envoy;
 
-    InboundIndex(Listener listener) {
+    InboundIndex(Listener listener, boolean envoy) {
+        this.envoy = envoy;
         String where = "listener " + listener.getName();
         Map<Integer, FilterChain> exact = new HashMap<>();
         FilterChain anyPort = null;
@@ -57,8 +60,8 @@ final class InboundIndex {
     }
 
     /** The filters for a connection to {@code port}; empty when no chain takes it (Envoy closes the connection). */
-    Optional<List<RbacFilter>> filtersFor(int port) {
-        List<RbacFilter> f = byPort.get(port);
+    Optional<InboundChain> filtersFor(int port) {
+        InboundChain f = byPort.get(port);
         if (f != null) {
             return Optional.of(f);
         }
@@ -102,8 +105,9 @@ final class InboundIndex {
     }
 
     /** The RBAC filters of a chain, in the order Envoy runs them: network filters, then the HCM's HTTP filters. */
-    private static List<RbacFilter> filters(FilterChain chain, String where) {
+    private InboundChain filters(FilterChain chain, String where) {
         var out = new ArrayList<RbacFilter>();
+        EnvoyPathNormalization paths = EnvoyPathNormalization.NONE;
         for (Filter f : chain.getFiltersList()) {
             String at = where + " filter " + f.getName();
             if (!f.hasTypedConfig()) {
@@ -118,6 +122,9 @@ final class InboundIndex {
                     hcm = f.getTypedConfig().unpack(HttpConnectionManager.class);
                 } catch (InvalidProtocolBufferException e) {
                     throw new UnsupportedRbacException(at, "HttpConnectionManager that does not parse");
+                }
+                if (envoy) {
+                    paths = EnvoyPathNormalization.of(hcm);
                 }
                 if (hcm.hasRouteConfig()) {
                     rejectPerRouteRbac(hcm.getRouteConfig(), at);
@@ -136,6 +143,6 @@ final class InboundIndex {
                 RbacEvaluator.compile(f.getTypedConfig(), f.getName()).ifPresent(out::add);
             }
         }
-        return List.copyOf(out);
+        return new InboundChain(out, paths);
     }
 }

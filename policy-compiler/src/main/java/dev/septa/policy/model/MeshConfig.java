@@ -8,6 +8,18 @@ public record MeshConfig(String trustDomain, DefaultAction defaultAction, MtlsMo
     public static final MeshConfig DEFAULT =
             new MeshConfig("cluster.local", DefaultAction.DENY, MtlsMode.STRICT, Duration.ofHours(1));
 
+    /**
+     * The control plane's own identity, {@code /ns/septa-system/sa/control-plane}: the name every sidecar's xDS and
+     * access-log connection checks on the control plane's certificate. No workload may have it.
+     */
+    public static final String CONTROL_PLANE_NAMESPACE = dev.septa.identity.SpiffeId.CONTROL_PLANE_NAMESPACE;
+    public static final String CONTROL_PLANE_SERVICE_ACCOUNT = dev.septa.identity.SpiffeId.CONTROL_PLANE_SERVICE_ACCOUNT;
+
+    /** Whether {@code namespace}/{@code serviceAccount} is the control plane's own identity. */
+    public static boolean isControlPlaneIdentity(String namespace, String serviceAccount) {
+        return CONTROL_PLANE_NAMESPACE.equals(namespace) && CONTROL_PLANE_SERVICE_ACCOUNT.equals(serviceAccount);
+    }
+
     /** {@code spiffe://<trustDomain>/ns/<namespace>/sa/<serviceAccount>}. */
     public String spiffeId(String namespace, String serviceAccount) {
         return SpiffeId.uri(trustDomain, namespace, serviceAccount);

@@ -438,6 +438,13 @@ final class ResourceDecoder {
         if (sa != null && !checkName(f.get("serviceAccount"), sa, "serviceAccount", SUBDOMAIN, 253)) {
             sa = null;
         }
+        if (sa != null && MeshConfig.isControlPlaneIdentity(meta.namespace(), sa)) {
+            // Its SVID would pass every sidecar's check of the control plane's certificate (xDS and access logs).
+            r.error(f.get("serviceAccount"), "serviceAccount '" + sa + "' in namespace '" + meta.namespace()
+                    + "' is the control plane's own identity and cannot be given to a workload: use another service"
+                    + " account or namespace");
+            sa = null;
+        }
         String address = f.string("address");
         if (address != null && !isIpLiteral(address)) {
             r.error(f.get("address"), "invalid address '" + address + "': expected an IP address such as 127.0.1.2");

@@ -7,13 +7,24 @@ import java.util.Map;
  * What an RBAC filter sees of a request: the peer's authenticated principal (the URI SAN of its certificate;
  * null on a plaintext connection), the destination port, and the request headers ({@code :method}, {@code :path},
  * lower-case names). A network filter sees no headers; a missing header is absent, never empty.
+ * {@code urlPathKeepsQuery}: grpc-java's RBAC matches {@code url_path} against {@code "/" + fullMethodName}, query
+ * and fragment included; Envoy's strips them.
  */
-public record RbacRequest(String principal, int destinationPort, Map<String, String> headers) {
+public record RbacRequest(String principal, int destinationPort, Map<String, String> headers, boolean urlPathKeepsQuery) {
     public static final String METHOD = ":method";
     public static final String PATH = ":path";
 
     public RbacRequest {
         headers = Map.copyOf(headers);
+    }
+
+    public RbacRequest(String principal, int destinationPort, Map<String, String> headers) {
+        this(principal, destinationPort, headers, false);
+    }
+
+    /** The same request as grpc-java's server RBAC sees it: {@code url_path} is the whole {@code :path}. */
+    public RbacRequest asGrpcServerSeesIt() {
+        return new RbacRequest(principal, destinationPort, headers, true);
     }
 
     /** An HTTP request; a null method or path is a header the request does not carry. */
@@ -44,8 +55,8 @@ public record RbacRequest(String principal, int destinationPort, Map<String, Str
      */
     String urlPath() {
         String path = headers.get(PATH);
-        if (path == null) {
-            return null;
+        if (path == null || urlPathKeepsQuery) {
+            return path;
         }
         for (int i = 0; i < path.length(); i++) {
             char c = path.charAt(i);

@@ -26,6 +26,7 @@ import io.envoyproxy.envoy.extensions.filters.listener.original_dst.v3.OriginalD
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy;
 import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
+import com.google.protobuf.BoolValue;
 import com.google.protobuf.UInt32Value;
 import java.util.ArrayList;
 import java.util.List;
@@ -60,6 +61,13 @@ final class EnvoyInboundConfigurer {
     public static final String ACCESS_LOG_CLUSTER = "septa-als";
     public static final String ACCESS_LOG_NAME = "septa.inbound";
 
+    /**
+     * A path with {@code %2F} or {@code %5C} is answered with a redirect to its unescaped form, never forwarded: an
+     * application that decodes them would otherwise see a path the RBAC did not (docs/check.md).
+     */
+    static final HttpConnectionManager.PathWithEscapedSlashesAction ESCAPED_SLASHES =
+            HttpConnectionManager.PathWithEscapedSlashesAction.UNESCAPE_AND_REDIRECT;
+
     private final RbacConfigurer rbac;
 
     EnvoyInboundConfigurer(RbacConfigurer rbac) {
@@ -82,6 +90,11 @@ final class EnvoyInboundConfigurer {
             if (port.protocol().isHttp()) {
                 HttpConnectionManager hcm = HttpConnectionManager.newBuilder()
                         .setStatPrefix("inbound_" + port.port())
+                        // RBAC must see the path the application will see: "//admin/x", "/./admin/x",
+                        // "/public/../admin/x" and "/%61dmin/x" are all "/admin/x" (docs/check.md).
+                        .setNormalizePath(BoolValue.of(true))
+                        .setMergeSlashes(true)
+                        .setPathWithEscapedSlashesAction(ESCAPED_SLASHES)
                         .setRouteConfig(ProtoBuilders.routes("inbound|" + port.port(),
                                 List.of(ProtoBuilders.forwardAll("inbound|" + port.port(), List.of("*"), cluster))))
                         .addAllHttpFilters(rbac.envoyHttpFilters(port))
