@@ -74,9 +74,62 @@ public final class FileCaKeyStore implements CaKeyStore {
         return "directory " + directory;
     }
 
+    /**
+     * Another process may save while this one loads (the CLI staging a successor while the control plane's rotation
+     * tick reads it): the files of two versions, or a {@code .NAME.new} just renamed away, used to be reported as a
+     * damaged store, and the control plane then deleted the operator's staged successor. So a load counts only when no
+     * commit was being applied around it (no marker) and no file was replaced meanwhile; otherwise it reads again, for
+     * up to this long, then reads what a crash left (the marker: the committed {@code .new} files).
+     */
+    private static final long CONCURRENT_SAVE_RETRY_MILLIS = 2_000;
+
     @Override
     public Optional<CaMaterial> load() {
-        boolean committing = Files.exists(directory.resolve(COMMIT_FILE));
+        long deadline = System.currentTimeMillis() + CONCURRENT_SAVE_RETRY_MILLIS;
+        while (System.currentTimeMillis() < deadline) {
+            List<Object> before = fileIdentities();
+            boolean quiet = !saveUnderWay();
+            try {
+                Optional<CaMaterial> loaded = loadOnce(!quiet);
+                if (quiet && !saveUnderWay() && before.equals(fileIdentities())) {
+                    return loaded;
+                }
+            } catch (CaStoreException e) {
+                if (quiet && !saveUnderWay() && before.equals(fileIdentities())) {
+                    throw e;
+                }
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        return loadOnce(Files.exists(directory.resolve(COMMIT_FILE)));
+    }
+
+    /** Between a save's commit point and its last rename (or after a crash there): files of two versions. */
+    private boolean saveUnderWay() {
+        return Files.exists(directory.resolve(COMMIT_FILE));
+    }
+
+    /** Each file's identity (inode) and modification time: a rename over it changes them. */
+    private List<Object> fileIdentities() {
+        List<Object> ids = new java.util.ArrayList<>();
+        for (String name : FILES) {
+            try {
+                var attributes = Files.readAttributes(directory.resolve(name), java.nio.file.attribute.BasicFileAttributes.class);
+                ids.add(attributes.fileKey());
+                ids.add(attributes.lastModifiedTime());
+            } catch (IOException e) {
+                ids.add(null);
+            }
+        }
+        return ids;
+    }
+
+    private Optional<CaMaterial> loadOnce(boolean committing) {
         Path key = committed(KEY_FILE, committing);
         Path bundle = committed(BUNDLE_FILE, committing);
         Path chain = committed(CHAIN_FILE, committing);

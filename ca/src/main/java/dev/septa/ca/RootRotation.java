@@ -135,7 +135,9 @@ public final class RootRotation {
             throw new IllegalStateException("this CA signs with an operator-supplied intermediate, which Septa cannot"
                     + " renew itself: stage its successor with `" + stores.stagingHint() + "`");
         }
-        begin(RootCaGenerator.generate(ca.config(), clock));
+        // A successor saved by an attempt that failed half-way (a full state directory) is taken up again, as a
+        // restart would (open() resumes it); a fresh one would leave that root orphaned in the bundle.
+        begin(next.load().orElseGet(() -> RootCaGenerator.generate(ca.config(), clock)));
     }
 
     /**

@@ -27,6 +27,15 @@ public final class DemoFleet implements AutoCloseable {
     private final Duration interval;
     private final BiConsumer<String, WorkloadEvents.Event> events;
     private final Map<String, WorkloadProcess> processes = new LinkedHashMap<>();
+    private final Map<String, Path> tokenFiles = new LinkedHashMap<>();
+    /**
+     * Re-mints every workload's node token at half its lifetime, as the kubelet refreshes a projected token: an agent
+     * whose SVID lapsed (a control plane down longer than the SVID's life) comes back with the token, however long
+     * the demo has run. The agent reads the file at each connection attempt.
+     */
+    private final java.util.concurrent.ScheduledExecutorService tokenRefresh = java.util.concurrent.Executors
+            .newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("septa-demo-tokens").factory());
+    private boolean refreshing;
 
     /**
      * @param interval time between a workload's rounds of periodic calls (zero: no periodic calls, only on request)
@@ -54,9 +63,8 @@ public final class DemoFleet implements AutoCloseable {
             Path dir = workDir.resolve(workload.metadata().namespace() + "_" + workload.metadata().name());
             Files.createDirectories(dir);
             Path tokenFile = dir.resolve("node-token");
-            Files.deleteIfExists(tokenFile);
-            Files.createFile(tokenFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            Files.writeString(tokenFile, controlPlane.mintToken(workload.id()));
+            writeToken(tokenFile, workload.id());
+            tokenFiles.put(workload.id(), tokenFile);
             List<String> args = new ArrayList<>(List.of(
                     "--workload", workload.id(),
                     "--service-account", workload.serviceAccount() == null ? "default" : workload.serviceAccount(),
@@ -73,7 +81,32 @@ public final class DemoFleet implements AutoCloseable {
             String id = workload.id();
             processes.put(id, WorkloadProcess.start(id, args, dir.resolve("workload.log"), event -> events.accept(id, event)));
         }
+        if (!refreshing) {
+            refreshing = true;
+            long every = dev.septa.controlplane.auth.NodeTokens.DEFAULT_LIFETIME.dividedBy(2).toMillis();
+            tokenRefresh.scheduleWithFixedDelay(this::refreshTokens, every, every, TimeUnit.MILLISECONDS);
+        }
         return this;
+    }
+
+    private synchronized void refreshTokens() {
+        tokenFiles.forEach((id, file) -> {
+            try {
+                writeToken(file, id);
+            } catch (IOException | RuntimeException e) {
+                System.getLogger(DemoFleet.class.getName()).log(System.Logger.Level.WARNING,
+                        "cannot refresh the node token of " + id + ": " + e.getMessage());
+            }
+        });
+    }
+
+    /** Owner-only from creation, replaced in one rename so the agent never reads half a token. */
+    private void writeToken(Path tokenFile, String nodeId) throws IOException {
+        Path temporary = tokenFile.resolveSibling(tokenFile.getFileName() + ".tmp");
+        Files.deleteIfExists(temporary);
+        Files.createFile(temporary, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(temporary, controlPlane.mintToken(nodeId));
+        Files.move(temporary, tokenFile, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }
 
     /** Sends each running workload its calls for a changed mesh (new intents may name new paths). */
@@ -106,6 +139,7 @@ public final class DemoFleet implements AutoCloseable {
 
     @Override
     public synchronized void close() {
+        tokenRefresh.shutdownNow();
         // Close every stdin first so the children wind down in parallel, then wait for each.
         List<Thread> closing = new ArrayList<>();
         for (WorkloadProcess process : processes.values()) {

@@ -169,7 +169,12 @@ public final class LocalDemo implements AutoCloseable {
 
             @Override
             public String mintToken(String nodeId) {
-                return controlPlane.get().core().nodeTokens().mint(nodeId);
+                // From the state directory's key, not the running core: tokens are refreshed while it restarts too.
+                try {
+                    return dev.septa.controlplane.auth.NodeTokens.open(options.stateDir()).mint(nodeId);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
             }
         };
     }

@@ -135,13 +135,24 @@ public final class FleetRotationDriver implements AutoCloseable {
                 java.util.Map.of("2.5.4.5", "SERIALNUMBER")) + " until " + root.getNotAfter().toInstant();
     }
 
+    /**
+     * A failing stage change (the CA store cannot be written: a full or read-only state directory) is retried every
+     * tick; in memory nothing moves past what was saved, so workloads keep the bundle and certificates they hold. The
+     * error stays in {@link #status()} until a tick succeeds, and is logged once per distinct message, not per tick.
+     */
     private void tickSafely() {
         try {
             tick();
+            if (lastError != null) {
+                LOG.info("root rotation: carrying on, the earlier error is gone ({})", lastError);
+            }
             lastError = null;
         } catch (RuntimeException e) {
-            lastError = e.getMessage();
-            LOG.error("root rotation: {}", e.getMessage());
+            String message = e.getMessage() == null ? e.toString() : e.getMessage();
+            if (!message.equals(lastError)) {
+                LOG.error("root rotation cannot go on, retrying every {} ms: {}", options.tick().toMillis(), message);
+            }
+            lastError = message;
         }
     }
 
@@ -209,10 +220,10 @@ public final class FleetRotationDriver implements AutoCloseable {
             attention = message;
             return;
         }
-        requested = false;
         attention = null;
-        LOG.info("root rotation: stage 1, adding a new root to the trust bundle");
         rotation.begin();
+        requested = false; // only once stage 1 is saved: a store that cannot be written keeps the request for the next tick
+        LOG.info("root rotation: stage 1, a new root added to the trust bundle");
     }
 
     private void enter(RootRotation.Stage stage) {

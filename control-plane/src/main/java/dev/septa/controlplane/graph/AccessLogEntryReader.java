@@ -16,6 +16,14 @@ import java.util.Optional;
  * RBAC filters' dynamic metadata and the denial details ({@link RbacDecisionReader}).
  */
 final class AccessLogEntryReader {
+    /**
+     * Every string an edge keeps comes from a reporter, so each is bounded: an entry whose SPIFFE ID, address or
+     * policy name is longer is malformed (a real one is far shorter), and a longer path is not kept as a sample.
+     * With the edge cap this bounds the graph's memory whatever a flood carries (docs/graph.md, "Bounds").
+     */
+    static final int MAX_NAME_CHARS = 512;
+    static final int MAX_PATH_CHARS = 256;
+
     private final WorkloadDirectory directory;
 
     AccessLogEntryReader(WorkloadDirectory directory) {
@@ -34,11 +42,14 @@ final class AccessLogEntryReader {
                 c.getResponseFlags().hasUnauthorizedDetails());
         RequestMethod m = e.getRequest().getRequestMethod();
         String method = m == RequestMethod.METHOD_UNSPECIFIED || m == RequestMethod.UNRECOGNIZED ? null : m.name();
-        String path = e.getRequest().getPath();
-        int q = path.indexOf('?');
-        path = q >= 0 ? path.substring(0, q) : path;
-        return Optional.of(new Observation(source(c), destination, port, decision.verdict(), decision.decidedBy(),
-                decision.wouldDenyBy(), method, path.isEmpty() ? null : path));
+        String full = e.getRequest().getPath();
+        int q = full.indexOf('?');
+        String path = q >= 0 ? full.substring(0, q) : full;
+        if (tooLong(decision.decidedBy()) || tooLong(decision.wouldDenyBy())) {
+            return Optional.empty();
+        }
+        return source(c).map(source -> new Observation(source, destination, port, decision.verdict(), decision.decidedBy(),
+                decision.wouldDenyBy(), method, path.isEmpty() || path.length() > MAX_PATH_CHARS ? null : path));
     }
 
     Optional<Observation> tcp(TCPAccessLogEntry e, WorkloadRef destination) {
@@ -49,14 +60,25 @@ final class AccessLogEntryReader {
         }
         var decision = RbacDecisionReader.read(c.getMetadata(), RbacDecisionReader.NETWORK_RBAC,
                 c.getConnectionTerminationDetails(), c.getResponseFlags().hasUnauthorizedDetails());
-        return Optional.of(new Observation(source(c), destination, port, decision.verdict(), decision.decidedBy(),
+        if (tooLong(decision.decidedBy()) || tooLong(decision.wouldDenyBy())) {
+            return Optional.empty();
+        }
+        return source(c).map(source -> new Observation(source, destination, port, decision.verdict(), decision.decidedBy(),
                 decision.wouldDenyBy(), null, null));
     }
 
-    private WorkloadRef source(AccessLogCommon c) {
+    /** Empty when the caller's SPIFFE ID or address is too long to be real. */
+    private Optional<WorkloadRef> source(AccessLogCommon c) {
         String spiffe = spiffeId(c.getTlsProperties());
         String ip = c.hasDownstreamDirectRemoteAddress() ? ip(c.getDownstreamDirectRemoteAddress()) : ip(c.getDownstreamRemoteAddress());
-        return directory.bySource(spiffe, ip).orElseGet(() -> WorkloadRef.external(spiffe, ip));
+        if (tooLong(spiffe) || tooLong(ip)) {
+            return Optional.empty();
+        }
+        return Optional.of(directory.bySource(spiffe, ip).orElseGet(() -> WorkloadRef.external(spiffe, ip)));
+    }
+
+    private static boolean tooLong(String s) {
+        return s != null && s.length() > MAX_NAME_CHARS;
     }
 
     static String spiffeId(TLSProperties tls) {

@@ -42,8 +42,9 @@ import java.util.function.Supplier;
  *
  * <p>Authentication (decision 0002): while no valid certificate is on disk, the stream carries
  * {@code authorization: Bearer <node token>}; once the agent holds an unexpired SVID it presents that instead, so a
- * long-running workload outlives its short-lived token. The control plane is verified with the trust bundle
- * ({@code ca.pem} once written, the bootstrap's before that). Every response is checked (PEM parses, the key is
+ * long-running workload outlives its short-lived token. An attempt that gets no answer moves on to the other
+ * credential, so the agent always comes back with what it holds. The control plane is verified with the roots of the
+ * last {@code ca.pem} written and of the bootstrap's bundle, whichever verifies. Every response is checked (PEM parses, the key is
  * PKCS#8 and belongs to the certificate) and ACKed, or NACKed with the reason; a rejected response never reaches the
  * files. Lost streams reconnect with jittered exponential backoff (250 ms doubling to 15 s).
  */
@@ -53,6 +54,10 @@ public final class SdsAgent implements AutoCloseable {
     public static final String TRUST_BUNDLE = "ROOTCA";
     private static final Duration INITIAL_BACKOFF = Duration.ofMillis(250);
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(15);
+    /** An SVID closer than this to its end is tried after the token (it may lapse during the handshake). */
+    private static final Duration EXPIRY_MARGIN = Duration.ofSeconds(5);
+    private static final String CERTIFICATE = "certificate";
+    private static final String TOKEN = "token";
 
     /** What the agent reports; the demo and the CLI print it, tests wait on it. Never given a private key. */
     public interface Listener {
@@ -76,6 +81,8 @@ public final class SdsAgent implements AutoCloseable {
     private volatile boolean closed;
     private volatile ManagedChannel channel;
     private Duration backoff = INITIAL_BACKOFF;
+    /** Attempts in a row that got no answer; picks the next credential (touched on the agent's thread only). */
+    private int unanswered;
 
     public SdsAgent(ProxyNode node, ControlPlaneEndpoint endpoint, Supplier<Optional<String>> token,
                     CertificateFileLayout files, Listener listener) {
@@ -106,22 +113,21 @@ public final class SdsAgent implements AutoCloseable {
             return;
         }
         Optional<CertificateBundle> current = currentFiles();
-        String authentication;
+        Optional<String> bearer = token.get();
+        List<String> choices = credentialChoices(current, bearer);
+        if (choices.isEmpty()) {
+            fail("no valid certificate on disk and no node token: run `septa bootstrap` for a fresh token", null);
+            return;
+        }
+        String authentication = choices.get(unanswered % choices.size());
         ChannelCredentials credentials;
         Metadata headers = new Metadata();
         try {
-            var builder = TlsChannelCredentials.newBuilder().trustManager(stream(trustBundle(current)));
-            if (current.isPresent()) {
+            var builder = TlsChannelCredentials.newBuilder().trustManager(stream(trustAnchors()));
+            if (authentication.equals(CERTIFICATE)) {
                 builder.keyManager(stream(current.get().certificateChainPem()), stream(current.get().privateKeyPem()));
-                authentication = "certificate";
             } else {
-                Optional<String> bearer = token.get();
-                if (bearer.isEmpty()) {
-                    fail("no valid certificate on disk and no node token: run `septa bootstrap` for a fresh token", null);
-                    return;
-                }
                 headers.put(Metadata.Key.of(NodeMetadata.AUTHORIZATION, Metadata.ASCII_STRING_MARSHALLER), "Bearer " + bearer.get());
-                authentication = "token";
             }
             credentials = builder.build();
         } catch (IOException | RuntimeException e) {
@@ -136,17 +142,59 @@ public final class SdsAgent implements AutoCloseable {
         stream.requests.onNext(request("", ""));
     }
 
-    private String trustBundle(Optional<CertificateBundle> current) {
-        if (current.isPresent()) {
-            return current.get().trustBundlePem();
+    /**
+     * What the agent can present, in the order it tries them: its SVID while it is valid, then its token. An attempt
+     * that got no answer (a handshake the control plane refused, UNAUTHENTICATED) moves on to the next choice, so an
+     * SVID from a root the control plane no longer trusts gives way to the token. An SVID about to expire comes last.
+     */
+    private static List<String> credentialChoices(Optional<CertificateBundle> current, Optional<String> bearer) {
+        List<String> choices = new java.util.ArrayList<>();
+        boolean fresh = current.isPresent() && current.get().notAfter().isAfter(Instant.now().plus(EXPIRY_MARGIN));
+        if (fresh) {
+            choices.add(CERTIFICATE);
         }
-        if (endpoint.trustBundlePem() == null) {
-            throw new IllegalStateException("no trust bundle to verify the control plane with");
+        bearer.ifPresent(t -> choices.add(TOKEN));
+        if (current.isPresent() && !fresh) {
+            choices.add(CERTIFICATE);
         }
-        return endpoint.trustBundlePem();
+        return choices;
     }
 
-    /** The files on disk when they form a valid, unexpired set; otherwise empty (and the token is used). */
+    /**
+     * The roots that may verify the control plane: the last bundle the agent wrote ({@code ca.pem}, kept even when
+     * the SVID beside it expired) and the bootstrap's bundle, whichever verifies. Dropping {@code ca.pem} together
+     * with an expired SVID locked agents out: after a root rotation the bootstrap's bundle holds only a retired root.
+     */
+    private String trustAnchors() {
+        Map<String, String> roots = new java.util.LinkedHashMap<>();
+        try {
+            addRoots(roots, Files.readString(writer.layout().ca()));
+        } catch (IOException | RuntimeException e) {
+            // no bundle written yet, or unreadable: the bootstrap's alone
+        }
+        if (endpoint.trustBundlePem() != null) {
+            addRoots(roots, endpoint.trustBundlePem());
+        }
+        if (roots.isEmpty()) {
+            throw new IllegalStateException("no trust bundle to verify the control plane with");
+        }
+        return String.join("", roots.values());
+    }
+
+    /** Adds each certificate of {@code pem}, keyed by its DER so a root in both bundles counts once. */
+    private static void addRoots(Map<String, String> roots, String pem) {
+        var encoder = java.util.Base64.getMimeEncoder(64, new byte[] {'\n'});
+        for (var root : CertificateBundle.parseCertificates(pem, "trust bundle")) {
+            try {
+                String body = encoder.encodeToString(root.getEncoded());
+                roots.putIfAbsent(body, "-----BEGIN CERTIFICATE-----\n" + body + "\n-----END CERTIFICATE-----\n");
+            } catch (java.security.cert.CertificateEncodingException e) {
+                // a root that cannot be encoded again is left out; the others still count
+            }
+        }
+    }
+
+    /** The files on disk when they form a valid, unexpired set; otherwise empty (and only the token is left). */
     private Optional<CertificateBundle> currentFiles() {
         CertificateFileLayout files = writer.layout();
         if (!writer.present()) {
@@ -155,7 +203,7 @@ public final class SdsAgent implements AutoCloseable {
         try {
             var bundle = CertificateBundle.verified(Files.readString(files.cert()), Files.readString(files.key()),
                     Files.readString(files.ca()));
-            return bundle.notAfter().isAfter(Instant.now().plusSeconds(5)) ? Optional.of(bundle) : Optional.empty();
+            return bundle.notAfter().isAfter(Instant.now()) ? Optional.of(bundle) : Optional.empty();
         } catch (IOException | RuntimeException e) {
             return Optional.empty();
         }
@@ -201,6 +249,17 @@ public final class SdsAgent implements AutoCloseable {
         }
     }
 
+    /** The innermost cause (a refused handshake's "PKIX path building failed"), for the log. */
+    private static String rootCause(Throwable cause) {
+        if (cause == null) {
+            return "";
+        }
+        while (cause.getCause() != null && cause.getCause() != cause) {
+            cause = cause.getCause();
+        }
+        return " (" + cause.getClass().getSimpleName() + ": " + cause.getMessage() + ")";
+    }
+
     private static ByteArrayInputStream stream(String pem) {
         return new ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII));
     }
@@ -238,6 +297,7 @@ public final class SdsAgent implements AutoCloseable {
             if (!reportedConnected) {
                 reportedConnected = true;
                 backoff = INITIAL_BACKOFF;
+                unanswered = 0;
                 listener.connected(authentication);
             }
             try {
@@ -270,13 +330,20 @@ public final class SdsAgent implements AutoCloseable {
         @Override
         public void onError(Throwable error) {
             Status status = Status.fromThrowable(error);
-            run(() -> fail("SDS stream to " + endpoint.authority() + " ended: " + status.getCode()
-                    + (status.getDescription() == null ? "" : " " + status.getDescription()), channel));
+            run(() -> ended("ended: " + status.getCode() + (status.getDescription() == null ? "" : " " + status.getDescription())
+                    + rootCause(status.getCause())));
         }
 
         @Override
         public void onCompleted() {
-            run(() -> fail("SDS stream to " + endpoint.authority() + " closed by the server", channel));
+            run(() -> ended("closed by the server"));
+        }
+
+        private void ended(String how) {
+            if (!reportedConnected) {
+                unanswered++; // never answered: the next attempt presents the next credential
+            }
+            fail("SDS stream to " + endpoint.authority() + " " + how + " (presented: " + authentication + ")", channel);
         }
     }
 

@@ -1,0 +1,223 @@
+package dev.septa.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.septa.controlplane.auth.NodeTokens;
+import dev.septa.controlplane.status.StatusReport;
+import dev.septa.demo.ControlPlaneAccess;
+import dev.septa.demo.DemoFleet;
+import dev.septa.demo.ExpectedDecisions;
+import dev.septa.e2e.support.ControlPlaneProcess;
+import dev.septa.e2e.support.RotationTraffic;
+import dev.septa.e2e.support.ShopExample;
+import dev.septa.policy.compile.CompiledMesh;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Disabled;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Chaos (issue 16): {@code septa serve} in its own process, killed with SIGKILL at random instants 20 times, while
+ * the shop demo's six grpc-java xDS workloads (their own JVMs, agents in-process) call each other every 250 ms on
+ * 10-second certificates. The kills fall during a publish (an intent file just written), during root rotations (one
+ * requested every fourth round, killed at a random point of its stages and store saves), and otherwise amid the
+ * constant certificate issuance that 10-second certificates cause. After each restart: the CA store opens with at
+ * least the roots committed before the kill and a signer from that save (nothing lost, nothing half-written), every
+ * workload reconnects and converges (connected, a fresh certificate, its ca.pem equal to the control plane's
+ * bundle), none is locked out, and then not one call that policy allows fails.
+ */
+class ControlPlaneChaosE2ETest {
+    static final int KILLS = 20;
+    static final Duration CONVERGE = Duration.ofSeconds(120);
+    static final Duration COUNTED_TRAFFIC = Duration.ofSeconds(2);
+
+    @TempDir Path work;
+    final AtomicReference<ExpectedDecisions> decisions = new AtomicReference<>();
+    final RotationTraffic traffic = new RotationTraffic(() -> Optional.ofNullable(decisions.get()));
+
+    @Test
+    @Disabled("written at the end of the issue-16 session and never run to completion there (the machine was at load"
+            + " 30+); run it, fix what it finds, then enable it for CI")
+    void killedTwentyTimesAtRandomInstantsLosesNothingAndEveryWorkloadComesBack() throws Exception {
+        Path example = ShopExample.copyTo(work.resolve("shop"));
+        Path state = work.resolve("state");
+        int xdsPort = freePort();
+        int httpPort = freePort();
+        CompiledMesh compiled = ShopExample.compile(example);
+        decisions.set(new ExpectedDecisions(compiled));
+        var cp = new ControlPlaneProcess(List.of("--intents", example.resolve("intents").toString(),
+                "--inventory", example.resolve("inventory.yaml").toString(), "--state-dir", state.toString(),
+                "--xds-port", String.valueOf(xdsPort), "--http-port", String.valueOf(httpPort),
+                "--min-certificate-ttl", "5s", "--certificate-ttl", "10s"), httpPort, work.resolve("septa-serve.log"));
+        long seed = System.nanoTime();
+        Random random = new Random(seed);
+        System.out.println("chaos: seed " + seed + ", control plane log " + work.resolve("septa-serve.log"));
+        Map<String, Integer> killedDuring = new TreeMap<>();
+        long calls = 0;
+        int kills = 0;
+        try (cp; var fleet = new DemoFleet(work.resolve("workloads"), access(xdsPort, state), Duration.ofMillis(250), traffic::event)) {
+            cp.start().awaitHealthy(Duration.ofSeconds(120));
+            fleet.start(compiled.mesh());
+            fleet.awaitReady(Duration.ofSeconds(180));
+            fleet.replan(compiled.mesh());
+            Set<String> workloads = new HashSet<>(fleet.processes().keySet());
+            awaitConverged(cp, state, workloads, fleet);
+
+            for (int k = 1; k <= KILLS; k++) {
+                String during;
+                long delay;
+                if (k % 4 == 0) {
+                    assertThat(cp.requestRotation()).isLessThan(300);
+                    during = "rotation";
+                    delay = random.nextInt(6_000); // stage 1's saves at once, later stages after every ACK
+                } else if (k % 4 == 2) {
+                    Files.writeString(example.resolve("intents").resolve("chaos.yaml"), extraIntent(k));
+                    decisions.set(new ExpectedDecisions(ShopExample.compile(example)));
+                    during = "publish";
+                    delay = random.nextInt(600); // debounce 100 ms, then compile and push
+                } else {
+                    during = "issuance";
+                    delay = random.nextInt(3_000);
+                }
+                Thread.sleep(delay);
+                String stage = stageOrUnknown(cp);
+                cp.kill();
+                kills++;
+                killedDuring.merge(during + " (rotation stage: " + stage + ")", 1, Integer::sum);
+
+                // What the CA store committed before the kill must be what the control plane comes back with.
+                List<X509Certificate> committedRoots = certificates(Files.readString(state.resolve("ca/trust-bundle.pem")));
+                cp.start().awaitHealthy(Duration.ofSeconds(120));
+                StatusReport.Rotation after = cp.status().rootRotation();
+                List<X509Certificate> reopened = certificates(Files.readString(state.resolve("ca/trust-bundle.pem")));
+                assertThat(after.roots()).as("roots served after restart %d", k).hasSize(reopened.size());
+                // The same bundle; or stage 1 finished on opening (a kill between its two saves): a superset; or the
+                // rotation finished meanwhile: the newest root alone. Never a CA made afresh, never a lost root.
+                if (reopened.containsAll(committedRoots)) {
+                    assertThat(reopened.size() - committedRoots.size()).as("roots added on reopening").isLessThanOrEqualTo(1);
+                } else {
+                    assertThat(committedRoots).as("kill %d: the reopened bundle %s vs the committed %s", k, reopened, committedRoots)
+                            .containsAll(reopened);
+                    assertThat(reopened).hasSize(1);
+                }
+
+                awaitConverged(cp, state, workloads, fleet);
+                traffic.start();
+                Thread.sleep(COUNTED_TRAFFIC.toMillis());
+                traffic.counting.set(false);
+                calls += traffic.allowedOk.get() + traffic.denied.get() + traffic.failures.size();
+                assertThat(traffic.failures).as("calls policy allows that failed after restart %d (%s)", k, during).isEmpty();
+                assertThat(traffic.allowedOk.get()).as("calls that went through after restart %d", k).isPositive();
+            }
+            System.out.printf("chaos: %d SIGKILLs survived, %d calls made after reconnection, 0 failed; killed during %s%n",
+                    kills, calls, killedDuring);
+        }
+    }
+
+    /**
+     * Every workload connected, holding a certificate with time left, and its ca.pem equal to the bundle the CA
+     * store holds; a workload that never gets there is locked out and fails the test.
+     */
+    private void awaitConverged(ControlPlaneProcess cp, Path state, Set<String> workloads, DemoFleet fleet) {
+        await().atMost(CONVERGE).pollInterval(Duration.ofMillis(250)).ignoreExceptions().untilAsserted(() -> {
+            StatusReport status = cp.status();
+            assertThat(status.proxies().stream().map(StatusReport.Proxy::nodeId).toList()).containsAll(workloads);
+            assertThat(status.certificates()).as("certificates").allSatisfy(c ->
+                    assertThat(c.notAfter()).isAfter(Instant.now().plusSeconds(2)));
+            assertThat(status.certificates().stream().map(StatusReport.Renewal::nodeId).toList()).containsAll(workloads);
+            String bundle = Files.readString(state.resolve("ca/trust-bundle.pem"));
+            for (String id : workloads) {
+                Path ca = work.resolve("workloads").resolve(id.replace('/', '_')).resolve("certs/ca.pem");
+                assertThat(Files.readString(ca)).as(id + " ca.pem").isEqualTo(bundle);
+            }
+            assertThat(fleet.processes().values()).allSatisfy(p -> assertThat(p.alive()).isTrue());
+        });
+    }
+
+    private static String stageOrUnknown(ControlPlaneProcess cp) {
+        try {
+            return cp.status().rootRotation().stage();
+        } catch (Exception e) {
+            return "unknown";
+        }
+    }
+
+    /** An Allow intent that changes the compiled RBAC (a new policy name) but no verdict. */
+    private static String extraIntent(int k) {
+        return """
+                apiVersion: septa.dev/v1alpha1
+                kind: Intent
+                metadata: {name: chaos-%d, namespace: shop}
+                spec:
+                  action: Allow
+                  from:
+                    - segment: storefront
+                  to:
+                    segment: catalog
+                    ports:
+                      - port: 9090
+                        protocol: GRPC
+                        http:
+                          paths: ["/shop.Catalog/*"]
+                """.formatted(k);
+    }
+
+    private static ControlPlaneAccess access(int xdsPort, Path state) {
+        return new ControlPlaneAccess() {
+            @Override
+            public String host() {
+                return "127.0.0.1";
+            }
+
+            @Override
+            public int port() {
+                return xdsPort;
+            }
+
+            @Override
+            public String trustBundlePem() {
+                try {
+                    return Files.readString(state.resolve("ca/trust-bundle.pem"));
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+
+            @Override
+            public String mintToken(String nodeId) {
+                try {
+                    return NodeTokens.open(state).mint(nodeId);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+        };
+    }
+
+    private static List<X509Certificate> certificates(String pem) throws Exception {
+        return RotationTraffic.certificates(pem);
+    }
+
+    private static int freePort() throws IOException {
+        try (var socket = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            return socket.getLocalPort();
+        }
+    }
+}
