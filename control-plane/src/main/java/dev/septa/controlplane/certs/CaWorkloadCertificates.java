@@ -9,6 +9,7 @@ import dev.septa.ca.IssuedCertificate;
 import dev.septa.ca.Pem;
 import dev.septa.ca.SpiffeId;
 import dev.septa.ca.WorkloadCredential;
+import dev.septa.policy.model.MeshConfig;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
@@ -56,7 +57,7 @@ public final class CaWorkloadCertificates implements WorkloadCertificates {
     private synchronized CertificateAuthority ca() {
         if (ca == null) {
             ca = CertificateAuthority.open(stores.current(), CaConfig.forTrustDomain(trustDomain.get())
-                            .withTtlRange(minTtl, CaConfig.DEFAULT_MAX_TTL),
+                            .withTtlRange(minTtl, MeshConfig.MAX_CERTIFICATE_TTL), // the bound MeshConfig validates
                     Clock.systemUTC(), listener);
         }
         return ca;
