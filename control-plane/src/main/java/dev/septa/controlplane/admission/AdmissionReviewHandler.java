@@ -50,8 +50,8 @@ public final class AdmissionReviewHandler {
             review = JSON.readTree(reviewJson);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             var at = e.getLocation();
-            throw new BadReview((at == null ? "" : "line " + at.getLineNr() + ", column " + at.getColumnNr() + ": ")
-                    + "not JSON: " + e.getOriginalMessage().lines().findFirst().orElse(""));
+            throw new BadReview("not JSON" + (at == null || at.getLineNr() < 1 ? "" : " at line " + at.getLineNr() + ", column "
+                    + at.getColumnNr()) + ": " + e.getOriginalMessage().lines().findFirst().orElse(""));
         }
         if (review == null || !review.isObject()) {
             throw new BadReview("expected an AdmissionReview object");
