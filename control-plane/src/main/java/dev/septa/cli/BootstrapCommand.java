@@ -59,6 +59,11 @@ public final class BootstrapCommand implements Callable<Integer> {
             err.println("septa bootstrap: --workload must be NS/NAME, got '" + workload + "'");
             return 2;
         }
+        if (tokenLifetime.isNegative() || tokenLifetime.isZero() || tokenLifetime.compareTo(NodeTokens.MAX_LIFETIME) > 0) {
+            err.println("septa bootstrap: --token-lifetime must be more than 0 and at most PT"
+                    + NodeTokens.MAX_LIFETIME.toHours() + "H, got " + tokenLifetime);
+            return 2;
+        }
         try {
             Path bundleFile = stateDir.resolve("ca").resolve("trust-bundle.pem");
             if (!Files.isReadable(bundleFile)) {

@@ -2,6 +2,7 @@ package dev.septa.cli;
 
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.septa.policy.parse.YamlLimits;
 import dev.septa.sidecar.inject.WorkloadInjector;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import java.util.ArrayList;
@@ -9,7 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.snakeyaml.engine.v2.api.LoadSettings;
-import org.snakeyaml.engine.v2.api.lowlevel.Compose;
 import org.snakeyaml.engine.v2.constructor.StandardConstructor;
 import org.snakeyaml.engine.v2.exceptions.Mark;
 import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
@@ -42,15 +42,19 @@ final class KubernetesYamlReader {
     }
 
     static List<Document> read(String file, String text) throws BadInput {
-        LoadSettings settings = LoadSettings.builder().setLabel(file).build();
+        YamlLimits limits = YamlLimits.KUBERNETES;
+        LoadSettings settings = limits.settings(file);
         List<Document> documents = new ArrayList<>();
         try {
-            for (Node node : new Compose(settings).composeAllFromString(text)) {
+            for (var it = limits.composeAll(text, settings); it.hasNext(); ) {
+                Node node = it.next();
                 Document document = document(file, settings, node);
                 if (document != null) {
                     documents.add(document);
                 }
             }
+        } catch (YamlLimits.LimitExceededException e) {
+            throw new BadInput(file + ":" + e.line() + ":" + e.column() + ": YAML too large: " + e.getProblem());
         } catch (MarkedYamlEngineException e) {
             Mark mark = e.getProblemMark().orElse(e.getContextMark().orElse(null));
             throw new BadInput(mark == null ? file + ": " + e.getProblem()

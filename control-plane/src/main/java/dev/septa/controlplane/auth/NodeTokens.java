@@ -22,11 +22,22 @@ import javax.crypto.spec.SecretKeySpec;
  */
 public final class NodeTokens {
     public static final Duration DEFAULT_LIFETIME = Duration.ofMinutes(10);
+    /**
+     * The longest lifetime minted and accepted: a token is a bearer credential for one node until it expires, and the
+     * agent trades it for an SVID within seconds, so a longer one only widens the window for a stolen copy.
+     */
+    public static final Duration MAX_LIFETIME = Duration.ofHours(24);
     /** Every node token starts with it (a Kubernetes JWT never does: it starts with its base64 header). */
     public static final String PREFIX = "v1.";
     private static final String KEY_FILE = "node-token.key";
+    /**
+     * A node id ({@code ns/name}) is printable ASCII without spaces, quotes or backslashes: a subject with a line
+     * break or a control character (found by NodeTokenFuzzTest in signed claims) would be a log-injection vector.
+     */
+    private static final String NODE_ID_CHARS = "[\\x21\\x23-\\x5b\\x5d-\\x7e]";
+    private static final Pattern NODE_ID = Pattern.compile(NODE_ID_CHARS + "+");
     private static final Pattern CLAIMS = Pattern.compile(
-            "^\\{\"sub\":\"([^\"\\\\]+)\",\"iat\":(\\d+),\"exp\":(\\d+)}$");
+            "^\\{\"sub\":\"(" + NODE_ID_CHARS + "+)\",\"iat\":(\\d{1,16}),\"exp\":(\\d{1,16})}$");
     private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
     private static final Base64.Decoder B64D = Base64.getUrlDecoder();
 
@@ -57,7 +68,11 @@ public final class NodeTokens {
     }
 
     public String mint(String nodeId, Duration lifetime) {
-        if (nodeId == null || nodeId.isBlank() || nodeId.contains("\"") || nodeId.contains("\\")) {
+        if (lifetime.isNegative() || lifetime.isZero() || lifetime.compareTo(MAX_LIFETIME) > 0) {
+            throw new IllegalArgumentException("token lifetime must be more than 0 and at most " + MAX_LIFETIME.toHours()
+                    + "h, got " + lifetime);
+        }
+        if (nodeId == null || !NODE_ID.matcher(nodeId).matches()) {
             throw new IllegalArgumentException("invalid node id: " + nodeId);
         }
         long iat = clock.instant().getEpochSecond();
@@ -96,11 +111,16 @@ public final class NodeTokens {
         if (!m.matches()) {
             throw new InvalidTokenException("malformed token claims");
         }
+        // At most 16 digits each (the pattern): both fit in a long and in an Instant.
+        Instant iat = Instant.ofEpochSecond(Long.parseLong(m.group(2)));
         Instant exp = Instant.ofEpochSecond(Long.parseLong(m.group(3)));
+        if (Duration.between(iat, exp).compareTo(MAX_LIFETIME) > 0) {
+            throw new InvalidTokenException("token lifetime exceeds " + MAX_LIFETIME.toHours() + "h");
+        }
         if (!clock.instant().isBefore(exp)) {
             throw new InvalidTokenException("token expired at " + exp);
         }
-        return new Claims(m.group(1), Instant.ofEpochSecond(Long.parseLong(m.group(2))), exp);
+        return new Claims(m.group(1), iat, exp);
     }
 
     private byte[] hmac(String data) {

@@ -10,6 +10,7 @@ import dev.septa.identity.KeyedCertificate;
 import dev.septa.identity.Pem;
 import dev.septa.identity.SpiffeId;
 import dev.septa.ca.WorkloadCredential;
+import dev.septa.policy.model.MeshConfig;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
@@ -57,7 +58,7 @@ public final class CaWorkloadCertificates implements WorkloadCertificates {
     private synchronized CertificateAuthority ca() {
         if (ca == null) {
             ca = CertificateAuthority.open(stores.current(), CaConfig.forTrustDomain(trustDomain.get())
-                            .withTtlRange(minTtl, CaConfig.DEFAULT_MAX_TTL),
+                            .withTtlRange(minTtl, MeshConfig.MAX_CERTIFICATE_TTL), // the bound MeshConfig validates
                     Clock.systemUTC(), listener);
         }
         return ca;

@@ -170,7 +170,9 @@ public final class ConfigPublisher implements AutoCloseable {
             warnings.forEach(w -> LOG.warn("{}", w));
             listener.compiled(status, Duration.ofNanos(System.nanoTime() - started));
             listener.applied(mesh, distinct);
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
+            // No throwable may vanish into the executor's future: the status must say the compile failed, and the
+            // last good configuration stays. The stack and the compile's garbage are released once it unwinds here.
             LOG.error("compiling {} failed unexpectedly; the last good configuration stays in force", source.describe(), e);
             reject(List.of("internal error: " + e), List.of(), started);
         }

@@ -30,6 +30,7 @@ import java.util.TreeMap;
  * listener NS/NAME LISTENER_NAME PORT
  * cluster NS/NAME CLUSTER_NAME
  * error    (a compile error at this line, column 1)
+ * recurse  (the compiler recurses until the stack overflows: a compiler bug, not bad input)
  * </pre>
  */
 public final class LineCompilation implements MeshCompilation {
@@ -57,6 +58,7 @@ public final class LineCompilation implements MeshCompilation {
                     case "cluster" -> clusters.computeIfAbsent(w[1], k -> new ArrayList<>())
                             .add(Cluster.newBuilder().setName(w[2]).build());
                     case "error" -> diagnostics.add(Diagnostic.error(at, "this line is an error"));
+                    case "recurse" -> recurse(0);
                     default -> { }
                 }
             }
@@ -72,5 +74,9 @@ public final class LineCompilation implements MeshCompilation {
         }
         Mesh mesh = new Mesh(MeshConfig.DEFAULT, List.of(), List.of(), workloads, List.of());
         return new CompileResult(diagnostics, Optional.of(new CompiledMesh(mesh, proxies, List.of())));
+    }
+
+    private static int recurse(int depth) {
+        return recurse(depth + 1) + 1;
     }
 }

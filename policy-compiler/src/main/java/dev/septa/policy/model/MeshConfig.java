@@ -7,6 +7,12 @@ import java.time.Duration;
 public record MeshConfig(String trustDomain, DefaultAction defaultAction, MtlsMode mtls, Duration certificateTTL) {
     public static final MeshConfig DEFAULT =
             new MeshConfig("cluster.local", DefaultAction.DENY, MtlsMode.STRICT, Duration.ofHours(1));
+    /**
+     * The shortest and longest {@code certificateTTL}: the built-in CA's bounds ({@code CaConfig.DEFAULT_MIN_TTL} and
+     * {@code DEFAULT_MAX_TTL}; a test holds them equal), so that a TTL that validates is one the CA will issue.
+     */
+    public static final Duration MIN_CERTIFICATE_TTL = Duration.ofMinutes(5);
+    public static final Duration MAX_CERTIFICATE_TTL = Duration.ofHours(24);
 
     /**
      * The control plane's own identity, {@code /ns/septa-system/sa/control-plane}: the name every sidecar's xDS and

@@ -17,8 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import org.snakeyaml.engine.v2.api.LoadSettings;
-import org.snakeyaml.engine.v2.api.lowlevel.Compose;
 import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
 import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
 import org.snakeyaml.engine.v2.nodes.Node;
@@ -107,19 +105,19 @@ public final class MeshParser {
             .thenComparingInt(d -> d.source().column())
             .thenComparing(Diagnostic::message);
 
-    /** Large inventories are legitimate; SnakeYAML's default limit (3 MB) is not enough for 10k workloads in one file. */
-    private static final int MAX_CODE_POINTS = 256 * 1024 * 1024;
-
     private static List<Node> documents(InputFile input, List<Diagnostic> diagnostics) {
         List<Node> docs = new ArrayList<>();
-        LoadSettings settings = LoadSettings.builder().setLabel(input.name()).setAllowDuplicateKeys(true)
-                .setCodePointLimit(MAX_CODE_POINTS).build();
+        YamlLimits limits = YamlLimits.POLICY;
         try {
-            for (Node node : new Compose(settings).composeAllFromString(input.text())) {
+            for (var it = limits.composeAll(input.text(), limits.settings(input.name())); it.hasNext(); ) {
+                Node node = it.next();
                 if (node != null && !YamlReader.isNull(node)) {
                     docs.add(node);
                 }
             }
+        } catch (YamlLimits.LimitExceededException e) {
+            diagnostics.add(Diagnostic.error(new Source(input.name(), e.line(), e.column()), "YAML too large: " + e.getProblem()));
+            docs.clear(); // a file over a limit is refused whole: no document of it is half read
         } catch (MarkedYamlEngineException e) {
             var mark = e.getProblemMark().or(e::getContextMark);
             Source at = mark.map(m -> new Source(input.name(), m.getLine() + 1, m.getColumn() + 1))

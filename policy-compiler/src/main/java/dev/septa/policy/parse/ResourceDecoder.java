@@ -416,16 +416,29 @@ final class ResourceDecoder {
             r.error(node, "invalid certificateTTL '" + value + "': expected a duration such as 30m, 1h or 24h");
             return null;
         }
-        Duration d = Duration.ofHours(num(m.group(1))).plusMinutes(num(m.group(2))).plusSeconds(num(m.group(3)));
-        if (d.compareTo(Duration.ofMinutes(5)) < 0 || d.compareTo(Duration.ofDays(30)) > 0) {
-            r.error(node, "invalid certificateTTL '" + value + "': must be between 5m and 720h");
+        Duration d = ttl(m);
+        if (d == null || d.compareTo(MeshConfig.MIN_CERTIFICATE_TTL) < 0 || d.compareTo(MeshConfig.MAX_CERTIFICATE_TTL) > 0) {
+            r.error(node, "invalid certificateTTL '" + value + "': must be between 5m and 24h (the CA issues no longer certificates)");
             return null;
         }
         return d;
     }
 
-    private static long num(String s) {
-        return s == null ? 0 : Long.parseLong(s);
+    /** The duration of {@code XhYmZs}, or null when a number is too large for any valid TTL (and for a long). */
+    private static Duration ttl(Matcher m) {
+        long total = 0;
+        long[] unit = {3600, 60, 1};
+        for (int i = 0; i < 3; i++) {
+            String digits = m.group(i + 1);
+            if (digits == null) {
+                continue;
+            }
+            if (digits.length() > 9) {
+                return null;
+            }
+            total += Long.parseLong(digits) * unit[i];
+        }
+        return Duration.ofSeconds(total);
     }
 
     private Workload workload(ObjectMeta meta, Node spec, Source source) {

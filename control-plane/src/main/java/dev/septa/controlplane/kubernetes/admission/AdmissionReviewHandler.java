@@ -1,5 +1,7 @@
 package dev.septa.controlplane.kubernetes.admission;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -22,7 +24,13 @@ public final class AdmissionReviewHandler {
     /** The audit annotation key (the API server prefixes it with the webhook's name). */
     public static final String AUDIT_KEY = "injection";
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /**
+     * Jackson's defaults allow 1,000 levels and 20 MB strings; a pod nests about 10 levels deep, and the body is at
+     * most {@link WebhookServer#MAX_BODY_BYTES}. The same bounds as {@code septa inject}'s YAML (docs/security.md).
+     */
+    static final StreamReadConstraints LIMITS = StreamReadConstraints.builder()
+            .maxNestingDepth(100).maxStringLength(WebhookServer.MAX_BODY_BYTES).build();
+    private static final ObjectMapper JSON = new ObjectMapper(JsonFactory.builder().streamReadConstraints(LIMITS).build());
     private final PodInjector injector;
 
     public AdmissionReviewHandler(PodInjector injector) {
@@ -41,7 +49,9 @@ public final class AdmissionReviewHandler {
         try {
             review = JSON.readTree(reviewJson);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new BadReview("not JSON: " + e.getOriginalMessage());
+            var at = e.getLocation();
+            throw new BadReview("not JSON" + (at == null || at.getLineNr() < 1 ? "" : " at line " + at.getLineNr() + ", column "
+                    + at.getColumnNr()) + ": " + e.getOriginalMessage().lines().findFirst().orElse(""));
         }
         if (review == null || !review.isObject()) {
             throw new BadReview("expected an AdmissionReview object");
