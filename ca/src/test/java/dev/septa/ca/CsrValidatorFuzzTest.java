@@ -1,5 +1,6 @@
 package dev.septa.ca;
 
+import dev.septa.identity.SpiffeId;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;

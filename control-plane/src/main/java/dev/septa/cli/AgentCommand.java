@@ -5,7 +5,11 @@ import dev.septa.sidecar.agent.SdsAgent;
 import dev.septa.sidecar.bootstrap.CertificateFileLayout;
 import dev.septa.sidecar.bootstrap.ControlPlaneEndpoint;
 import dev.septa.sidecar.bootstrap.ProxyNode;
+import dev.septa.sidecar.relay.UpstreamCredentials;
+import dev.septa.sidecar.relay.XdsRelay;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -18,11 +22,13 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code septa agent}: keeps a proxyless workload's SVID and trust bundle on disk from the control plane's SDS.
+ * {@code septa agent}: keeps a proxyless workload's SVID and trust bundle on disk from the control plane's SDS, and
+ * serves the workload's xDS relay ({@link XdsRelay}) on {@code DIR/xds.sock} unless {@code --once} or {@code --no-relay}.
  * Runs until interrupted. Exit 2 on bad input, 3 when {@code --once} and no certificate came.
  */
 @Command(name = "agent", mixinStandardHelpOptions = true,
-        description = {"Fetch this workload's SVID and trust bundle over SDS and keep DIR/cert.pem, DIR/key.pem and DIR/ca.pem fresh.",
+        description = {"Fetch this workload's SVID and trust bundle over SDS and keep DIR/cert.pem, DIR/key.pem and DIR/ca.pem fresh,",
+                "and relay the workload's plaintext xDS on unix:DIR/xds.sock to the control plane over mTLS.",
                 "Authenticates with a node token (from `septa bootstrap`) until it holds a certificate, then with the certificate."})
 public final class AgentCommand implements Callable<Integer> {
     @Option(names = "--workload", required = true, paramLabel = "NS/NAME") String workload;
@@ -32,6 +38,9 @@ public final class AgentCommand implements Callable<Integer> {
     @Option(names = "--trust-bundle", paramLabel = "FILE", description = "PEM verifying the control plane (default: DIR/ca.pem, else STATE_DIR/ca/trust-bundle.pem)") Path trustBundle;
     @Option(names = "--state-dir", defaultValue = ".septa", paramLabel = "DIR", description = "the control plane's state directory, for its trust bundle (default ${DEFAULT-VALUE})") Path stateDir;
     @Option(names = "--once", description = "exit after the files are written once") boolean once;
+    @Option(names = "--relay-socket", paramLabel = "FILE", description = "the local plaintext xDS relay's Unix socket (default DIR/xds.sock)") Path relaySocket;
+    @Option(names = "--relay-tcp", paramLabel = "HOST:PORT", description = "also serve the relay on this loopback address (port 0: any free port, logged)") String relayTcp;
+    @Option(names = "--no-relay", description = "do not serve the local xDS relay (workloads connect to the control plane themselves)") boolean noRelay;
 
     @Override
     public Integer call() throws Exception {
@@ -67,6 +76,17 @@ public final class AgentCommand implements Callable<Integer> {
                     }
                 }).start();
         Runtime.getRuntime().addShutdownHook(new Thread(agent::close));
+        if (!once && !noRelay) {
+            XdsRelay relay;
+            try {
+                relay = startRelay(id[0] + "/" + id[1], endpoint);
+            } catch (IllegalArgumentException | IOException e) {
+                System.err.println("septa agent: cannot serve the xDS relay: " + e.getMessage());
+                agent.close();
+                return 2;
+            }
+            Runtime.getRuntime().addShutdownHook(new Thread(relay::close));
+        }
         if (once) {
             boolean ok = agent.awaitFirstWrite(java.time.Duration.ofSeconds(60));
             agent.close();
@@ -74,6 +94,41 @@ public final class AgentCommand implements Callable<Integer> {
         }
         new CountDownLatch(1).await();
         return 0;
+    }
+
+    private XdsRelay startRelay(String nodeId, ControlPlaneEndpoint endpoint) throws IOException {
+        Optional<InetSocketAddress> tcp = Optional.empty();
+        if (relayTcp != null) {
+            int colon = relayTcp.lastIndexOf(':');
+            try {
+                tcp = Optional.of(new InetSocketAddress(InetAddress.getByName(relayTcp.substring(0, Math.max(colon, 0)).replace("[", "")
+                        .replace("]", "")), Integer.parseInt(relayTcp.substring(colon + 1))));
+            } catch (NumberFormatException | StringIndexOutOfBoundsException e) {
+                throw new IllegalArgumentException("--relay-tcp must be HOST:PORT on loopback, got '" + relayTcp + "'");
+            }
+        }
+        Path socket = relaySocket != null ? relaySocket : dir.resolve("xds.sock");
+        Files.createDirectories(dir);
+        var relay = new XdsRelay(nodeId, new UpstreamCredentials(endpoint, new CertificateFileLayout(dir), this::token),
+                new XdsRelay.Listener() {
+                    @Override
+                    public void upstreamConnected(String authentication) {
+                        log("relay: upstream ADS stream to " + endpoint.authority() + " up (authenticated by " + authentication + ")");
+                    }
+
+                    @Override
+                    public void upstreamLost(String reason) {
+                        log("relay: " + reason + "; reconnecting");
+                    }
+
+                    @Override
+                    public void refused(String reason) {
+                        log("relay: refused a workload stream: " + reason);
+                    }
+                }).start(socket, tcp);
+        log("relay: serving xDS for " + nodeId + " on unix:" + relay.socket()
+                + (relay.tcpPort() > 0 ? " and " + tcp.get().getAddress().getHostAddress() + ":" + relay.tcpPort() : ""));
+        return relay;
     }
 
     private String readTrustBundle() throws IOException {

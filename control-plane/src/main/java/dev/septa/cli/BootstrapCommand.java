@@ -31,7 +31,9 @@ import picocli.CommandLine.Spec;
  * keeps its state). Both dialects run beside {@code septa agent}, which keeps the workload's SVID files in {@code DIR}
  * and gets its first certificate with the token in {@code DIR/node-token} (0600). Envoy also carries the token in
  * its bootstrap for its first xDS stream, and presents the SVID from {@code DIR} on every connection, so it can
- * reconnect after the token expired; a grpc bootstrap has no place for a token and uses the files alone.
+ * reconnect after the token expired. A grpc bootstrap points the workload at the agent's plaintext relay
+ * ({@code unix:DIR/xds.sock}, {@code insecure} creds, any gRPC implementation), or with {@code --direct-tls} at the
+ * control plane itself with {@code tls} creds on the files (grpc-java with Septa's credentials provider only).
  */
 @Command(name = "bootstrap", mixinStandardHelpOptions = true,
         description = {"Print the bootstrap that points a workload's proxy at the control plane (Envoy JSON, or grpc-xds JSON).",
@@ -47,6 +49,9 @@ public final class BootstrapCommand implements Callable<Integer> {
     @Option(names = "--dir", paramLabel = "DIR", description = "where `septa agent` keeps the certificate files (default STATE_DIR/workloads/NS_NAME)") Path dir;
     @Option(names = "--token-lifetime", defaultValue = "PT10M", paramLabel = "DURATION", description = "node token lifetime, ISO-8601 (default ${DEFAULT-VALUE})") Duration tokenLifetime;
     @Option(names = "--admin-port", defaultValue = "15000", description = "envoy: admin port on 127.0.0.1 (default ${DEFAULT-VALUE})") int adminPort;
+    @Option(names = "--relay", paramLabel = "unix:PATH|HOST:PORT", description = "grpc: where the workload reaches `septa agent`'s xDS relay (default unix:DIR/xds.sock)") String relay;
+    @Option(names = "--direct-tls", description = "grpc: connect the workload's xDS channel to the control plane itself with gRFC A65 `tls` creds"
+            + " (grpc-java with Septa's jar on its class path only) instead of through the agent's relay") boolean directTls;
 
     @Spec CommandSpec spec;
 
@@ -92,13 +97,17 @@ public final class BootstrapCommand implements Callable<Integer> {
                 String controlPlaneId = SpiffeId.controlPlane(trustDomain);
                 out.print(EnvoyBootstrapGenerator.toJson(new EnvoyBootstrapGenerator(adminPort).generate(node, endpoint,
                         controlPlaneId, token, files)));
-            } else {
+            } else if (directTls) {
                 out.print(new GrpcBootstrapGenerator().generate(node, endpoint, files));
+            } else {
+                String relayUri = relay != null ? relay : GrpcBootstrapGenerator.unixUri(certDir.resolve("xds.sock"));
+                out.print(new GrpcBootstrapGenerator().generateRelayed(node, relayUri, files));
             }
             err.println("septa bootstrap: node token written to " + tokenFile + "; start the agent before the "
                     + (dialect == DialectName.envoy ? "sidecar" : "workload") + ":");
             err.println("  septa agent --workload " + node.id() + " --dir " + certDir + " --server " + endpoint.authority()
-                    + " --token-file " + tokenFile + " --state-dir " + stateDir);
+                    + " --token-file " + tokenFile + " --state-dir " + stateDir
+                    + (relay != null && !relay.startsWith("unix:") ? " --relay-tcp " + relay : ""));
             out.flush();
             return 0;
         } catch (IllegalArgumentException e) {

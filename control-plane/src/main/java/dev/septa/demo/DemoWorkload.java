@@ -7,6 +7,8 @@ import dev.septa.sidecar.bootstrap.ControlPlaneEndpoint;
 import dev.septa.sidecar.bootstrap.GrpcBootstrapGenerator;
 import dev.septa.sidecar.bootstrap.ProxyNode;
 import dev.septa.sidecar.grpc.FileTlsXdsCredentialsProvider;
+import dev.septa.sidecar.relay.UpstreamCredentials;
+import dev.septa.sidecar.relay.XdsRelay;
 import dev.septa.sidecar.report.AccessLogReporter;
 import dev.septa.sidecar.report.ReportingServerTracerFactory;
 import io.grpc.CallOptions;
@@ -42,7 +44,8 @@ import picocli.CommandLine.Option;
 
 /**
  * One demo workload, run as its own JVM (grpc-xds reads one bootstrap per JVM, so one process is one xDS node):
- * its {@code septa agent} runs in-process and fetches the SVID; then an {@link XdsServerBuilder} server per port on
+ * its {@code septa agent} runs in-process, fetches the SVID and serves the xDS relay the workload's plaintext bootstrap
+ * points at (no Septa class on grpc's xDS path; {@code --direct-tls} for the A65 shape); then an {@link XdsServerBuilder} server per port on
  * the workload's own loopback address answers any method, and the workload calls other services through
  * {@code xds:///NAME.NS:PORT} channels, printing each result (see {@link WorkloadEvents}).
  *
@@ -64,6 +67,7 @@ public final class DemoWorkload implements java.util.concurrent.Callable<Integer
     @Option(names = "--call", description = "TARGET=PATH to call periodically, e.g. catalog.shop:9090=/shop.Catalog/List") List<String> calls = new ArrayList<>();
     @Option(names = "--interval", defaultValue = "PT2S", description = "time between rounds of periodic calls (ISO-8601)") Duration interval;
     @Option(names = "--deadline", defaultValue = "PT20S") Duration deadline;
+    @Option(names = "--direct-tls", description = "xDS straight to the control plane with A65 tls creds (Septa's provider) instead of the agent's relay") boolean directTls;
 
     private final PrintStream out = System.out;
     private AccessLogReporter reporter;
@@ -115,8 +119,28 @@ public final class DemoWorkload implements java.util.concurrent.Callable<Integer
         }
         maxConnectionAge = connectionAge(firstExpiry);
 
-        // Only now, with the files in place, may grpc read the bootstrap (it loads the tls channel creds at once).
-        System.setProperty("io.grpc.xds.bootstrapConfig", new GrpcBootstrapGenerator().generate(node, endpoint, files));
+        // Only now, with the files in place, may grpc read the bootstrap (file_watcher, and direct tls creds, load them
+        // at once). By default the workload's xDS goes through the agent's relay with insecure creds: grpc-xds alone,
+        // no Septa credentials provider involved (the path any gRPC implementation takes).
+        String bootstrap;
+        if (directTls) {
+            bootstrap = new GrpcBootstrapGenerator().generate(node, endpoint, files);
+        } else {
+            var relay = new XdsRelay(node.id(), new UpstreamCredentials(endpoint, files, this::token), new XdsRelay.Listener() {
+                @Override
+                public void upstreamLost(String reason) {
+                    WorkloadEvents.emit(out, "agent", "relay: " + reason);
+                }
+
+                @Override
+                public void refused(String reason) {
+                    WorkloadEvents.emit(out, "agent", "relay refused: " + reason);
+                }
+            }).start(dir.resolve("xds.sock"), Optional.empty());
+            Runtime.getRuntime().addShutdownHook(new Thread(relay::close));
+            bootstrap = new GrpcBootstrapGenerator().generateRelayed(node, GrpcBootstrapGenerator.unixUri(relay.socket()), files);
+        }
+        System.setProperty("io.grpc.xds.bootstrapConfig", bootstrap);
         // Every call this workload serves (allowed or refused by RBAC) goes to the control plane's traffic graph,
         // over the xDS port with the same SVID as the xDS channel.
         ManagedChannel reportChannel = Grpc.newChannelBuilderForAddress(endpoint.host(), endpoint.port(),

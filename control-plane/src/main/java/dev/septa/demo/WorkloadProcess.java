@@ -49,6 +49,17 @@ public final class WorkloadProcess implements AutoCloseable {
         return new WorkloadProcess(workloadId, process, events);
     }
 
+    /**
+     * Starts any program speaking {@link WorkloadEvents}' line protocol (the Polyglot tests run a C-core workload in
+     * Python this way), with extra environment, stderr to {@code log}.
+     */
+    public static WorkloadProcess startCommand(String workloadId, List<String> command, Map<String, String> environment,
+                                               Path log, Consumer<WorkloadEvents.Event> events) throws IOException {
+        var builder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        builder.environment().putAll(environment);
+        return new WorkloadProcess(workloadId, builder.start(), events);
+    }
+
     public String workloadId() {
         return workloadId;
     }

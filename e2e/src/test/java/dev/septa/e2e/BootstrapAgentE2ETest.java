@@ -73,9 +73,14 @@ class BootstrapAgentE2ETest {
                 "--server", "127.0.0.1:" + cp.xdsPort(), "--inventory", ShopExample.root().resolve("inventory.yaml").toString(),
                 "--dir", certs.toString());
         assertThat(bootstrap.exit()).as(bootstrap.err()).isZero();
-        assertThat(bootstrap.out()).contains("\"id\": \"shop/payments-1\"").contains("\"type\": \"tls\"")
+        assertThat(bootstrap.out()).contains("\"id\": \"shop/payments-1\"").contains("\"type\": \"insecure\"")
+                .contains("\"server_uri\": \"unix:" + certs.toAbsolutePath().resolve("xds.sock") + "\"")
                 .contains(certs.resolve("cert.pem").toString()).contains("\"SEPTA_SERVICE_ACCOUNT\": \"payments\"")
                 .contains("grpc/server?xds.resource.listening_address");
+        SeptaRun direct = SeptaRun.of("bootstrap", "--workload", "shop/payments-1", "--dialect", "grpc", "--direct-tls",
+                "--state-dir", state.toString(), "--server", "127.0.0.1:" + cp.xdsPort(), "--dir", certs.toString());
+        assertThat(direct.exit()).as(direct.err()).isZero();
+        assertThat(direct.out()).contains("\"type\": \"tls\"").contains("\"server_uri\": \"127.0.0.1:" + cp.xdsPort() + "\"");
         Path token = certs.resolve("node-token");
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(token))).isEqualTo("rw-------");
         assertThat(bootstrap.err()).contains("septa agent --workload shop/payments-1");

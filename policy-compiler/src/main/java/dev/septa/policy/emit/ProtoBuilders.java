@@ -7,6 +7,7 @@ import io.envoyproxy.envoy.config.core.v3.Address;
 import io.envoyproxy.envoy.config.core.v3.AggregatedConfigSource;
 import io.envoyproxy.envoy.config.core.v3.ApiVersion;
 import io.envoyproxy.envoy.config.core.v3.ConfigSource;
+import io.envoyproxy.envoy.config.core.v3.Locality;
 import io.envoyproxy.envoy.config.core.v3.SocketAddress;
 import io.envoyproxy.envoy.config.core.v3.TransportSocket;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
@@ -48,8 +49,10 @@ public final class ProtoBuilders {
     }
 
     public static ClusterLoadAssignment loadAssignment(String cluster, Collection<String> addresses, int port) {
-        // grpc-java drops localities without a load_balancing_weight (gRFC A27); Envoy does not mind it.
-        LocalityLbEndpoints.Builder locality = LocalityLbEndpoints.newBuilder().setLoadBalancingWeight(UInt32Value.of(1));
+        // grpc-java drops localities without a load_balancing_weight (gRFC A27), and the gRPC C-core rejects the whole
+        // EDS resource without a locality ("field not present"); Envoy minds neither. One empty locality suits all.
+        LocalityLbEndpoints.Builder locality = LocalityLbEndpoints.newBuilder().setLoadBalancingWeight(UInt32Value.of(1))
+                .setLocality(Locality.getDefaultInstance());
         for (String a : addresses) {
             locality.addLbEndpoints(LbEndpoint.newBuilder().setEndpoint(Endpoint.newBuilder().setAddress(address(a, port))));
         }

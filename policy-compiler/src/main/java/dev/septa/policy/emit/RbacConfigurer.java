@@ -13,6 +13,7 @@ import io.envoyproxy.envoy.config.rbac.v3.RBAC;
 import io.envoyproxy.envoy.config.route.v3.HeaderMatcher;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 import io.envoyproxy.envoy.type.matcher.v3.PathMatcher;
+import io.envoyproxy.envoy.type.matcher.v3.RegexMatcher;
 import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -125,13 +126,27 @@ public final class RbacConfigurer {
         return policy.build();
     }
 
+    /** An RE2 pattern matching exactly {@code text}: every character but letters and digits escaped. */
+    static String literalRegex(String text) {
+        StringBuilder regex = new StringBuilder(text.length() + 4);
+        for (char c : text.toCharArray()) {
+            if (!Character.isLetterOrDigit(c) || c > 127) {
+                regex.append('\\');
+            }
+            regex.append(c);
+        }
+        return regex.toString();
+    }
+
     private static Permission permission(HttpMatch match) {
         List<Permission> conditions = new ArrayList<>(2);
         if (!match.methods().isEmpty()) {
             Permission.Set.Builder methods = Permission.Set.newBuilder();
             for (String m : match.methods()) {
+                // safe_regex_match, not string_match: the gRPC C-core learned string_match only in 1.56 (gRFC A63)
+                // and NACKs the whole Listener before that; Envoy, grpc-java and the C-core all full-match RE2 here.
                 methods.addRules(Permission.newBuilder().setHeader(HeaderMatcher.newBuilder().setName(":method")
-                        .setStringMatch(StringMatcher.newBuilder().setExact(m))));
+                        .setSafeRegexMatch(RegexMatcher.newBuilder().setRegex(literalRegex(m)))));
             }
             conditions.add(Permission.newBuilder().setOrRules(methods).build());
         }

@@ -123,7 +123,8 @@ public final class SdsAgent implements AutoCloseable {
         ChannelCredentials credentials;
         Metadata headers = new Metadata();
         try {
-            var builder = TlsChannelCredentials.newBuilder().trustManager(stream(trustAnchors()));
+            String anchors = ControlPlaneTrust.anchors(writer.layout().ca(), endpoint.trustBundlePem());
+            var builder = TlsChannelCredentials.newBuilder().trustManager(stream(anchors));
             if (authentication.equals(CERTIFICATE)) {
                 builder.keyManager(stream(current.get().certificateChainPem()), stream(current.get().privateKeyPem()));
             } else {
@@ -158,40 +159,6 @@ public final class SdsAgent implements AutoCloseable {
             choices.add(CERTIFICATE);
         }
         return choices;
-    }
-
-    /**
-     * The roots that may verify the control plane: the last bundle the agent wrote ({@code ca.pem}, kept even when
-     * the SVID beside it expired) and the bootstrap's bundle, whichever verifies. Dropping {@code ca.pem} together
-     * with an expired SVID locked agents out: after a root rotation the bootstrap's bundle holds only a retired root.
-     */
-    private String trustAnchors() {
-        Map<String, String> roots = new java.util.LinkedHashMap<>();
-        try {
-            addRoots(roots, Files.readString(writer.layout().ca()));
-        } catch (IOException | RuntimeException e) {
-            // no bundle written yet, or unreadable: the bootstrap's alone
-        }
-        if (endpoint.trustBundlePem() != null) {
-            addRoots(roots, endpoint.trustBundlePem());
-        }
-        if (roots.isEmpty()) {
-            throw new IllegalStateException("no trust bundle to verify the control plane with");
-        }
-        return String.join("", roots.values());
-    }
-
-    /** Adds each certificate of {@code pem}, keyed by its DER so a root in both bundles counts once. */
-    private static void addRoots(Map<String, String> roots, String pem) {
-        var encoder = java.util.Base64.getMimeEncoder(64, new byte[] {'\n'});
-        for (var root : CertificateBundle.parseCertificates(pem, "trust bundle")) {
-            try {
-                String body = encoder.encodeToString(root.getEncoded());
-                roots.putIfAbsent(body, "-----BEGIN CERTIFICATE-----\n" + body + "\n-----END CERTIFICATE-----\n");
-            } catch (java.security.cert.CertificateEncodingException e) {
-                // a root that cannot be encoded again is left out; the others still count
-            }
-        }
     }
 
     /** The files on disk when they form a valid, unexpired set; otherwise empty (and only the token is left). */

@@ -10,7 +10,8 @@ import java.util.Map;
  * {@code io.grpc.xds.bootstrapConfig}), once per JVM, before its first xDS channel or server.
  *
  * <ul>
- *   <li>{@code xds_servers}: the control plane, with {@code channel_creds} {@code tls} (gRFC A65) on the agent's files,
+ *   <li>{@code xds_servers}: relayed (the default of {@code septa bootstrap --dialect grpc}): {@code septa agent}'s
+ *       socket with {@code insecure} creds. Direct: the control plane, with {@code channel_creds} {@code tls} (gRFC A65) on the agent's files,
  *       so the workload's xDS stream is authenticated by its SVID (decision 0002, option 2). grpc-java 1.85.1 parses
  *       but ignores the A65 config; {@link dev.septa.sidecar.grpc.FileTlsXdsCredentialsProvider} (on the classpath via
  *       sidecar-config) implements it.</li>
@@ -36,19 +37,42 @@ public final class GrpcBootstrapGenerator {
         this.refreshInterval = refreshInterval;
     }
 
+    /** The direct shape: the workload's own xDS channel speaks mTLS to the control plane (A65 {@code tls} creds). */
     public Map<String, Object> generateMap(ProxyNode node, ControlPlaneEndpoint controlPlane, CertificateFileLayout files) {
+        var tls = new LinkedHashMap<String, Object>();
+        tls.put("type", "tls");
+        tls.put("config", fileConfig(files));
+        return generateMap(node, controlPlane.authority(), tls, files);
+    }
+
+    /**
+     * The relayed shape, which needs no Septa classes in the workload and suits every gRPC implementation:
+     * {@code channel_creds} {@code insecure} to {@code septa agent}'s local relay ({@code unix:/abs/path/xds.sock}, or
+     * a loopback {@code host:port}), which speaks mTLS to the control plane for this node only.
+     */
+    public Map<String, Object> generateRelayedMap(ProxyNode node, String relayUri, CertificateFileLayout files) {
+        return generateMap(node, relayUri, Map.of("type", "insecure"), files);
+    }
+
+    /** {@code unix:} URI of a relay socket: an absolute path, which grpc-java and the C-core both resolve. */
+    public static String unixUri(java.nio.file.Path socket) {
+        return "unix:" + socket.toAbsolutePath().normalize();
+    }
+
+    private Map<String, Object> fileConfig(CertificateFileLayout files) {
         var fileConfig = new LinkedHashMap<String, Object>();
         fileConfig.put("certificate_file", files.cert().toString());
         fileConfig.put("private_key_file", files.key().toString());
         fileConfig.put("ca_certificate_file", files.ca().toString());
         fileConfig.put("refresh_interval", refreshInterval.toSeconds() + "s");
+        return fileConfig;
+    }
 
+    private Map<String, Object> generateMap(ProxyNode node, String serverUri, Map<String, Object> channelCreds,
+                                            CertificateFileLayout files) {
         var server = new LinkedHashMap<String, Object>();
-        server.put("server_uri", controlPlane.authority());
-        var tls = new LinkedHashMap<String, Object>();
-        tls.put("type", "tls");
-        tls.put("config", fileConfig);
-        server.put("channel_creds", List.of(tls));
+        server.put("server_uri", serverUri);
+        server.put("channel_creds", List.of(channelCreds));
         server.put("server_features", List.of("xds_v3"));
 
         var metadata = new LinkedHashMap<String, Object>();
@@ -68,13 +92,18 @@ public final class GrpcBootstrapGenerator {
         bootstrap.put("server_listener_resource_name_template", SERVER_LISTENER_TEMPLATE);
         var watcher = new LinkedHashMap<String, Object>();
         watcher.put("plugin_name", "file_watcher");
-        watcher.put("config", fileConfig);
+        watcher.put("config", fileConfig(files));
         bootstrap.put("certificate_providers", Map.of(CERTIFICATE_PROVIDER_INSTANCE, watcher));
         return bootstrap;
     }
 
-    /** The bootstrap as JSON text. */
+    /** The direct bootstrap as JSON text. */
     public String generate(ProxyNode node, ControlPlaneEndpoint controlPlane, CertificateFileLayout files) {
         return JsonValues.json(generateMap(node, controlPlane, files));
+    }
+
+    /** The relayed bootstrap as JSON text. */
+    public String generateRelayed(ProxyNode node, String relayUri, CertificateFileLayout files) {
+        return JsonValues.json(generateRelayedMap(node, relayUri, files));
     }
 }

@@ -101,4 +101,20 @@ class BootstrapGeneratorTest {
         assertThat(json).isEqualTo(new GrpcBootstrapGenerator().generate(node, endpoint, files));
         assertThat(List.of(json.split("\n"))).anyMatch(line -> line.contains("\"type\": \"tls\""));
     }
+
+    @Test
+    void relayedGrpcBootstrapNeedsNoFilesAndNoSeptaClassesToParse() throws Exception {
+        // Insecure creds to the agent's socket: nothing is read at parse time, and no provider of ours is involved.
+        Path dir = java.nio.file.Files.createTempDirectory("septa-bootstrap");
+        var files = new CertificateFileLayout(dir);
+        String uri = GrpcBootstrapGenerator.unixUri(dir.resolve("xds.sock"));
+        String json = new GrpcBootstrapGenerator().generateRelayed(node, uri, files);
+        Bootstrapper.BootstrapInfo info = io.grpc.xds.BootstrapParsing.parse(json);
+        assertThat(info.servers().getFirst().target()).isEqualTo("unix:" + dir.resolve("xds.sock"));
+        assertThat(info.servers().getFirst().implSpecificConfig()).isInstanceOf(io.grpc.InsecureChannelCredentials.class);
+        assertThat(info.node().getId()).isEqualTo("shop/payments-1");
+        assertThat(info.certProviders().get("septa").pluginName()).isEqualTo("file_watcher");
+        assertThat(info.serverListenerResourceNameTemplate()).isEqualTo("grpc/server?xds.resource.listening_address=%s");
+        assertThat(json).contains("\"type\": \"insecure\"").doesNotContain("\"tls\"");
+    }
 }
