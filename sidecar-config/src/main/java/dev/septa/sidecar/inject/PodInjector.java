@@ -110,7 +110,7 @@ public final class PodInjector {
         if ("false".equalsIgnoreCase(annotations.getOrDefault(INJECT_ANNOTATION, "").trim())) {
             return new InjectionResult(pod, InjectionResult.Outcome.SKIPPED, INJECT_ANNOTATION + " is \"false\"");
         }
-        if (annotations.containsKey(STATUS_ANNOTATION) || containers(spec).stream().anyMatch(c -> SEPTA_CONTAINERS.contains(c.getName()))) {
+        if (annotations.containsKey(STATUS_ANNOTATION) || containers(spec).stream().anyMatch(c -> c.getName() != null && SEPTA_CONTAINERS.contains(c.getName()))) {
             return new InjectionResult(pod, InjectionResult.Outcome.ALREADY_INJECTED, "already injected");
         }
         if (Boolean.TRUE.equals(spec.getHostNetwork())) {
@@ -219,10 +219,10 @@ public final class PodInjector {
 
     private void proxylessApp(Container container, String bootstrap) {
         List<EnvVar> env = new ArrayList<>(container.getEnv() == null ? List.of() : container.getEnv());
-        boolean hasBootstrap = env.stream().anyMatch(e -> e.getName().equals(GRPC_BOOTSTRAP_ENV) || e.getName().equals("GRPC_XDS_BOOTSTRAP"));
+        boolean hasBootstrap = env.stream().anyMatch(e -> GRPC_BOOTSTRAP_ENV.equals(e.getName()) || "GRPC_XDS_BOOTSTRAP".equals(e.getName()));
         if (!hasBootstrap) {
             // The app's own bootstrap wins; ours references $(SEPTA_POD_NAME), which must be defined before it.
-            if (env.stream().noneMatch(e -> e.getName().equals(POD_NAME_ENV))) {
+            if (env.stream().noneMatch(e -> POD_NAME_ENV.equals(e.getName()))) {
                 env.add(podNameEnv());
             }
             env.add(new EnvVarBuilder().withName(GRPC_BOOTSTRAP_ENV).withValue(bootstrap).build());
