@@ -236,7 +236,9 @@ public final class FleetRotationDriver implements AutoCloseable {
 
     private Set<String> behind(String bundle, String signer) {
         Set<String> out = new TreeSet<>(secrets.behind(bundle, signer));
-        out.addAll(cache.secretsNotAcked());
+        // What each stream ACKed must carry the stage's bundle (and signer), not be the latest push: with short-lived
+        // certificates some renewal is always awaiting its ACK, and waiting for none would never settle.
+        out.addAll(secrets.notHolding(bundle, signer, cache.secretsAcked()));
         Set<String> connected = cache.connectedNodes();
         Instant now = clock.instant();
         Set<String> expected = meshNodes.get();

@@ -105,6 +105,14 @@ public final class SecretIssuer implements SecretSource, AutoCloseable {
     /** The trust bundle last published to each node (root rotation waits until every node has the new one). */
     private final Map<String, String> bundleSent = new ConcurrentHashMap<>();
     /**
+     * Per node, what its last few SDS versions carried (bundle and signer), so a rotation stage can tell whether the
+     * version a stream ACKed holds the stage's bundle: a later renewal still awaiting its ACK does not undo that.
+     */
+    private final Map<String, Map<String, Carried>> carried = new ConcurrentHashMap<>();
+    private static final int CARRIED_PER_NODE = 16;
+
+    private record Carried(String bundle, String signer) {}
+    /**
      * The earliest {@link NodeCert#nextAction()} of any node: a tick before it has nothing to renew and skips the scan
      * of every connected node (10,000 of them, five times a second, at fleet scale). Read and written on the issuing
      * thread only, like {@link #nodes}' updates.
@@ -220,6 +228,29 @@ public final class SecretIssuer implements SecretSource, AutoCloseable {
         return out;
     }
 
+    /**
+     * Nodes (of {@code acked}: node id -> the SDS version each of its streams last ACKed, null for none) with a stream
+     * whose ACKed secrets do not carry {@code bundlePem}, or (when {@code signer} is not null) a certificate from
+     * {@code signer}. What a rotation stage waits for besides {@link #behind}. Only the ACKed version counts, not the
+     * latest push: with short-lived certificates a renewal is nearly always in flight somewhere in the fleet.
+     */
+    public java.util.Set<String> notHolding(String bundlePem, String signer, Map<String, List<String>> acked) {
+        java.util.Set<String> out = new java.util.TreeSet<>();
+        acked.forEach((nodeId, versions) -> {
+            if (mesh.spiffeId(nodeId).isEmpty()) {
+                return; // no identity, no secrets: nothing to wait for
+            }
+            Map<String, Carried> known = carried.getOrDefault(nodeId, Map.of());
+            for (String version : versions) {
+                Carried c = version == null ? null : known.get(version);
+                if (c == null || !c.bundle().equals(bundlePem) || (signer != null && !signer.equals(c.signer()))) {
+                    out.add(nodeId);
+                }
+            }
+        });
+        return out;
+    }
+
     /** Runs the renewal pass now, on the caller's thread (tests with a manual clock). */
     public void renewDueNow() throws InterruptedException {
         var done = new java.util.concurrent.CountDownLatch(1);
@@ -248,6 +279,7 @@ public final class SecretIssuer implements SecretSource, AutoCloseable {
         nodes.entrySet().removeIf(e -> !connected.contains(e.getKey())
                 && (e.getValue().cert() == null || !now.isBefore(e.getValue().cert().notAfter())));
         bundleSent.keySet().retainAll(connected);
+        carried.keySet().retainAll(connected);
         for (String nodeId : connected) {
             refresh(nodeId, republish);
         }
@@ -323,7 +355,15 @@ public final class SecretIssuer implements SecretSource, AutoCloseable {
 
     private void publish(String nodeId, KeyedCertificate cert) {
         String bundle = certificates.trustBundlePem();
-        cache.publishSecrets(nodeId, secrets(cert, bundle), cert.notAfter());
+        TypeResources secrets = secrets(cert, bundle);
+        // Recorded before the push: the ACK may come back before publishSecrets returns.
+        carried.computeIfAbsent(nodeId, n -> java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>() {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, Carried> eldest) {
+                return size() > CARRIED_PER_NODE;
+            }
+        })).put(secrets.version(), new Carried(bundle, cert.signer()));
+        cache.publishSecrets(nodeId, secrets, cert.notAfter());
         bundleSent.put(nodeId, bundle);
     }
 

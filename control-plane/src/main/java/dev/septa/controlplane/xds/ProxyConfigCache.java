@@ -190,20 +190,25 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
         }
     }
 
-    /** Nodes with a stream that was sent SDS secrets and has not ACKed the ones last published (root rotation waits). */
-    public Set<String> secretsNotAcked() {
+    /**
+     * Per connected node that was given secrets, the SDS version each of its streams that was sent secrets last
+     * ACKed (null: none yet). A root rotation stage checks these against what each version carried.
+     */
+    public Map<String, List<String>> secretsAcked() {
+        String sdsType = Resources.V3.SECRET_TYPE_URL;
         synchronized (lock) {
-            Set<String> out = new java.util.TreeSet<>();
+            Map<String, List<String>> out = new TreeMap<>();
             for (ProxyState p : proxies.values()) {
                 if (p.secrets == null) {
                     continue;
                 }
+                List<String> versions = new ArrayList<>();
                 for (StreamSession session : p.sessions) {
-                    String sdsType = io.envoyproxy.controlplane.cache.Resources.V3.SECRET_TYPE_URL;
-                    if (session.lastSent(sdsType) != null && !p.secrets.version().equals(session.acked.get(sdsType))) {
-                        out.add(p.nodeId);
+                    if (session.lastSent(sdsType) != null) {
+                        versions.add(session.acked.get(sdsType));
                     }
                 }
+                out.put(p.nodeId, versions);
             }
             return out;
         }
