@@ -42,6 +42,20 @@ public final class AdmissionReviewHandler {
         BadReview(String message) {
             super(message);
         }
+
+        /** A value from the body, as the one-line 400 may echo it: cut short, control characters escaped. */
+        static String echo(String value) {
+            String cut = value.length() > 80 ? value.substring(0, 80) + "..." : value;
+            var out = new StringBuilder(cut.length() + 2).append('\'');
+            cut.codePoints().forEach(c -> {
+                if (Character.isISOControl(c) || c == 0x2028 || c == 0x2029) {
+                    out.append(String.format("\\u%04x", c));
+                } else {
+                    out.appendCodePoint(c);
+                }
+            });
+            return out.append('\'').toString();
+        }
     }
 
     public String handle(String reviewJson) throws BadReview {
@@ -58,7 +72,7 @@ public final class AdmissionReviewHandler {
         }
         if (!API_VERSION.equals(review.path("apiVersion").asText()) || !"AdmissionReview".equals(review.path("kind").asText())) {
             throw new BadReview("expected apiVersion " + API_VERSION + ", kind AdmissionReview; got "
-                    + review.path("apiVersion").asText("(none)") + ", " + review.path("kind").asText("(none)"));
+                    + BadReview.echo(review.path("apiVersion").asText("(none)")) + ", " + BadReview.echo(review.path("kind").asText("(none)")));
         }
         JsonNode request = review.path("request");
         String uid = request.path("uid").asText("");

@@ -160,7 +160,7 @@ class WebhookServerTest {
 
         var wrongKind = post(client, "/inject", "application/json", "{\"apiVersion\":\"v1\",\"kind\":\"Pod\"}");
         assertThat(wrongKind.statusCode()).isEqualTo(400);
-        assertThat(wrongKind.body()).contains("expected apiVersion admission.k8s.io/v1, kind AdmissionReview; got v1, Pod");
+        assertThat(wrongKind.body()).contains("expected apiVersion admission.k8s.io/v1, kind AdmissionReview; got 'v1', 'Pod'");
 
         var v1beta1 = post(client, "/inject", "application/json", resource("deployment-pod-create.json").replace("admission.k8s.io/v1", "admission.k8s.io/v1beta1"));
         assertThat(v1beta1.statusCode()).isEqualTo(400);
