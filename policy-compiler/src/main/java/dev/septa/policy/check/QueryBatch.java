@@ -34,8 +34,31 @@ public final class QueryBatch {
     /** A query and the line it came from (1-based). */
     public record Line(int number, Query query) { }
 
-    /** {@code FILE:LINE: message}. */
+    /** {@code FILE:LINE: message}, always one line: control characters that a message quotes from the input are escaped. */
     public record LineError(String file, int line, String message) {
+        public LineError {
+            message = oneLine(message);
+        }
+
+        private static String oneLine(String message) {
+            if (message.codePoints().noneMatch(LineError::control)) {
+                return message;
+            }
+            var out = new StringBuilder(message.length() + 16);
+            message.codePoints().forEach(c -> {
+                if (control(c)) {
+                    out.append(String.format("\\u%04x", c));
+                } else {
+                    out.appendCodePoint(c);
+                }
+            });
+            return out.toString();
+        }
+
+        private static boolean control(int c) {
+            return Character.isISOControl(c) || c == 0x2028 || c == 0x2029;
+        }
+
         @Override
         public String toString() {
             return file + ":" + line + ": " + message;
