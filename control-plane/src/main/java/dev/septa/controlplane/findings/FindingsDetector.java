@@ -1,0 +1,169 @@
+package dev.septa.controlplane.findings;
+
+import dev.septa.controlplane.graph.Observation;
+import dev.septa.controlplane.graph.ObservationListener;
+import dev.septa.controlplane.graph.Verdict;
+import dev.septa.policy.model.MeshConfig;
+
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Turns observed calls into findings ({@link FindingKind}), with the thresholds of {@code MeshConfig.spec.detection}
+ * in force ({@link #configure}, on every applied compile). Memory is bounded whatever the traffic:
+ * <ul>
+ * <li>probing: one sliding count (12 buckets over {@code probeWindow}) per source with recent denied calls, at most
+ *     {@code maxSources} (10,000); past that, idle sources are dropped, and a denied call from one more source is not
+ *     counted ({@link Status#untrackedDenials}); a source with a PROBING finding needs no count;</li>
+ * <li>new behaviour: the (source, destination, port) triples of allowed calls seen during the learning window, at most
+ *     {@code maxKnownEdges} (50,000); a learning window that sees more turns NEW_EDGE detection off ({@link Status}),
+ *     since an edge not remembered would later be reported as new;</li>
+ * <li>findings: {@link FindingsStore}.</li>
+ * </ul>
+ * The learning window runs from the detector's creation (the control plane's start): what a restart learns again is
+ * documented in docs/incident-response.md. One lock; the work per call is a few map lookups.
+ */
+public final class FindingsDetector implements ObservationListener {
+
+    /** Memory bounds (docs/incident-response.md). */
+    public record Limits(int maxSources, int maxKnownEdges) {
+        public static final Limits DEFAULT = new Limits(10_000, 50_000);
+
+        public Limits {
+            if (maxSources < 1 || maxKnownEdges < 1) {
+                throw new IllegalArgumentException("septa.findings.max-sources and max-known-edges must be at least 1");
+            }
+        }
+    }
+
+    /** What the detector is doing, for {@code /api/findings}. */
+    public record Status(MeshConfig.Detection detection, Instant learningEndsAt, boolean learning, boolean newEdgeDetection,
+                         int trackedSources, int knownEdges, long untrackedDenials) {
+    }
+
+    private record EdgeKey(String source, String destination, int port) {
+    }
+
+    private static final int PROBE_BUCKETS = 12;
+
+    private final FindingsStore store;
+    private final Limits limits;
+    private final long startMillis;
+    private MeshConfig.Detection detection;
+    private final Map<String, SlidingCount> probes = new HashMap<>();
+    private final Set<EdgeKey> known = new HashSet<>();
+    private boolean newEdgeOff;
+    private long untrackedDenials;
+    private long lastSweepEpoch = Long.MIN_VALUE;
+
+    public FindingsDetector(FindingsStore store, Limits limits, MeshConfig.Detection detection, InstantSource clock) {
+        this.store = Objects.requireNonNull(store);
+        this.limits = Objects.requireNonNull(limits);
+        this.detection = Objects.requireNonNull(detection);
+        this.startMillis = clock.millis();
+    }
+
+    /** The thresholds of the mesh in force; a changed probe window or threshold restarts the probe counts. */
+    public synchronized void configure(MeshConfig.Detection d) {
+        Objects.requireNonNull(d);
+        if (!d.probeWindow().equals(detection.probeWindow()) || d.probeThreshold() != detection.probeThreshold()) {
+            probes.clear();
+        }
+        detection = d;
+    }
+
+    @Override
+    public synchronized void observed(Observation o, long weight, long at) {
+        if (o.verdict() == Verdict.DENY) {
+            probing(o, weight, at);
+            return;
+        }
+        if (o.wouldDenyBy() != null) {
+            String id = FindingKind.WOULD_DENY + " " + o.source().id() + " -> " + o.destination().id() + ":" + o.port()
+                    + " " + o.wouldDenyBy();
+            if (!store.touch(id, o, weight, at)) {
+                store.raise(id, FindingKind.WOULD_DENY, o, o.wouldDenyBy(), weight, at, at);
+            }
+        }
+        newEdge(o, weight, at);
+    }
+
+    private void probing(Observation o, long weight, long at) {
+        String source = o.source().id();
+        String id = FindingKind.PROBING + " " + source;
+        if (store.touch(id, o, weight, at)) {
+            return;
+        }
+        long window = detection.probeWindow().toMillis();
+        long bucket = Math.max(1, window / PROBE_BUCKETS);
+        SlidingCount count = probes.get(source);
+        if (count == null) {
+            if (probes.size() >= limits.maxSources()) {
+                sweep(at, bucket, window);
+            }
+            if (probes.size() >= limits.maxSources()) {
+                untrackedDenials += weight;
+                return;
+            }
+            count = new SlidingCount(PROBE_BUCKETS + 1, bucket);
+            probes.put(source, count);
+        }
+        count.add(at, weight);
+        long inWindow = count.sum(at, window);
+        if (inWindow > detection.probeThreshold()) {
+            store.raise(id, FindingKind.PROBING, o, o.decidedBy(), inWindow, count.firstInWindow(at, window), at);
+            probes.remove(source);
+        }
+    }
+
+    /** Drops sources with nothing in the window; at most once per bucket, so a flood of sources costs no scan per call. */
+    private void sweep(long at, long bucket, long window) {
+        long epoch = Math.floorDiv(at, bucket);
+        if (epoch == lastSweepEpoch) {
+            return;
+        }
+        lastSweepEpoch = epoch;
+        for (Iterator<SlidingCount> it = probes.values().iterator(); it.hasNext(); ) {
+            if (it.next().sum(at, window) == 0) {
+                it.remove();
+            }
+        }
+    }
+
+    private void newEdge(Observation o, long weight, long at) {
+        EdgeKey key = new EdgeKey(o.source().id(), o.destination().id(), o.port());
+        String id = FindingKind.NEW_EDGE + " " + key.source() + " -> " + key.destination() + ":" + key.port();
+        if (newEdgeOff || store.touch(id, o, weight, at) || known.contains(key)) {
+            return;
+        }
+        boolean learning = at < learningEndsAt();
+        if (known.size() < limits.maxKnownEdges()) {
+            known.add(key);
+        } else if (learning) {
+            newEdgeOff = true; // an edge we cannot remember would be reported as new once learning ends
+            return;
+        }
+        if (!learning) {
+            store.raise(id, FindingKind.NEW_EDGE, o, o.decidedBy(), weight, at, at);
+        }
+    }
+
+    private long learningEndsAt() {
+        return startMillis + detection.learningWindow().toMillis();
+    }
+
+    public synchronized Status status(long nowMillis) {
+        return new Status(detection, Instant.ofEpochMilli(learningEndsAt()), nowMillis < learningEndsAt(), !newEdgeOff,
+                probes.size(), known.size(), untrackedDenials);
+    }
+
+    public FindingsStore store() {
+        return store;
+    }
+}
