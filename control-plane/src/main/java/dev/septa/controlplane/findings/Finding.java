@@ -21,5 +21,11 @@ import java.util.List;
  */
 @Serdeable
 public record Finding(String id, FindingKind kind, String source, String destination, int port, @Nullable String intent,
-                      List<String> samples, List<String> targets, String firstSeen, String lastSeen, long count) {
+                      @Nullable List<String> samples, @Nullable List<String> targets, String firstSeen, String lastSeen, long count) {
+
+    /** Serde leaves empty lists out; read back, they are empty again. */
+    public Finding {
+        samples = samples == null ? List.of() : List.copyOf(samples);
+        targets = targets == null ? List.of() : List.copyOf(targets);
+    }
 }

@@ -46,10 +46,12 @@ public class FindingsController {
         List<Finding> list = store.list().stream().filter(f -> filter == null || f.kind() == filter).toList();
         String newEdge = !s.newEdgeDetection() ? "off: more than " + runtime.limits().maxKnownEdges()
                 + " distinct allowed edges during the learning window"
+                : s.learningEndsAt() == null ? "learning starts with the first call"
                 : s.learning() ? "learning until " + s.learningEndsAt() : "on";
         return new FindingsJson(Instant.ofEpochMilli(now).toString(),
                 new FindingsJson.Detection(s.detection().probeThreshold(), s.detection().probeWindow().toSeconds(),
-                        s.detection().learningWindow().toSeconds(), s.learningEndsAt().toString(), newEdge),
+                        s.detection().learningWindow().toSeconds(),
+                        s.learningEndsAt() == null ? null : s.learningEndsAt().toString(), newEdge),
                 new FindingsJson.Limits(store.maxFindings(), runtime.limits().maxSources(), runtime.limits().maxKnownEdges()),
                 new FindingsJson.Counters(store.raisedByKind(), store.evicted(), s.trackedSources(), s.knownEdges(),
                         s.untrackedDenials(), runtime.sinkDropped()),

@@ -6,7 +6,6 @@ import dev.septa.controlplane.graph.Verdict;
 import dev.septa.policy.model.MeshConfig;
 
 import java.time.Instant;
-import java.time.InstantSource;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
@@ -26,8 +25,8 @@ import java.util.Set;
  *     since an edge not remembered would later be reported as new;</li>
  * <li>findings: {@link FindingsStore}.</li>
  * </ul>
- * The learning window runs from the detector's creation (the control plane's start): what a restart learns again is
- * documented in docs/incident-response.md. One lock; the work per call is a few map lookups.
+ * The learning window runs from the first call observed after the control plane's start (a control plane that waits
+ * for its workloads must not end its learning with nothing learned); a restart learns again (docs/incident-response.md). One lock; the work per call is a few map lookups.
  */
 public final class FindingsDetector implements ObservationListener {
 
@@ -54,7 +53,7 @@ public final class FindingsDetector implements ObservationListener {
 
     private final FindingsStore store;
     private final Limits limits;
-    private final long startMillis;
+    private long learningStartMillis = -1;
     private MeshConfig.Detection detection;
     private final Map<String, SlidingCount> probes = new HashMap<>();
     private final Set<EdgeKey> known = new HashSet<>();
@@ -62,11 +61,10 @@ public final class FindingsDetector implements ObservationListener {
     private long untrackedDenials;
     private long lastSweepEpoch = Long.MIN_VALUE;
 
-    public FindingsDetector(FindingsStore store, Limits limits, MeshConfig.Detection detection, InstantSource clock) {
+    public FindingsDetector(FindingsStore store, Limits limits, MeshConfig.Detection detection) {
         this.store = Objects.requireNonNull(store);
         this.limits = Objects.requireNonNull(limits);
         this.detection = Objects.requireNonNull(detection);
-        this.startMillis = clock.millis();
     }
 
     /** The thresholds of the mesh in force; a changed probe window or threshold restarts the probe counts. */
@@ -80,6 +78,9 @@ public final class FindingsDetector implements ObservationListener {
 
     @Override
     public synchronized void observed(Observation o, long weight, long at) {
+        if (learningStartMillis < 0) {
+            learningStartMillis = at;
+        }
         if (o.verdict() == Verdict.DENY) {
             probing(o, weight, at);
             return;
@@ -155,12 +156,14 @@ public final class FindingsDetector implements ObservationListener {
     }
 
     private long learningEndsAt() {
-        return startMillis + detection.learningWindow().toMillis();
+        return learningStartMillis + detection.learningWindow().toMillis();
     }
 
+    /** @param nowMillis the moment asked about; {@link Status#learningEndsAt} is null until the first call */
     public synchronized Status status(long nowMillis) {
-        return new Status(detection, Instant.ofEpochMilli(learningEndsAt()), nowMillis < learningEndsAt(), !newEdgeOff,
-                probes.size(), known.size(), untrackedDenials);
+        boolean started = learningStartMillis >= 0;
+        return new Status(detection, started ? Instant.ofEpochMilli(learningEndsAt()) : null,
+                !started || nowMillis < learningEndsAt(), !newEdgeOff, probes.size(), known.size(), untrackedDenials);
     }
 
     public FindingsStore store() {

@@ -10,7 +10,6 @@ import io.micronaut.context.annotation.Factory;
 import io.micronaut.context.annotation.Value;
 import jakarta.inject.Singleton;
 
-import java.time.InstantSource;
 
 /**
  * The findings' beans, built eagerly with the context so that no call is missed: the detector listens to the
@@ -37,7 +36,7 @@ public class FindingsFactory {
     @Context
     FindingsDetector findingsDetector(TrafficGraph graph, FindingsStore store, FindingsRuntime runtime,
                                       FindingsEvents events, BeanProvider<MeterRegistry> registry) {
-        FindingsDetector detector = new FindingsDetector(store, runtime.limits(), MeshConfig.Detection.DEFAULT, InstantSource.system());
+        FindingsDetector detector = new FindingsDetector(store, runtime.limits(), MeshConfig.Detection.DEFAULT);
         store.addListener(events);
         if (registry.isPresent()) {
             store.addListener(new FindingsMetrics(registry.get(), store));

@@ -12,10 +12,17 @@ import java.util.Map;
  * @param newEdgeDetection {@code learning until <instant>}, {@code on}, or {@code off: ...} with the reason
  */
 @Serdeable
-public record FindingsJson(String generatedAt, Detection detection, Limits limits, Counters counters, List<Finding> findings) {
+public record FindingsJson(String generatedAt, Detection detection, Limits limits, Counters counters,
+                           @io.micronaut.core.annotation.Nullable List<Finding> findings) {
+
+    /** Serde leaves empty lists out; read back, they are empty again. */
+    public FindingsJson {
+        findings = findings == null ? List.of() : List.copyOf(findings);
+    }
 
     @Serdeable
-    public record Detection(int probeThreshold, long probeWindowSeconds, long learningWindowSeconds, String learningEndsAt,
+    public record Detection(int probeThreshold, long probeWindowSeconds, long learningWindowSeconds,
+                            @io.micronaut.core.annotation.Nullable String learningEndsAt,
                             String newEdgeDetection) {
     }
 
