@@ -9,6 +9,7 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -17,7 +18,8 @@ import java.util.Set;
  * Turns observed calls into findings ({@link FindingKind}), with the thresholds of {@code MeshConfig.spec.detection}
  * in force ({@link #configure}, on every applied compile). Memory is bounded whatever the traffic:
  * <ul>
- * <li>probing: one sliding count (12 buckets over {@code probeWindow}) per source with recent denied calls, at most
+ * <li>probing: one sliding count (12 buckets over {@code probeWindow}) and up to 16 destinations per source with recent
+ *     denied calls, at most
  *     {@code maxSources} (10,000); past that, idle sources are dropped, and a denied call from one more source is not
  *     counted ({@link Status#untrackedDenials}); a source with a PROBING finding needs no count;</li>
  * <li>new behaviour: the (source, destination, port) triples of allowed calls seen during the learning window, at most
@@ -55,7 +57,11 @@ public final class FindingsDetector implements ObservationListener {
     private final Limits limits;
     private long learningStartMillis = -1;
     private MeshConfig.Detection detection;
-    private final Map<String, SlidingCount> probes = new HashMap<>();
+    /** A source's recent denied calls, and the first few distinct destinations they went to (for the finding). */
+    private record Probe(SlidingCount count, java.util.LinkedHashSet<String> targets) {
+    }
+
+    private final Map<String, Probe> probes = new HashMap<>();
     private final Set<EdgeKey> known = new HashSet<>();
     private boolean newEdgeOff;
     private long untrackedDenials;
@@ -89,7 +95,7 @@ public final class FindingsDetector implements ObservationListener {
             String id = FindingKind.WOULD_DENY + " " + o.source().id() + " -> " + o.destination().id() + ":" + o.port()
                     + " " + o.wouldDenyBy();
             if (!store.touch(id, o, weight, at)) {
-                store.raise(id, FindingKind.WOULD_DENY, o, o.wouldDenyBy(), weight, at, at);
+                store.raise(id, FindingKind.WOULD_DENY, o, o.wouldDenyBy(), weight, at, at, List.of());
             }
         }
         newEdge(o, weight, at);
@@ -103,8 +109,8 @@ public final class FindingsDetector implements ObservationListener {
         }
         long window = detection.probeWindow().toMillis();
         long bucket = Math.max(1, window / PROBE_BUCKETS);
-        SlidingCount count = probes.get(source);
-        if (count == null) {
+        Probe probe = probes.get(source);
+        if (probe == null) {
             if (probes.size() >= limits.maxSources()) {
                 sweep(at, bucket, window);
             }
@@ -112,13 +118,20 @@ public final class FindingsDetector implements ObservationListener {
                 untrackedDenials += weight;
                 return;
             }
-            count = new SlidingCount(PROBE_BUCKETS + 1, bucket);
-            probes.put(source, count);
+            probe = new Probe(new SlidingCount(PROBE_BUCKETS + 1, bucket), new java.util.LinkedHashSet<>());
+            probes.put(source, probe);
         }
-        count.add(at, weight);
-        long inWindow = count.sum(at, window);
+        if (probe.count().sum(at, window) == 0) {
+            probe.targets().clear(); // nothing left in the window: forget where its older calls went
+        }
+        probe.count().add(at, weight);
+        if (probe.targets().size() < FindingsStore.MAX_TARGETS) {
+            probe.targets().add(o.destination().id() + ":" + o.port());
+        }
+        long inWindow = probe.count().sum(at, window);
         if (inWindow > detection.probeThreshold()) {
-            store.raise(id, FindingKind.PROBING, o, o.decidedBy(), inWindow, count.firstInWindow(at, window), at);
+            store.raise(id, FindingKind.PROBING, o, o.decidedBy(), inWindow, probe.count().firstInWindow(at, window), at,
+                    probe.targets());
             probes.remove(source);
         }
     }
@@ -130,8 +143,8 @@ public final class FindingsDetector implements ObservationListener {
             return;
         }
         lastSweepEpoch = epoch;
-        for (Iterator<SlidingCount> it = probes.values().iterator(); it.hasNext(); ) {
-            if (it.next().sum(at, window) == 0) {
+        for (Iterator<Probe> it = probes.values().iterator(); it.hasNext(); ) {
+            if (it.next().count().sum(at, window) == 0) {
                 it.remove();
             }
         }
@@ -151,7 +164,7 @@ public final class FindingsDetector implements ObservationListener {
             return;
         }
         if (!learning) {
-            store.raise(id, FindingKind.NEW_EDGE, o, o.decidedBy(), weight, at, at);
+            store.raise(id, FindingKind.NEW_EDGE, o, o.decidedBy(), weight, at, at, List.of());
         }
     }
 

@@ -117,9 +117,11 @@ public final class FindingsStore {
         return true;
     }
 
-    /** Raises a new finding of {@code count} calls, the last of them {@code o} at {@code at}. */
-    synchronized void raise(String id, FindingKind kind, Observation o, String intent, long count, long firstSeen, long at) {
+    /** Raises a new finding of {@code count} calls, the last of them {@code o} at {@code at}, with the targets seen before. */
+    synchronized void raise(String id, FindingKind kind, Observation o, String intent, long count, long firstSeen, long at,
+                            java.util.Collection<String> earlierTargets) {
         State s = new State(id, kind, o, intent, firstSeen);
+        earlierTargets.stream().limit(MAX_TARGETS).forEach(s.targets::add);
         s.add(o, count, at);
         s.lastPublished = at;
         findings.put(id, s);

@@ -67,13 +67,13 @@ class FindingsDetectorTest {
         assertThat(raised).singleElement().satisfies(f -> {
             assertThat(f.kind()).isEqualTo(FindingKind.PROBING);
             assertThat(f.count()).isEqualTo(4);
-            assertThat(f.targets()).containsExactly("shop/b:83");
+            assertThat(f.targets()).containsExactly("shop/b:80", "shop/b:81", "shop/b:82", "shop/b:83");
         });
         d.observed(denied(A, B, 99), 5, t + 10_000L);
         assertThat(raised).hasSize(1);
         Finding now = d.store().list().getFirst();
         assertThat(now.count()).isEqualTo(9);
-        assertThat(now.targets()).containsExactly("shop/b:83", "shop/b:99");
+        assertThat(now.targets()).containsExactly("shop/b:80", "shop/b:81", "shop/b:82", "shop/b:83", "shop/b:99");
         assertThat(now.samples()).containsExactly("POST /p");
     }
 
