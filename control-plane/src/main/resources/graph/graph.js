@@ -141,14 +141,17 @@
     const groups = Array.from(new Set(workloads.map(groupOf))).sort();
     const rank = new Map(groups.map((g) => [g, 0]));
     const links = cy.edges().map((e) => [groupOf(e.source()), groupOf(e.target())]).filter(([a, b]) => a !== b);
-    for (let i = 0; i < groups.length; i++) {
+    let converged = false;
+    for (let i = 0; i < groups.length && !converged; i++) {
       let changed = false;
       links.forEach(([a, b]) => {
         const r = Math.min(groups.length, rank.get(a) + 1);
         if (rank.get(b) < r) { rank.set(b, r); changed = true; }
       });
-      if (!changed) break;
+      converged = !changed;
     }
+    // Ranks that ran up to the cap mean a cycle: calls in a cycle have no left-to-right order.
+    const ordered = converged && Array.from(rank.values()).every((r) => r < groups.length);
     const nsOf = (g) => cy.getElementById(g).data('kind') === 'namespace' ? g : cy.getElementById(g).data('parent');
 
     const bands = Array.from(new Set(groups.map(nsOf))).sort((a, b) =>
@@ -157,8 +160,11 @@
     let top = 0;
     bands.forEach((band) => {
       const columns = new Map();
-      groups.filter((g) => nsOf(g) === band).forEach((g) => {
-        const r = rank.get(g);
+      const inBand = groups.filter((g) => nsOf(g) === band);
+      // Without an order (a cycle), lay the band out as a grid instead.
+      const perRow = Math.ceil(Math.sqrt(inBand.length * 2));
+      inBand.forEach((g, i) => {
+        const r = ordered ? rank.get(g) : i % perRow;
         if (!columns.has(r)) columns.set(r, []);
         columns.get(r).push(g);
       });

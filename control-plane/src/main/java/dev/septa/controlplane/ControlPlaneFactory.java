@@ -48,8 +48,8 @@ public class ControlPlaneFactory {
                           @Value("${septa.graph.als.max-message-bytes:1048576}") int maxMessageBytes,
                           FindingsDetector findings, FindingsRuntime findingsRuntime,
                           @Value("${septa.findings.sink.max-bytes:10485760}") long findingsFileBytes) {
-        // Findings as JSON lines for a SIEM: the container log in Kubernetes mode, a rotated file in the state directory
-        // otherwise (docs/incident-response.md).
+        // Findings as JSON lines for a SIEM: the container log in Kubernetes mode (the one mode that reviews
+        // service-account tokens), a rotated file in the state directory otherwise (docs/incident-response.md).
         findingsRuntime.useSink(options.serviceAccountTokens() != null ? FindingsSink.standardOutput()
                 : FindingsSink.file(options.stateDir().resolve("findings.jsonl"), findingsFileBytes));
         ControlPlaneCore core = new ControlPlaneCore(options, metrics);

@@ -144,6 +144,13 @@ class FindingsGraphPageBrowserTest {
         assertThat(num(page, "() => window.septa.cy.edges().map(e => e.data('edges')).reduce((a, b) => a + b, 0)").intValue())
                 .isEqualTo(EDGES);
 
+        Path grouped = Paths.get("target", "graph-large.png");
+        page.evaluate("() => window.septa.cy.fit(undefined, 30)");
+        page.screenshot(new Page.ScreenshotOptions().setPath(grouped));
+        if (Boolean.getBoolean("septa.updateScreenshot")) {
+            Files.copy(grouped, Paths.get("..", "docs", "graph-large.png"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+
         // Verdict filter: no allowed edge drawn, fewer edges in all.
         page.uncheck("#f-allow");
         page.waitForFunction("() => window.septa.cy.edges('.allow').length === 0");
