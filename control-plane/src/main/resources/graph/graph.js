@@ -4,6 +4,9 @@
 
   const COLORS = { ALLOW: '#2e7d32', DENY: '#c62828' };
   const state = { data: null, namespaces: null, selected: null, version: -1 };
+  // Extension points for the page's other modules (graph-view.js: grouping and the name filter; graph-findings.js):
+  // edgeFilters/nodeFilters narrow what is drawn, views regroup it, decorators add classes to elements.
+  const hooks = { edgeFilters: [], nodeFilters: [], views: [], decorators: [] };
 
   const cy = cytoscape({
     container: document.getElementById('cy'),
@@ -24,12 +27,18 @@
       { selector: 'edge.allow', style: { 'line-color': COLORS.ALLOW, 'target-arrow-color': COLORS.ALLOW, 'color': COLORS.ALLOW } },
       { selector: 'edge.deny', style: { 'line-color': COLORS.DENY, 'target-arrow-color': COLORS.DENY, 'color': COLORS.DENY } },
       { selector: 'edge.would-deny', style: { 'line-style': 'dashed', 'line-dash-pattern': [8, 5] } },
+      { selector: 'node[kind = "group"]', style: { 'shape': 'round-rectangle', 'background-color': '#7d9bc1',
+          'width': 'mapData(size, 1, 40, 30, 70)', 'height': 'mapData(size, 1, 40, 30, 70)', 'font-weight': 600 } },
+      { selector: 'node.finding', style: { 'border-color': '#e65100', 'border-width': 5 } },
+      { selector: 'edge.finding', style: { 'underlay-color': '#ff9800', 'underlay-opacity': 0.45, 'underlay-padding': 6 } },
+      { selector: '.focus', style: { 'overlay-color': '#e65100', 'overlay-opacity': 0.25, 'overlay-padding': 8 } },
       { selector: 'edge:selected', style: { 'overlay-color': '#1f2933', 'overlay-opacity': 0.15, 'overlay-padding': 4 } },
     ],
   });
 
   // Exposed for the browser test and for anyone poking at the page from the console.
-  window.septa = { cy: cy, state: state };
+  const septa = { cy: cy, state: state, hooks: hooks, render: () => render() };
+  window.septa = septa;
 
   const $ = (id) => document.getElementById(id);
 
@@ -37,25 +46,25 @@
     return r >= 10 ? r.toFixed(0) : r >= 1 ? r.toFixed(1) : r.toFixed(2);
   }
 
-  function edgeVisible(e, nsShown) {
+  function edgeVisible(e, nsShown, nsOf) {
     const v = e.verdict === 'ALLOW' ? $('f-allow').checked : $('f-deny').checked;
     if (!v) return false;
     if ($('f-would').checked && !e.wouldDenyBy) return false;
-    return nsShown(nodeNs(e.source)) || nsShown(nodeNs(e.target));
-  }
-
-  function nodeNs(id) {
-    const n = state.data.nodes.find((x) => x.id === id);
-    return n ? n.namespace : '';
+    if (!hooks.edgeFilters.every((f) => f(e))) return false;
+    return nsShown(nsOf(e.source)) || nsShown(nsOf(e.target));
   }
 
   /** The cytoscape elements for the current data and filters: namespaces > segments > workloads, then edges. */
   function elementsFor(data) {
     const nsShown = (ns) => state.namespaces === null || state.namespaces.has(ns);
-    const edges = data.edges.filter((e) => edgeVisible(e, nsShown));
+    const byId = new Map(data.nodes.map((n) => [n.id, n]));
+    const nsOf = (id) => (byId.get(id) || { namespace: '' }).namespace;
+    let edges = data.edges.filter((e) => edgeVisible(e, nsShown, nsOf));
     const ends = new Set();
     edges.forEach((e) => { ends.add(e.source); ends.add(e.target); });
-    const nodes = data.nodes.filter((n) => nsShown(n.namespace) || ends.has(n.id));
+    let nodes = data.nodes.filter((n) => (nsShown(n.namespace) && hooks.nodeFilters.every((f) => f(n))) || ends.has(n.id));
+    hooks.views.forEach((view) => { ({ nodes, edges } = view(nodes, edges, data)); });
+    const classesOf = (group, d) => hooks.decorators.map((f) => f(group, d)).filter((c) => c).join(' ');
     const out = [];
     const parents = new Set();
     nodes.forEach((n) => {
@@ -73,14 +82,18 @@
       }
     });
     nodes.forEach((n) => {
-      out.push({ group: 'nodes', data: { id: n.id, parent: n.segment ? 'seg:' + n.namespace + '/' + n.segment : 'ns:' + n.namespace,
-        label: n.external ? n.name : n.name, kind: 'workload', external: n.external, namespace: n.namespace } });
+      const d = { id: n.id, parent: n.segment ? 'seg:' + n.namespace + '/' + n.segment : 'ns:' + n.namespace,
+        label: n.label || n.name, kind: n.kind || 'workload', external: n.external, namespace: n.namespace,
+        size: n.size || 1, members: n.members || [] };
+      out.push({ group: 'nodes', classes: classesOf('nodes', d), data: d });
     });
     edges.forEach((e) => {
-      out.push({ group: 'edges', classes: e.verdict.toLowerCase() + (e.wouldDenyBy ? ' would-deny' : ''),
-        data: { id: 'e:' + e.id, source: e.source, target: e.target, verdict: e.verdict, port: e.port,
-          decidedBy: e.decidedBy || '', wouldDenyBy: e.wouldDenyBy || '', requests: e.requests, rate: e.ratePerSecond,
-          lastSeen: e.lastSeen, label: ':' + e.port + '  ' + fmtRate(e.ratePerSecond) + '/s' } });
+      const d = { id: e.aggregate ? e.id : 'e:' + e.id, source: e.source, target: e.target, verdict: e.verdict, port: e.port,
+        decidedBy: e.decidedBy || '', wouldDenyBy: e.wouldDenyBy || '', requests: e.requests, rate: e.ratePerSecond,
+        lastSeen: e.lastSeen, edges: e.aggregate || 1, members: e.members || [],
+        label: e.label || ':' + e.port + '  ' + fmtRate(e.ratePerSecond) + '/s' };
+      const classes = e.verdict.toLowerCase() + (e.wouldDenyBy ? ' would-deny' : '') + (e.aggregate ? ' aggregate' : '');
+      out.push({ group: 'edges', classes: (classes + ' ' + classesOf('edges', d)).trim(), data: d });
     });
     return out;
   }
@@ -107,7 +120,7 @@
         }
       });
     });
-    const workloadIds = cy.nodes('[kind = "workload"]').map((n) => n.id()).sort().join('\n');
+    const workloadIds = cy.nodes('[kind = "workload"], [kind = "group"]').map((n) => n.id()).sort().join('\n');
     if (added > 0 || workloadIds !== state.laidOutFor) {
       state.laidOutFor = workloadIds;
       cy.layout({ name: 'preset', positions: flowPositions(), fit: true, padding: 30, animate: false }).run();
@@ -122,28 +135,36 @@
    */
   function flowPositions() {
     const COL_W = 230, ROW_H = 80, GROUP_GAP = 70, BAND_GAP = 90, STAGGER = 60;
-    const groupOf = (n) => n.data('parent');
-    const workloads = cy.nodes('[kind = "workload"]');
+    // A collapsed group is a column of its own, as its segment would be.
+    const groupOf = (n) => n.data('kind') === 'group' ? n.id() : n.data('parent');
+    const workloads = cy.nodes('[kind = "workload"], [kind = "group"]');
     const groups = Array.from(new Set(workloads.map(groupOf))).sort();
     const rank = new Map(groups.map((g) => [g, 0]));
     const links = cy.edges().map((e) => [groupOf(e.source()), groupOf(e.target())]).filter(([a, b]) => a !== b);
-    for (let i = 0; i < groups.length; i++) {
+    let converged = false;
+    for (let i = 0; i < groups.length && !converged; i++) {
       let changed = false;
       links.forEach(([a, b]) => {
         const r = Math.min(groups.length, rank.get(a) + 1);
         if (rank.get(b) < r) { rank.set(b, r); changed = true; }
       });
-      if (!changed) break;
+      converged = !changed;
     }
+    // Ranks that ran up to the cap mean a cycle: calls in a cycle have no left-to-right order.
+    const ordered = converged && Array.from(rank.values()).every((r) => r < groups.length);
     const nsOf = (g) => cy.getElementById(g).data('kind') === 'namespace' ? g : cy.getElementById(g).data('parent');
+
     const bands = Array.from(new Set(groups.map(nsOf))).sort((a, b) =>
       (a === 'ns:(outside)') - (b === 'ns:(outside)') || a.localeCompare(b));
     const pos = {};
     let top = 0;
     bands.forEach((band) => {
       const columns = new Map();
-      groups.filter((g) => nsOf(g) === band).forEach((g) => {
-        const r = rank.get(g);
+      const inBand = groups.filter((g) => nsOf(g) === band);
+      // Without an order (a cycle), lay the band out as a grid instead.
+      const perRow = Math.ceil(Math.sqrt(inBand.length * 2));
+      inBand.forEach((g, i) => {
+        const r = ordered ? rank.get(g) : i % perRow;
         if (!columns.has(r)) columns.set(r, []);
         columns.get(r).push(g);
       });
@@ -219,7 +240,10 @@
     const d = e.data();
     state.selected = d.id;
     box.className = '';
-    const rows = [
+    const rows = d.edges > 1 ? [
+      ['from', d.source], ['to', d.target], ['verdict', d.verdict], ['decided by', d.decidedBy || '(not reported)'],
+      ['edges', d.edges + ' (click a group to expand it)'], ['requests', String(d.requests)], ['rate', fmtRate(d.rate) + '/s'],
+    ] : [
       ['from', d.source], ['to', d.target + ':' + d.port],
       ['verdict', d.verdict], ['decided by', d.decidedBy || '(not reported)'],
       ['would deny', d.wouldDenyBy || '—'], ['requests', String(d.requests)], ['rate', fmtRate(d.rate) + '/s'],
@@ -263,6 +287,7 @@
 
   fetch('/api/graph').then((r) => r.json()).then(accept).catch(() => {});
   const events = new EventSource('/api/graph/events');
+  septa.events = events;
   events.addEventListener('graph', (ev) => accept(JSON.parse(ev.data)));
   events.onopen = () => { $('live').textContent = 'live'; $('live').className = 'live on'; };
   events.onerror = () => { $('live').textContent = 'reconnecting…'; $('live').className = 'live off'; };

@@ -1,5 +1,8 @@
 package dev.septa.controlplane;
 
+import dev.septa.controlplane.findings.FindingsDetector;
+import dev.septa.controlplane.findings.FindingsRuntime;
+import dev.septa.controlplane.findings.FindingsSink;
 import dev.septa.controlplane.graph.AccessLogReceiver;
 import dev.septa.controlplane.graph.CheckerPolicyAnnotator;
 import dev.septa.controlplane.graph.FloodGuard;
@@ -42,13 +45,20 @@ public class ControlPlaneFactory {
     @Bean(preDestroy = "close")
     ControlPlaneCore core(ControlPlaneOptions options, ControlPlaneMetrics metrics, TrafficGraph graph,
                           WorkloadDirectory directory, InventoryDirectory inventory, FloodGuard guard,
-                          @Value("${septa.graph.als.max-message-bytes:1048576}") int maxMessageBytes) {
+                          @Value("${septa.graph.als.max-message-bytes:1048576}") int maxMessageBytes,
+                          FindingsDetector findings, FindingsRuntime findingsRuntime,
+                          @Value("${septa.findings.sink.max-bytes:10485760}") long findingsFileBytes) {
+        // Findings as JSON lines for a SIEM: the container log in Kubernetes mode (the one mode that reviews
+        // service-account tokens), a rotated file in the state directory otherwise (docs/incident-response.md).
+        findingsRuntime.useSink(options.serviceAccountTokens() != null ? FindingsSink.standardOutput()
+                : FindingsSink.file(options.stateDir().resolve("findings.jsonl"), findingsFileBytes));
         ControlPlaneCore core = new ControlPlaneCore(options, metrics);
         CheckerPolicyAnnotator annotator = new CheckerPolicyAnnotator(core.cache()::dialectOf);
         core.addService(new AccessLogReceiver(graph, directory, guard, annotator, maxMessageBytes,
                 new SessionReporterAuthorizer(core.nodeAuthorizer())));
         core.onMeshApplied(compiled -> {
             inventory.update(compiled.mesh());
+            findings.configure(compiled.mesh().config().detection());
             annotator.meshApplied(compiled);
         });
         options.contributions().forEach(c -> c.beforeStart(core));

@@ -37,17 +37,21 @@ public class GraphController {
     private static final Map<String, String> ASSETS = Map.of(
             "graph.js", "graph/graph.js",
             "graph.css", "graph/graph.css",
+            "graph-view.js", "graph/graph-view.js",
+            "graph-findings.js", "graph/graph-findings.js",
             "cytoscape.min.js", CYTOSCAPE);
     private static final Duration PUSH_INTERVAL = Duration.ofSeconds(1);
     private static final int IDLE_PUSH_EVERY = 5;
 
     private final TrafficGraph graph;
     private final BeanProvider<WorkloadDirectory> directory;
+    private final List<GraphEventSource> eventSources;
     private final Map<String, String> assetCache = new java.util.concurrent.ConcurrentHashMap<>();
 
-    public GraphController(TrafficGraph graph, BeanProvider<WorkloadDirectory> directory) {
+    public GraphController(TrafficGraph graph, BeanProvider<WorkloadDirectory> directory, List<GraphEventSource> eventSources) {
         this.graph = graph;
         this.directory = directory;
+        this.eventSources = List.copyOf(eventSources);
     }
 
     @Get(uri = "/graph", produces = MediaType.TEXT_HTML)
@@ -76,9 +80,9 @@ public class GraphController {
     }
 
     @Get(uri = "/api/graph/events", produces = MediaType.TEXT_EVENT_STREAM)
-    public Publisher<Event<GraphJson>> events(@Nullable @QueryValue String namespace, @Nullable @QueryValue String verdict) {
+    public Publisher<Event<?>> events(@Nullable @QueryValue String namespace, @Nullable @QueryValue String verdict) {
         GraphJson.Filter filter = filter(namespace, verdict);
-        return Flux.defer(() -> {
+        Flux<Event<?>> snapshots = Flux.defer(() -> {
             AtomicLong lastVersion = new AtomicLong(Long.MIN_VALUE);
             return Flux.interval(Duration.ZERO, PUSH_INTERVAL)
                     .filter(tick -> {
@@ -87,6 +91,13 @@ public class GraphController {
                     })
                     .map(tick -> Event.of(GraphJson.from(graph.snapshot(), inventory(), filter)).name("graph"));
         });
+        if (eventSources.isEmpty()) {
+            return snapshots;
+        }
+        List<Publisher<Event<?>>> all = new java.util.ArrayList<>();
+        all.add(snapshots);
+        eventSources.forEach(s -> all.add(s.events()));
+        return Flux.merge(all);
     }
 
     private Collection<WorkloadRef> inventory() {

@@ -42,6 +42,19 @@ public class GraphFactory {
                 InstantSource.system(), counters);
     }
 
+    /**
+     * {@code septa_requests_total}, fed by the graph; {@code septa.metrics.requests.max-series} (2000) bounds its label
+     * sets. Eager, so that it counts from the first call.
+     */
+    @io.micronaut.context.annotation.Context
+    @io.micronaut.context.annotation.Requires(beans = io.micrometer.core.instrument.MeterRegistry.class)
+    RequestCounters requestCounters(TrafficGraph graph, io.micrometer.core.instrument.MeterRegistry registry,
+                                    @Value("${septa.metrics.requests.max-series:2000}") int maxSeries) {
+        RequestCounters counters = new RequestCounters(registry, maxSeries);
+        graph.addListener(counters);
+        return counters;
+    }
+
     @Singleton
     FloodGuard floodGuard(GraphCounters counters,
                           @Value("${septa.graph.als.max-entries-per-second:20000}") double perSecond) {

@@ -75,6 +75,7 @@ public final class TrafficGraph {
     private final GraphCounters counters;
     private final AtomicLong version = new AtomicLong();
     private final AtomicLong lastEvictionEpoch = new AtomicLong(Long.MIN_VALUE);
+    private final java.util.List<ObservationListener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public TrafficGraph(Settings settings, InstantSource clock, GraphCounters counters) {
         this.settings = Objects.requireNonNull(settings);
@@ -95,6 +96,11 @@ public final class TrafficGraph {
         return settings;
     }
 
+    /** Adds a listener told of every recorded call (findings, request counters), even those the edge cap drops. */
+    public void addListener(ObservationListener listener) {
+        listeners.add(Objects.requireNonNull(listener));
+    }
+
     /** Counts one call. */
     public void record(Observation o) {
         record(o, 1);
@@ -106,6 +112,9 @@ public final class TrafficGraph {
             return;
         }
         long now = clock.millis();
+        for (ObservationListener l : listeners) {
+            l.observed(o, weight, now);
+        }
         EdgeKey key = new EdgeKey(o.source().id(), o.destination().id(), o.port(), o.verdict(), o.decidedBy(), o.wouldDenyBy());
         EdgeState state = edges.get(key);
         if (state == null) {

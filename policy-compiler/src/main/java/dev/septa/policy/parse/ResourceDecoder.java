@@ -388,7 +388,7 @@ final class ResourceDecoder {
         if (spec == null) {
             return d;
         }
-        YamlReader.Fields f = r.fields(spec, "spec", Set.of("trustDomain", "defaultAction", "mtls", "certificateTTL"));
+        YamlReader.Fields f = r.fields(spec, "spec", Set.of("trustDomain", "defaultAction", "mtls", "certificateTTL", "detection"));
         if (f == null) {
             return null;
         }
@@ -400,10 +400,57 @@ final class ResourceDecoder {
         DefaultAction defaultAction = f.has("defaultAction") ? enumValue(f.get("defaultAction"), "defaultAction", DEFAULT_ACTIONS) : d.defaultAction();
         MtlsMode mtls = f.has("mtls") ? enumValue(f.get("mtls"), "mtls", MTLS) : d.mtls();
         Duration ttl = f.has("certificateTTL") ? duration(f.get("certificateTTL")) : d.certificateTTL();
-        if (trustDomain == null || defaultAction == null || mtls == null || ttl == null) {
+        MeshConfig.Detection detection = f.has("detection") ? detection(f.get("detection")) : d.detection();
+        if (trustDomain == null || defaultAction == null || mtls == null || ttl == null || detection == null) {
             return null;
         }
-        return new MeshConfig(trustDomain, defaultAction, mtls, ttl);
+        return new MeshConfig(trustDomain, defaultAction, mtls, ttl, detection);
+    }
+
+    /** {@code spec.detection}: each field optional, each bounded (docs/incident-response.md). */
+    private MeshConfig.Detection detection(Node node) {
+        MeshConfig.Detection d = MeshConfig.Detection.DEFAULT;
+        YamlReader.Fields f = r.fields(node, "spec.detection", Set.of("probeThreshold", "probeWindow", "learningWindow"));
+        if (f == null) {
+            return null;
+        }
+        Integer threshold = d.probeThreshold();
+        if (f.has("probeThreshold")) {
+            threshold = f.integer("probeThreshold");
+            if (threshold != null && (threshold < MeshConfig.Detection.MIN_PROBE_THRESHOLD
+                    || threshold > MeshConfig.Detection.MAX_PROBE_THRESHOLD)) {
+                r.error(f.get("probeThreshold"), "invalid probeThreshold " + threshold
+                        + ": must be between 1 and 1000000 denied calls");
+                threshold = null;
+            }
+        }
+        Duration probeWindow = f.has("probeWindow") ? boundedDuration(f.get("probeWindow"), "spec.detection.probeWindow",
+                MeshConfig.Detection.MIN_PROBE_WINDOW, MeshConfig.Detection.MAX_PROBE_WINDOW, "1s and 1h") : d.probeWindow();
+        Duration learning = f.has("learningWindow") ? boundedDuration(f.get("learningWindow"), "spec.detection.learningWindow",
+                MeshConfig.Detection.MIN_LEARNING_WINDOW, MeshConfig.Detection.MAX_LEARNING_WINDOW, "10s and 168h") : d.learningWindow();
+        if (threshold == null || probeWindow == null || learning == null) {
+            return null;
+        }
+        return new MeshConfig.Detection(threshold, probeWindow, learning);
+    }
+
+    private Duration boundedDuration(Node node, String what, Duration min, Duration max, String range) {
+        String value = r.string(node, what);
+        if (value == null) {
+            return null;
+        }
+        String field = what.substring(what.lastIndexOf('.') + 1);
+        Matcher m = DURATION.matcher(value);
+        if (value.isEmpty() || !m.matches()) {
+            r.error(node, "invalid " + field + " '" + value + "': expected a duration such as 30s, 5m or 1h");
+            return null;
+        }
+        Duration d = ttl(m);
+        if (d == null || d.compareTo(min) < 0 || d.compareTo(max) > 0) {
+            r.error(node, "invalid " + field + " '" + value + "': must be between " + range);
+            return null;
+        }
+        return d;
     }
 
     private Duration duration(Node node) {
