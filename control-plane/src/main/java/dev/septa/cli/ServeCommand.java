@@ -153,6 +153,7 @@ public final class ServeCommand implements Callable<Integer> {
         ControlPlaneOptions options;
         try {
             options = options(k8s.source())
+                    .compilation(k8s.compilation())
                     .serviceAccountTokens(new KubernetesTokenReviewer(client, java.time.Clock.systemUTC()))
                     .unboundServiceAccountTokens(unboundServiceAccountTokens)
                     .caStores(new SecretRotationStores(client, controlPlaneNamespace()))

@@ -20,7 +20,8 @@ import java.util.function.UnaryOperator;
 
 /**
  * {@code septa serve --kubernetes} around the core: the {@link KubernetesMeshSource} (give {@link #source()} to
- * {@code ControlPlaneOptions.source}), and once the core runs, {@link #attach} sends every watch event to the
+ * {@code ControlPlaneOptions.source}) and {@link ObjectIsolatingCompilation} ({@link #compilation()} to
+ * {@code ControlPlaneOptions.compilation}), and once the core runs, {@link #attach} sends every watch event to the
  * publisher and starts publishing the trust bundle into the mesh's namespaces; {@link #serveWebhook} serves the
  * injection webhook and keeps its MutatingWebhookConfiguration's {@code caBundle} equal to the trust bundle.
  * {@link #contribution} is all of that as one part of {@code septa serve}, wired by the composition root.
@@ -28,6 +29,9 @@ import java.util.function.UnaryOperator;
 public final class KubernetesMode implements AutoCloseable {
     private final KubernetesMeshSource source;
     private final KubernetesClient client;
+    /** One bad object is set aside on its own (per-object last valid version), never the whole cluster's policy. */
+    private final ObjectIsolatingCompilation compilation =
+            new ObjectIsolatingCompilation(new dev.septa.controlplane.publish.PolicyMeshCompilation());
     private TrustBundlePublisher trustBundles;
     private WebhookServer webhook;
     private WebhookCaBundlePublisher webhookCaBundle;
@@ -44,6 +48,11 @@ public final class KubernetesMode implements AutoCloseable {
 
     public KubernetesMeshSource source() {
         return source;
+    }
+
+    /** Give it to {@code ControlPlaneOptions.compilation}: Kubernetes mode compiles object by object (docs/kubernetes.md). */
+    public ObjectIsolatingCompilation compilation() {
+        return compilation;
     }
 
     /** Watch events reach the publisher without waiting for its poll; the trust bundle follows the CA. */
