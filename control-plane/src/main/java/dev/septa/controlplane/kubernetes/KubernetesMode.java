@@ -33,6 +33,9 @@ public final class KubernetesMode implements AutoCloseable {
     private final ObjectIsolatingCompilation compilation =
             new ObjectIsolatingCompilation(new dev.septa.controlplane.publish.PolicyMeshCompilation());
     private TrustBundlePublisher trustBundles;
+    private CustomResourceStatusPublisher statuses;
+    /** Whether this replica may write to the API now (the leader); checked before every write. */
+    private java.util.function.BooleanSupplier mayWrite = () -> true;
     private WebhookServer webhook;
     private WebhookCaBundlePublisher webhookCaBundle;
 
@@ -50,6 +53,15 @@ public final class KubernetesMode implements AutoCloseable {
         return source;
     }
 
+    /**
+     * Writes to the API (CR status, and with leader election the CA, rotation stages, trust bundles, caBundle) only
+     * while {@code mayWrite} holds; it is asked before every write. Without it this replica always writes.
+     */
+    public KubernetesMode writeOnlyWhile(java.util.function.BooleanSupplier mayWrite) {
+        this.mayWrite = mayWrite;
+        return this;
+    }
+
     /** Give it to {@code ControlPlaneOptions.compilation}: Kubernetes mode compiles object by object (docs/kubernetes.md). */
     public ObjectIsolatingCompilation compilation() {
         return compilation;
@@ -61,6 +73,10 @@ public final class KubernetesMode implements AutoCloseable {
         trustBundles = new TrustBundlePublisher(client, source::meshNamespaces, core.certificates()::trustBundlePem,
                 bundleCheck, resync).start();
         source.addListener(trustBundles::trigger);
+        statuses = new CustomResourceStatusPublisher(client, source, compilation::verdicts, () -> core.meshState().mesh(),
+                () -> mayWrite.getAsBoolean(), Clock.systemUTC(), resync).start();
+        source.addListener(statuses::trigger);
+        core.onMeshApplied(mesh -> statuses.trigger());
         return this;
     }
 
@@ -119,6 +135,11 @@ public final class KubernetesMode implements AutoCloseable {
         };
     }
 
+    /** Writes status onto Septa's custom resources once {@link #attach} ran, else null. */
+    public CustomResourceStatusPublisher statuses() {
+        return statuses;
+    }
+
     /** The injection webhook once {@link #serveWebhook} started it, else null. */
     public WebhookServer webhook() {
         return webhook;
@@ -134,6 +155,9 @@ public final class KubernetesMode implements AutoCloseable {
         }
         if (trustBundles != null) {
             trustBundles.close();
+        }
+        if (statuses != null) {
+            statuses.close();
         }
         source.close();
     }

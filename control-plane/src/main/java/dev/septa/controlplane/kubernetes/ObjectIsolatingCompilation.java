@@ -37,8 +37,8 @@ import java.util.TreeMap;
  * last valid versions of an object that is broken now (docs/kubernetes.md).
  */
 public final class ObjectIsolatingCompilation implements MeshCompilation {
-    /** What became of one object in the latest compile. */
-    public record Verdict(boolean accepted, InForce inForce, List<String> errors) {
+    /** What became of one object's {@code version} (its current one) in the latest compile. */
+    public record Verdict(InputFile version, boolean accepted, InForce inForce, List<String> errors) {
         public Verdict {
             errors = List.copyOf(errors);
         }
@@ -115,10 +115,10 @@ public final class ObjectIsolatingCompilation implements MeshCompilation {
             reasons.put(name, e.getValue());
             if (valid != null) {
                 candidate.put(name, valid);
-                setAside.put(name, new Verdict(false, InForce.LAST_VALID, messages));
+                setAside.put(name, new Verdict(now, false, InForce.LAST_VALID, messages));
             } else {
                 candidate.remove(name);
-                setAside.put(name, new Verdict(false, InForce.NONE, messages));
+                setAside.put(name, new Verdict(now, false, InForce.NONE, messages));
             }
             progress = true;
         }
@@ -160,8 +160,8 @@ public final class ObjectIsolatingCompilation implements MeshCompilation {
                                  CompileResult result) {
         lastValid = Map.copyOf(candidate);
         Map<String, Verdict> all = new HashMap<>();
-        for (String name : current.keySet()) {
-            all.put(name, setAside.getOrDefault(name, new Verdict(true, InForce.CURRENT, List.of())));
+        for (var e : current.entrySet()) {
+            all.put(e.getKey(), setAside.getOrDefault(e.getKey(), new Verdict(e.getValue(), true, InForce.CURRENT, List.of())));
         }
         verdicts = Map.copyOf(all);
         if (setAside.isEmpty() && candidate.keySet().equals(current.keySet())) {
