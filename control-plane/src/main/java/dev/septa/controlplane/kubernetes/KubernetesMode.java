@@ -62,6 +62,26 @@ public final class KubernetesMode implements AutoCloseable {
         return this;
     }
 
+    /** The CA's stores with every write allowed only while this replica may write (give them to {@code caStores}). */
+    public dev.septa.ca.RotationStores leaderOnly(dev.septa.ca.RotationStores stores) {
+        return new LeaderOnlyRotationStores(stores, () -> mayWrite.getAsBoolean());
+    }
+
+    /**
+     * Before the core starts: a replica that does not lead waits until the leader has created the CA (Secret
+     * {@value SecretRotationStores#CA} in {@code namespace}), or until it leads itself; false after {@code timeout}.
+     */
+    public boolean awaitCaOrLeadership(String namespace, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (mayWrite.getAsBoolean() || client.secrets().inNamespace(namespace).withName(SecretRotationStores.CA).get() != null) {
+                return true;
+            }
+            Thread.sleep(200);
+        }
+        return false;
+    }
+
     /** Give it to {@code ControlPlaneOptions.compilation}: Kubernetes mode compiles object by object (docs/kubernetes.md). */
     public ObjectIsolatingCompilation compilation() {
         return compilation;
@@ -71,7 +91,7 @@ public final class KubernetesMode implements AutoCloseable {
     public KubernetesMode attach(ControlPlaneCore core, Duration bundleCheck, Duration resync) {
         source.addListener(core::sourceChanged);
         trustBundles = new TrustBundlePublisher(client, source::meshNamespaces, core.certificates()::trustBundlePem,
-                bundleCheck, resync).start();
+                bundleCheck, resync).writeOnlyWhile(() -> mayWrite.getAsBoolean()).start();
         source.addListener(trustBundles::trigger);
         statuses = new CustomResourceStatusPublisher(client, source, compilation::verdicts, () -> core.meshState().mesh(),
                 () -> mayWrite.getAsBoolean(), Clock.systemUTC(), resync).start();
@@ -106,7 +126,8 @@ public final class KubernetesMode implements AutoCloseable {
         webhook = new WebhookServer(bind, () -> certificates.issueServing(
                 SpiffeId.controlPlane(trustDomain.get()),
                 WebhookServer.DNS_NAMES, List.of()), generation, handlers, Clock.systemUTC()).start(check);
-        webhookCaBundle = new WebhookCaBundlePublisher(client, certificates::trustBundlePem, check, resync).start();
+        webhookCaBundle = new WebhookCaBundlePublisher(client, certificates::trustBundlePem, check, resync)
+                .writeOnlyWhile(() -> mayWrite.getAsBoolean()).start();
         return webhook;
     }
 
@@ -117,6 +138,11 @@ public final class KubernetesMode implements AutoCloseable {
      */
     public ServeContribution contribution(InetSocketAddress webhookBind, UnaryOperator<InjectionSettings> injection) {
         return new ServeContribution() {
+            @Override
+            public void beforeStart(ControlPlaneCore core) {
+                core.leadRotationOnlyWhile(() -> mayWrite.getAsBoolean());
+            }
+
             @Override
             public void started(ControlPlaneCore core) {
                 attach(core, Duration.ofSeconds(1), Duration.ofMinutes(1));
