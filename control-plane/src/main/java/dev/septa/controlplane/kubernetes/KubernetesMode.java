@@ -35,7 +35,8 @@ public final class KubernetesMode implements AutoCloseable {
     private TrustBundlePublisher trustBundles;
     private CustomResourceStatusPublisher statuses;
     /** Whether this replica may write to the API now (the leader); checked before every write. */
-    private java.util.function.BooleanSupplier mayWrite = () -> true;
+    private volatile java.util.function.BooleanSupplier mayWrite = () -> true;
+    private LeaderElection election;
     private WebhookServer webhook;
     private WebhookCaBundlePublisher webhookCaBundle;
 
@@ -60,6 +61,20 @@ public final class KubernetesMode implements AutoCloseable {
     public KubernetesMode writeOnlyWhile(java.util.function.BooleanSupplier mayWrite) {
         this.mayWrite = mayWrite;
         return this;
+    }
+
+    /**
+     * Takes part in leader election on Lease {@value LeaderElection#LEASE} in {@code namespace} as {@code identity}, and
+     * writes to the API only while it leads; the lease is released when this closes (a rolling update fails over at once).
+     */
+    public KubernetesMode electLeader(String namespace, String identity, LeaderElection.Timing timing) {
+        election = new LeaderElection(client, namespace, identity, timing, true).start();
+        return writeOnlyWhile(election::isLeader);
+    }
+
+    /** The leader election once {@link #electLeader} started it, else null. */
+    public LeaderElection election() {
+        return election;
     }
 
     /** The CA's stores with every write allowed only while this replica may write (give them to {@code caStores}). */
@@ -173,6 +188,9 @@ public final class KubernetesMode implements AutoCloseable {
 
     @Override
     public void close() {
+        if (election != null) {
+            election.close(); // first: not one more write while the rest stops
+        }
         if (webhookCaBundle != null) {
             webhookCaBundle.close();
         }
