@@ -254,10 +254,11 @@ public final class ServeCommand implements Callable<Integer> {
                     WebhookCaBundlePublisher.CONFIGURATION);
         }
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        Thread hook = new Thread(() -> {
             cp.close(); // the control plane first, then its contributions: the publisher must not read a closing source
             stopped.countDown();
-        }, "septa-shutdown"));
+        }, "septa-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
         out.printf("septa serve: xDS/SDS/ALS (TLS) on %s:%d, HTTP on http://%s:%d (/api/status, /api/graph, /health, /prometheus)%n",
                 xdsHost, cp.xdsPort(), httpHost, cp.httpPort());
         out.printf("Traffic graph: http://%s:%d/graph%n", httpHost, cp.httpPort());
@@ -271,7 +272,13 @@ public final class ServeCommand implements Callable<Integer> {
             compile.errors().forEach(e -> err.println("  " + e));
         }
         out.flush();
-        stopped.await();
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            // Run in-process (tests, an embedding program) and interrupted: stop as the shutdown hook would.
+            Runtime.getRuntime().removeShutdownHook(hook);
+            cp.close();
+        }
         return 0;
     }
 
