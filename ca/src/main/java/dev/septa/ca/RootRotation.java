@@ -245,13 +245,32 @@ public final class RootRotation {
 
     /** Re-derives the stage from the stores, so a crash between a store write and the stage write is harmless. */
     private synchronized void resume() {
+        rederive(true);
+    }
+
+    /**
+     * Follows a rotation another process drives (Kubernetes mode's leader): loads the CA from its store if it changed
+     * (signer or bundle) and re-derives the stage from the stores. With {@code mayWrite} false nothing is written: a
+     * repair the stores need (a crash in the middle of a stage) is left to the writer, and this process goes on with
+     * what the stores hold. Call it with {@code mayWrite} true once this process becomes the writer.
+     */
+    public synchronized void reload(boolean mayWrite) {
+        CaMaterial stored = current.load().orElseThrow(() -> new CaStoreException(current.location() + " is empty"));
+        if (!stored.signingCertificate().equals(ca.signingCertificate())
+                || !stored.trustBundle().roots().equals(ca.trustBundle().roots())) {
+            ca.replaceMaterial(stored);
+        }
+        rederive(mayWrite);
+    }
+
+    private void rederive(boolean mayWrite) {
         Stage written = readStage();
         Optional<CaMaterial> pending = next.load();
         if (pending.isEmpty()) {
             stage = Stage.NONE;
         } else if (!pending.get().signingCertificate().equals(ca.signingCertificate())) {
             stage = Stage.BUNDLE_EXTENDED;
-            if (!ca.trustBundle().roots().containsAll(pending.get().trustBundle().roots())) {
+            if (mayWrite && !ca.trustBundle().roots().containsAll(pending.get().trustBundle().roots())) {
                 // Crashed after saving the successor but before extending the current bundle: finish stage 1.
                 CaMaterial now = current.load().orElseThrow();
                 CaMaterial extended = new CaMaterial(now.signingKey(), now.signingCertificate(), now.intermediates(),
@@ -266,6 +285,9 @@ public final class RootRotation {
             // intermediate under the same root), where only the stage file tells stage 3 from done.
             stage = written == Stage.NONE ? Stage.NONE : Stage.SIGNER_SWITCHED;
         }
+        if (!mayWrite) {
+            return;
+        }
         if (stage == Stage.NONE && pending.isPresent()) {
             next.delete();
         }
@@ -273,6 +295,7 @@ public final class RootRotation {
             writeStage(stage);
         }
     }
+
     private Stage readStage() {
         String written = stores.readStage();
         try {

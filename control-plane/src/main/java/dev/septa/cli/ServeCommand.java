@@ -76,6 +76,11 @@ public final class ServeCommand implements Callable<Integer> {
             description = "how long the first list of each kind may take before giving up (default ${DEFAULT-VALUE})")
     String syncTimeout;
 
+    @Option(names = "--leader-election-id", paramLabel = "NAME",
+            description = {"with --kubernetes: this replica's name in Lease septa-leader (default: env POD_NAME, else the host name);",
+                    "every replica serves, only the leader writes to the API (docs/kubernetes.md)"})
+    String leaderElectionId;
+
     @Spec
     CommandSpec spec;
 
@@ -150,14 +155,34 @@ public final class ServeCommand implements Callable<Integer> {
             err.println("septa serve: cannot reach the Kubernetes API: " + rootMessage(e));
             return 2;
         }
+        String namespace = controlPlaneNamespace();
+        try {
+            k8s.electLeader(namespace, replicaName(), dev.septa.controlplane.kubernetes.LeaderElection.Timing.DEFAULT);
+            if (!k8s.awaitCaOrLeadership(namespace, timeout)) {
+                k8s.close();
+                client.close();
+                err.println("septa serve: no leader created the CA (Secret " + namespace + "/" + SecretRotationStores.CA
+                        + ") within " + syncTimeout + ", and this replica did not become the leader (Lease " + namespace + "/"
+                        + dev.septa.controlplane.kubernetes.LeaderElection.LEASE + ")");
+                return 2;
+            }
+        } catch (RuntimeException e) {
+            k8s.close();
+            client.close();
+            err.println("septa serve: cannot take part in leader election: " + rootMessage(e));
+            return 2;
+        }
+        String injectedImage = spec.commandLine().getParseResult().hasMatchedOption("--septa-image") ? septaImage
+                : ownImage(client, namespace).orElse(septaImage);
         ControlPlaneOptions options;
         try {
             options = options(k8s.source())
+                    .compilation(k8s.compilation())
                     .serviceAccountTokens(new KubernetesTokenReviewer(client, java.time.Clock.systemUTC()))
                     .unboundServiceAccountTokens(unboundServiceAccountTokens)
-                    .caStores(new SecretRotationStores(client, controlPlaneNamespace()))
+                    .caStores(k8s.leaderOnly(new SecretRotationStores(client, namespace)))
                     .contribute(k8s.contribution(new java.net.InetSocketAddress(webhookHost, webhookPort),
-                            settings -> settings.withProxyImage(proxyImage).withSeptaImage(septaImage)))
+                            settings -> settings.withProxyImage(proxyImage).withSeptaImage(injectedImage)))
                     .build();
         } catch (IllegalArgumentException e) {
             k8s.close();
@@ -167,6 +192,41 @@ public final class ServeCommand implements Callable<Integer> {
         }
         out.println("septa serve: " + k8s.source().describe());
         return serve(options, k8s, out, err);
+    }
+
+    /**
+     * The image this control plane runs from (its pod's container {@code septa}, env POD_NAME), which the webhook then
+     * injects for the agent and the init container: one image name in the manifests, set by kustomize.
+     */
+    static java.util.Optional<String> ownImage(KubernetesClient client, String namespace) {
+        String pod = System.getenv("POD_NAME");
+        if (pod == null || pod.isBlank()) {
+            return java.util.Optional.empty();
+        }
+        try {
+            var self = client.pods().inNamespace(namespace).withName(pod.strip()).get();
+            return self == null ? java.util.Optional.empty() : self.getSpec().getContainers().stream()
+                    .filter(c -> "septa".equals(c.getName())).map(io.fabric8.kubernetes.api.model.Container::getImage)
+                    .filter(i -> i != null && !i.isBlank()).findFirst();
+        } catch (RuntimeException e) {
+            return java.util.Optional.empty(); // the default image then
+        }
+    }
+
+    /** This replica's name in the Lease: --leader-election-id, env POD_NAME (the Deployment sets it), else the host name. */
+    private String replicaName() {
+        if (leaderElectionId != null && !leaderElectionId.isBlank()) {
+            return leaderElectionId.strip();
+        }
+        String pod = System.getenv("POD_NAME");
+        if (pod != null && !pod.isBlank()) {
+            return pod.strip();
+        }
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.io.IOException e) {
+            return "septa-" + ProcessHandle.current().pid();
+        }
     }
 
     /** The namespace the control plane runs in (the Deployment sets POD_NAMESPACE), where the CA's Secrets live. */
@@ -194,10 +254,11 @@ public final class ServeCommand implements Callable<Integer> {
                     WebhookCaBundlePublisher.CONFIGURATION);
         }
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        Thread hook = new Thread(() -> {
             cp.close(); // the control plane first, then its contributions: the publisher must not read a closing source
             stopped.countDown();
-        }, "septa-shutdown"));
+        }, "septa-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
         out.printf("septa serve: xDS/SDS/ALS (TLS) on %s:%d, HTTP on http://%s:%d (/api/status, /api/graph, /health, /prometheus)%n",
                 xdsHost, cp.xdsPort(), httpHost, cp.httpPort());
         out.printf("Traffic graph: http://%s:%d/graph%n", httpHost, cp.httpPort());
@@ -211,7 +272,13 @@ public final class ServeCommand implements Callable<Integer> {
             compile.errors().forEach(e -> err.println("  " + e));
         }
         out.flush();
-        stopped.await();
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            // Run in-process (tests, an embedding program) and interrupted: stop as the shutdown hook would.
+            Runtime.getRuntime().removeShutdownHook(hook);
+            cp.close();
+        }
         return 0;
     }
 

@@ -61,6 +61,7 @@ public final class ControlPlaneCore implements AutoCloseable {
     private final List<BindableService> extraServices = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final List<Consumer<CompiledMesh>> meshListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private FleetRotationDriver rotator;
+    private java.util.function.BooleanSupplier rotationLeads = () -> true;
     /** Kubernetes mode's TokenReview behind its bounds (any client that reaches the xDS port can trigger it). */
     private final dev.septa.controlplane.auth.BoundedTokenReviewer tokenReviews;
 
@@ -144,6 +145,15 @@ public final class ControlPlaneCore implements AutoCloseable {
         return this;
     }
 
+    /**
+     * With several replicas (Kubernetes mode), the root rotation moves on only while {@code leads} holds; otherwise this
+     * replica follows the stores the leader writes ({@link FleetRotationDriver#leadOnlyWhile}). Call before {@link #start}.
+     */
+    public ControlPlaneCore leadRotationOnlyWhile(java.util.function.BooleanSupplier leads) {
+        this.rotationLeads = leads;
+        return this;
+    }
+
     /** The ADS rule of decision 0002: which nodes a principal may act (and report) as. */
     public MeshNodeAuthorizer nodeAuthorizer() {
         dev.septa.controlplane.source.MeshSource source = options.source();
@@ -163,7 +173,8 @@ public final class ControlPlaneCore implements AutoCloseable {
             CaWorkloadCertificates ca = builtInCa;
             rotator = new FleetRotationDriver(ca, secrets, cache, this::refreshServing, this::meshNodes, Clock.systemUTC(),
                     new FleetRotationDriver.Options(options.rootRotationShare(), FleetRotationDriver.Options.DEFAULT.settle(),
-                            FleetRotationDriver.Options.DEFAULT.tick(), options.rootRotationReissueWindow())).start();
+                            FleetRotationDriver.Options.DEFAULT.tick(), options.rootRotationReissueWindow()))
+                    .leadOnlyWhile(rotationLeads).start();
             Gauge.builder("septa.ca.rotation.stage", rotator, r -> r.stage().ordinal())
                     .description("Root rotation stage: 0 none, 1 new root in the bundle, 2 new root signs (old still trusted)")
                     .register(metrics.registry());

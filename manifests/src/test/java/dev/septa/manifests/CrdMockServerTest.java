@@ -51,8 +51,9 @@ class CrdMockServerTest {
                 }
             }
         }
-        assertThat(created).hasSize(9);
-        assertThat(client.apps().deployments().inNamespace("septa-system").withName("septa").get()).isNotNull();
+        assertThat(created).hasSize(10);
+        assertThat(client.apps().deployments().inNamespace("septa-system").withName("septa").get().getSpec().getReplicas()).isEqualTo(3);
+        assertThat(client.policy().v1().podDisruptionBudget().inNamespace("septa-system").withName("septa").get()).isNotNull();
         assertThat(client.admissionRegistration().v1().mutatingWebhookConfigurations().withName("septa-injector").get()
                 .getWebhooks().getFirst().getFailurePolicy()).isEqualTo("Fail");
         assertThat(client.apiextensions().v1().customResourceDefinitions().list().getItems())

@@ -49,7 +49,7 @@ class ManifestsParseTest {
         List<HasMetadata> all = all();
         assertThat(all).extracting(HasMetadata::getKind).containsExactlyInAnyOrder(
                 "CustomResourceDefinition", "CustomResourceDefinition", "CustomResourceDefinition", "Deployment", "Namespace",
-                "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "ServiceAccount", "Service", "MutatingWebhookConfiguration");
+                "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "ServiceAccount", "Service", "MutatingWebhookConfiguration", "PodDisruptionBudget");
         assertThat(all).noneMatch(r -> r.getClass() == io.fabric8.kubernetes.api.model.GenericKubernetesResource.class);
 
         var kustomization = Manifests.yaml(Manifests.DIR.resolve("kustomization.yaml")).getFirst();
@@ -100,6 +100,37 @@ class ManifestsParseTest {
             assertThat(p.getContainerPort()).isEqualTo(15443);
         });
         assertThat(container.getArgs()).containsSequence("--webhook-address", "0.0.0.0");
+    }
+
+    @Test
+    void threeReplicasSpreadOverNodesWithABudgetThatKeepsTwoServing() throws Exception {
+        List<HasMetadata> all = all();
+        Deployment deployment = of(all, Deployment.class).getFirst();
+        assertThat(deployment.getSpec().getReplicas()).isEqualTo(3);
+        assertThat(deployment.getSpec().getStrategy().getRollingUpdate().getMaxUnavailable().getIntVal()).isZero();
+        var template = deployment.getSpec().getTemplate();
+        var antiAffinity = template.getSpec().getAffinity().getPodAntiAffinity().getPreferredDuringSchedulingIgnoredDuringExecution();
+        assertThat(antiAffinity).singleElement().satisfies(t -> {
+            assertThat(t.getPodAffinityTerm().getTopologyKey()).isEqualTo("kubernetes.io/hostname");
+            assertThat(t.getPodAffinityTerm().getLabelSelector().getMatchLabels()).isEqualTo(template.getMetadata().getLabels()
+                    .entrySet().stream().filter(e -> e.getKey().equals("app.kubernetes.io/name"))
+                    .collect(java.util.stream.Collectors.toMap(java.util.Map.Entry::getKey, java.util.Map.Entry::getValue)));
+        });
+        var pdb = of(all, io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget.class).getFirst();
+        assertThat(pdb.getMetadata().getNamespace()).isEqualTo(deployment.getMetadata().getNamespace());
+        assertThat(pdb.getSpec().getMaxUnavailable().getIntVal()).isEqualTo(1);
+        assertThat(template.getMetadata().getLabels()).containsAllEntriesOf(pdb.getSpec().getSelector().getMatchLabels());
+        var container = template.getSpec().getContainers().getFirst();
+        assertThat(container.getResources().getRequests()).containsKeys("cpu", "memory");
+        assertThat(container.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/health");
+        assertThat(container.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/health");
+        assertThat(container.getEnv()).anySatisfy(e -> {
+            assertThat(e.getName()).isEqualTo("POD_NAME"); // the replica's name in Lease septa-leader
+            assertThat(e.getValueFrom().getFieldRef().getFieldPath()).isEqualTo("metadata.name");
+        });
+        // The webhook and xDS Service selects every replica (Endpoints keep only the ready ones).
+        Service service = of(all, Service.class).getFirst();
+        assertThat(template.getMetadata().getLabels()).containsAllEntriesOf(service.getSpec().getSelector());
     }
 
     @Test

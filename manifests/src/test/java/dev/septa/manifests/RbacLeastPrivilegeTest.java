@@ -21,6 +21,7 @@ class RbacLeastPrivilegeTest {
     static final Set<String> BUNDLE_CONFIG_MAPS = Set.of("septa-trust-bundle", "septa-ca-rotation"); // TrustBundlePublisher, SecretRotationStores.STAGE
     static final Set<String> CA_SECRETS = Set.of("septa-ca", "septa-ca-next", "septa-ca-incoming"); // SecretRotationStores
     static final Set<String> WEBHOOK = Set.of("septa-injector"); // WebhookCaBundlePublisher
+    static final Set<String> LEASE = Set.of("septa-leader"); // LeaderElection.LEASE
 
     static final List<Grant> ALLOWED = allowed();
 
@@ -44,6 +45,13 @@ class RbacLeastPrivilegeTest {
             g.add(new Grant("Role", "", "secrets", verb, CA_SECRETS));
         }
         g.add(new Grant("Role", "", "secrets", "create", null));
+        for (String r : List.of("segments/status", "intents/status", "meshconfigs/status")) { // CustomResourceStatusPublisher: updateStatus
+            g.add(new Grant("ClusterRole", "septa.dev", r, "update", null));
+        }
+        for (String verb : List.of("get", "patch")) { // LeaderElection: fabric8's LeaseLock reads and renews by PATCH
+            g.add(new Grant("Role", "coordination.k8s.io", "leases", verb, LEASE));
+        }
+        g.add(new Grant("Role", "coordination.k8s.io", "leases", "create", null));
         return g;
     }
 

@@ -59,6 +59,12 @@ public final class FleetRotationDriver implements AutoCloseable {
     private final ScheduledExecutorService ticker =
             Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("septa-root-rotation").factory());
     private volatile boolean requested;
+    /** How often a follower re-reads the CA and the stage from the stores. */
+    public static final Duration FOLLOW_EVERY = Duration.ofSeconds(1);
+    private volatile java.util.function.BooleanSupplier leads = () -> true;
+    /** Whether the previous tick led (the lone writer of local mode always has). */
+    private boolean wasLeading = true;
+    private Instant lastFollow;
     private volatile String entered; // the stage (plus bundle) whose entry actions ran
     private volatile Instant settledSince;
     private volatile Instant since = Instant.now();
@@ -94,6 +100,17 @@ public final class FleetRotationDriver implements AutoCloseable {
         this.options = options;
     }
 
+    /**
+     * With several replicas (Kubernetes mode), only the one for which {@code leads} holds moves the rotation on; the
+     * others follow it: every {@link #FOLLOW_EVERY} they reload the CA and the stage from the stores the leader writes,
+     * and run each new stage's entry actions for their own workloads (the new bundle, the new signer). A replica that
+     * becomes the leader reloads once with repairs allowed, then goes on from the stage the stores hold.
+     */
+    public FleetRotationDriver leadOnlyWhile(java.util.function.BooleanSupplier leads) {
+        this.leads = leads;
+        return this;
+    }
+
     public FleetRotationDriver start() {
         long tick = options.tick().toMillis();
         ticker.scheduleWithFixedDelay(this::tickSafely, tick, tick, TimeUnit.MILLISECONDS);
@@ -105,6 +122,10 @@ public final class FleetRotationDriver implements AutoCloseable {
      * reason, when the signer is an operator's intermediate and no successor is staged: only the operator can make one.
      */
     public java.util.Optional<String> request() {
+        if (!leads.getAsBoolean()) {
+            return java.util.Optional.of("this replica does not lead: the leader (holder of Lease septa-leader) drives"
+                    + " root rotations; send the request to its pod");
+        }
         RootRotation rotation = certificates.rootRotation();
         if (rotation.stage() == RootRotation.Stage.NONE && !rotation.generatesSuccessor() && !rotation.hasStagedSuccessor()) {
             return java.util.Optional.of("this control plane signs with the operator-supplied intermediate "
@@ -158,6 +179,17 @@ public final class FleetRotationDriver implements AutoCloseable {
 
     private void tick() {
         RootRotation rotation = certificates.rootRotation();
+        boolean leading = leads.getAsBoolean();
+        if (!leading) {
+            if (lastFollow == null || !clock.instant().isBefore(lastFollow.plus(FOLLOW_EVERY))) {
+                lastFollow = clock.instant();
+                rotation.reload(false);
+            }
+            wasLeading = false;
+        } else if (!wasLeading) {
+            rotation.reload(true); // just became the writer: take over from the stores, repairing a half-done stage
+            wasLeading = true;
+        }
         String bundle = certificates.trustBundlePem();
         RootRotation.Stage stage = rotation.stage();
         String key = stage + "|" + bundle.hashCode();
@@ -169,6 +201,9 @@ public final class FleetRotationDriver implements AutoCloseable {
             settledSince = null;
             since = clock.instant();
             return;
+        }
+        if (!leading) {
+            return; // followers push what the leader's stage holds (enter, above), and never move it on
         }
         switch (stage) {
             case NONE -> {

@@ -141,6 +141,27 @@ public final class KubernetesMeshSource implements MeshSource, AutoCloseable {
         listeners.add(listener);
     }
 
+    /** The Segments, Intents and MeshConfigs as the watches hold them now (with their status). */
+    public List<GenericKubernetesResource> customResources() {
+        List<GenericKubernetesResource> all = new ArrayList<>();
+        for (var informer : List.of(meshConfigs, segments, intents)) {
+            if (informer != null) {
+                all.addAll(informer.getStore().list());
+            }
+        }
+        return all;
+    }
+
+    /** The resource definition of a Septa kind ({@code Intent}, {@code Segment}, {@code MeshConfig}). */
+    public static ResourceDefinitionContext definition(String kind) {
+        return switch (kind) {
+            case "Intent" -> INTENTS;
+            case "Segment" -> SEGMENTS;
+            case "MeshConfig" -> MESH_CONFIGS;
+            default -> throw new IllegalArgumentException("not a Septa kind: " + kind);
+        };
+    }
+
     /** The namespaces labelled {@code septa.dev/inject: enabled}, sorted. */
     public Set<String> meshNamespaces() {
         Set<String> result = new TreeSet<>();

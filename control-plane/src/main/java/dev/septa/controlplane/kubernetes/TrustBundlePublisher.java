@@ -39,6 +39,7 @@ public final class TrustBundlePublisher implements AutoCloseable {
     /** Namespace → the bundle last written or found there; only touched on the executor thread. */
     private final Map<String, String> published = new HashMap<>();
     private long lastResync = System.nanoTime();
+    private volatile java.util.function.BooleanSupplier mayWrite = () -> true;
 
     public TrustBundlePublisher(KubernetesClient client, Supplier<Set<String>> namespaces, Supplier<String> bundle,
                                 Duration checkEvery, Duration resyncEvery) {
@@ -50,6 +51,12 @@ public final class TrustBundlePublisher implements AutoCloseable {
     }
 
     /** Publishes at once, then follows namespace and bundle changes. */
+    /** Writes only while {@code mayWrite} holds (the leader), asked before every write; followers write nothing. */
+    public TrustBundlePublisher writeOnlyWhile(java.util.function.BooleanSupplier mayWrite) {
+        this.mayWrite = mayWrite;
+        return this;
+    }
+
     public TrustBundlePublisher start() {
         long ms = Math.max(1, checkEvery.toMillis());
         executor.scheduleWithFixedDelay(this::reconcileSafely, 0, ms, TimeUnit.MILLISECONDS);
@@ -79,6 +86,10 @@ public final class TrustBundlePublisher implements AutoCloseable {
     }
 
     private void reconcile() {
+        if (!mayWrite.getAsBoolean()) {
+            published.clear(); // a new leader looks at the API afresh
+            return;
+        }
         String pem = bundle.get();
         Set<String> wanted = namespaces.get();
         published.keySet().retainAll(wanted);
@@ -99,6 +110,9 @@ public final class TrustBundlePublisher implements AutoCloseable {
     private void ensure(String ns, String pem) {
         var resource = client.configMaps().inNamespace(ns).withName(CONFIG_MAP);
         ConfigMap current = resource.get();
+        if (!mayWrite.getAsBoolean()) {
+            throw new KubernetesClientException("not the leader any more");
+        }
         if (current == null) {
             resource.create(new ConfigMapBuilder().withNewMetadata().withName(CONFIG_MAP).withNamespace(ns)
                     .addToLabels("app.kubernetes.io/managed-by", "septa").endMetadata()

@@ -41,6 +41,7 @@ public final class WebhookCaBundlePublisher implements AutoCloseable {
     /** The bundle last written or found in place; only touched on the executor thread. */
     private String published;
     private long lastResync = System.nanoTime();
+    private volatile java.util.function.BooleanSupplier mayWrite = () -> true;
     private boolean reportedMissing;
 
     public WebhookCaBundlePublisher(KubernetesClient client, Supplier<String> bundle, Duration checkEvery, Duration resyncEvery) {
@@ -48,6 +49,12 @@ public final class WebhookCaBundlePublisher implements AutoCloseable {
         this.bundle = bundle;
         this.checkEvery = checkEvery;
         this.resyncEvery = resyncEvery;
+    }
+
+    /** Writes only while {@code mayWrite} holds (the leader), asked before every write; followers write nothing. */
+    public WebhookCaBundlePublisher writeOnlyWhile(java.util.function.BooleanSupplier mayWrite) {
+        this.mayWrite = mayWrite;
+        return this;
     }
 
     public WebhookCaBundlePublisher start() {
@@ -61,6 +68,10 @@ public final class WebhookCaBundlePublisher implements AutoCloseable {
             if (System.nanoTime() - lastResync >= resyncEvery.toNanos()) {
                 lastResync = System.nanoTime();
                 published = null;
+            }
+            if (!mayWrite.getAsBoolean()) {
+                published = null; // a new leader looks at the API afresh
+                return;
             }
             String pem = bundle.get();
             if (!pem.equals(published) && ensure(pem)) {
@@ -97,7 +108,7 @@ public final class WebhookCaBundlePublisher implements AutoCloseable {
             ops.addObject().put("op", "test").put("path", "/webhooks/" + i + "/name").put("value", hooks.get(i).getName());
             ops.addObject().put("op", "add").put("path", "/webhooks/" + i + "/clientConfig/caBundle").put("value", caBundle);
         }
-        if (!ops.isEmpty()) {
+        if (!ops.isEmpty() && mayWrite.getAsBoolean()) {
             resource.patch(PatchContext.of(PatchType.JSON), ops.toString());
             LOG.info("wrote the trust bundle into caBundle of MutatingWebhookConfiguration {} ({} webhooks)", CONFIGURATION, ops.size() / 2);
         }
