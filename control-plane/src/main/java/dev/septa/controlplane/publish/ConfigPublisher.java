@@ -37,6 +37,12 @@ public final class ConfigPublisher implements AutoCloseable {
         default void compiled(CompileStatus status, Duration took) {}
 
         default void applied(CompiledMesh mesh, int distinctSnapshots) {}
+
+        /**
+         * The input about to be put in force and every proxy's snapshot from it, just before they are published (so
+         * that the audit log names the version before any proxy is sent it). Must not block: the audit log queues.
+         */
+        default void applying(SourceSnapshot input, Map<ProxyKey, ProxySnapshot> snapshots) {}
     }
 
     private final MeshSource source;
@@ -160,7 +166,8 @@ public final class ConfigPublisher implements AutoCloseable {
             long assembled = System.nanoTime();
             CompileStatus status = new CompileStatus(true, Instant.now(), List.of(), warnings, input.contentHash(), Instant.now());
             state.applied(mesh.mesh(), status);
-            cache.publish(snapshots, changeNanos);
+            listener.applying(input, snapshots);
+            cache.publish(snapshots, changeNanos, input.contentHash());
             int distinct = (int) snapshots.values().stream().map(ProxySnapshot::key).distinct().count();
             LOG.info("applied configuration {} (compile {} ms{}, snapshots {} ms: {} built, {} reused, publish {} ms): "
                             + "{} proxies, {} distinct snapshots{}",
