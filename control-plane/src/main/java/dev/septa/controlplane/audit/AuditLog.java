@@ -5,6 +5,7 @@ import dev.septa.controlplane.xds.ProxyKey;
 import dev.septa.controlplane.xds.ProxySnapshot;
 import dev.septa.identity.KeyedCertificate;
 import dev.septa.policy.parse.InputFile;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -64,6 +65,7 @@ public final class AuditLog implements AutoCloseable {
     private String previousVersion;
     /** The serial of the certificate each node holds, so that the next issuance reads as a renewal. */
     private final Map<String, String> serials = new ConcurrentHashMap<>();
+    private volatile String storeProblem;
 
     AuditLog(AuditSink sink, PolicyVersionStore versions) {
         this.writer = new AuditWriter(sink);
@@ -152,13 +154,32 @@ public final class AuditLog implements AutoCloseable {
                 record.put("affected", affected.size() <= MAX_AFFECTED_LISTED ? List.copyOf(affected)
                         : List.copyOf(affected).subList(0, MAX_AFFECTED_LISTED));
                 record.put("affectedCount", affected.size());
-                if (versions != null) {
-                    versions.applied(at, input.contentHash(), files);
-                }
+                keep(at, input.contentHash(), files, record);
                 sink.append(record.line());
             });
         } catch (RuntimeException e) {
             LOG.warn("audit: could not record policy version {}: {}", input.contentHash(), e.toString());
+        }
+    }
+
+    /**
+     * Keeps the version for {@code septa check --at}, whether or not the audit file can be written (they may fail
+     * apart); a failure is in the record ({@code "kept": false}) and in {@link #problem()} until a version is kept.
+     */
+    private void keep(Instant at, String version, List<InputFile> files, AuditRecord record) {
+        if (versions == null) {
+            return;
+        }
+        try {
+            versions.applied(at, version, files);
+            storeProblem = null;
+        } catch (IOException | RuntimeException e) {
+            String error = "cannot keep policy version " + version + " in " + versions.directory() + ": " + AuditWriter.describe(e);
+            if (storeProblem == null) {
+                LOG.error("audit: {}; septa check --at cannot answer for the time it is in force", error);
+            }
+            storeProblem = error;
+            record.put("kept", false).put("keepError", error);
         }
     }
 
@@ -257,7 +278,12 @@ public final class AuditLog implements AutoCloseable {
 
     /** Why records are being lost, for {@code septa status}; empty while the log is written. */
     public Optional<String> problem() {
-        return writer.problem();
+        Optional<String> writing = writer.problem();
+        String store = storeProblem;
+        if (store == null) {
+            return writing;
+        }
+        return Optional.of(writing.map(w -> w + "; ").orElse("audit log: ") + store);
     }
 
     /** Waits until what was recorded so far is written (tests; an orderly shutdown). */

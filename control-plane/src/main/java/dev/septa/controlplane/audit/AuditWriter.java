@@ -75,16 +75,7 @@ final class AuditWriter implements AutoCloseable {
                 if (full > 0) {
                     failed(full, "the audit queue was full (" + QUEUE + " records)");
                 }
-                if (lost > 0) {
-                    sink.append(AuditRecord.of("audit.lost").put("records", lost).put("since", lostSince)
-                            .put("error", lastError).line());
-                    LOG.info("audit log writable again ({}): {} records were lost since {}", sink.describe(), lost, lostSince);
-                    lost = 0;
-                    lostSince = null;
-                    lastError = null;
-                    problem = null;
-                }
-                task.run(sink);
+                task.run(guarded);
             } catch (IOException | RuntimeException e) {
                 failed(1, "cannot write " + sink.describe() + ": " + describe(e));
             } finally {
@@ -92,6 +83,28 @@ final class AuditWriter implements AutoCloseable {
             }
         }
     }
+
+    /** The sink as tasks see it: a line after lost ones is preceded by the record of the loss. */
+    private final AuditSink guarded = new AuditSink() {
+        @Override
+        public void append(String line) throws IOException {
+            if (lost > 0) {
+                sink.append(AuditRecord.of(AuditLog.LOST).put("records", lost).put("since", lostSince)
+                        .put("error", lastError).line());
+                LOG.info("audit log writable again ({}): {} records were lost since {}", sink.describe(), lost, lostSince);
+                lost = 0;
+                lostSince = null;
+                lastError = null;
+                problem = null;
+            }
+            sink.append(line);
+        }
+
+        @Override
+        public String describe() {
+            return sink.describe();
+        }
+    };
 
     private void failed(long records, String error) {
         if (lost == 0) {
@@ -105,12 +118,13 @@ final class AuditWriter implements AutoCloseable {
         problem = "audit log: " + error + "; " + lost + " records lost since " + lostSince;
     }
 
-    private static String describe(Exception e) {
-        String m = e.getMessage();
-        if (e instanceof java.nio.file.FileSystemException f && f.getReason() != null) {
-            m = f.getReason(); // "No space left on device", without the path repeated
+    static String describe(Exception e) {
+        if (e instanceof java.nio.file.FileSystemException f) {
+            // "No space left on device" rather than the path again; else what happened to which file.
+            return f.getReason() != null ? f.getReason() : e.getClass().getSimpleName() + " " + f.getFile()
+                    + (e instanceof java.nio.file.FileAlreadyExistsException ? " (a file where a directory must be)" : "");
         }
-        return m == null ? e.getClass().getSimpleName() : m;
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     }
 
     /** Why records are being lost now, for {@code septa status}; empty while the log is written. */
