@@ -99,7 +99,7 @@ public final class AuditCommand implements Callable<Integer> {
     }
 
     /** One line per record: time, kind, and what matters about it. */
-    static String describe(AuditTrail.Entry e) {
+    public static String describe(AuditTrail.Entry e) {
         StringBuilder s = new StringBuilder().append(e.time()).append("  ").append(String.format("%-15s", e.kind())).append(' ');
         switch (e.kind()) {
             case AuditLog.POLICY_APPLIED -> {
@@ -124,7 +124,7 @@ public final class AuditCommand implements Callable<Integer> {
                 s.append("; affected ").append(e.text("affectedCount")).append(" workloads");
                 if (e.json().get("affected") instanceof JsonArray affected && !affected.isEmpty() && affected.size() <= 10) {
                     List<String> names = new ArrayList<>();
-                    affected.forEach(a -> names.add(a.getAsString()));
+                    affected.forEach(a -> names.add(text(a)));
                     s.append(": ").append(String.join(" ", names));
                 }
             }
@@ -174,17 +174,22 @@ public final class AuditCommand implements Callable<Integer> {
     }
 
     private static String change(JsonObject o) {
-        String what = o.has("path") ? o.get("path").getAsString()
-                : o.has("kind") ? o.get("kind").getAsString() + " " + o.get("namespace").getAsString() + "/" + o.get("name").getAsString()
-                : String.valueOf(o.get("object"));
-        StringBuilder s = new StringBuilder(o.has("change") ? o.get("change").getAsString() : "changed").append(' ').append(what);
+        String what = o.has("path") ? text(o.get("path"))
+                : o.has("kind") ? text(o.get("kind")) + " " + text(o.get("namespace")) + "/" + text(o.get("name"))
+                : text(o.get("object"));
+        StringBuilder s = new StringBuilder(o.has("change") ? text(o.get("change")) : "changed").append(' ').append(what);
         if (o.has("resourceVersion")) {
-            s.append(" resourceVersion ").append(o.get("resourceVersion").getAsString());
+            s.append(" resourceVersion ").append(text(o.get("resourceVersion")));
         }
         if (o.has("manager")) {
-            s.append(" by ").append(o.get("manager").getAsString());
+            s.append(" by ").append(text(o.get("manager")));
         }
         return s.toString();
+    }
+
+    /** A field as text, whatever a hand-edited line holds there. */
+    private static String text(JsonElement e) {
+        return e == null || e.isJsonNull() ? "-" : e.isJsonPrimitive() ? e.getAsString() : e.toString();
     }
 
     private int bad(PrintWriter err, String message) {

@@ -19,7 +19,6 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -128,8 +127,8 @@ public final class PolicyVersionStore {
         if (!Files.exists(index)) {
             return entries;
         }
-        List<String> lines = Files.readAllLines(index, StandardCharsets.UTF_8);
-        for (String line : lines) {
+        // Decoded leniently: a line with broken bytes is skipped like a cut one, never a reason to stop keeping versions.
+        for (String line : new String(Files.readAllBytes(index), StandardCharsets.UTF_8).split("\n")) {
             parseEntry(line).ifPresent(entries::add);
         }
         return entries;
@@ -181,7 +180,7 @@ public final class PolicyVersionStore {
                 JsonObject f = e.getAsJsonObject();
                 files.add(new InputFile(f.get("name").getAsString(), f.get("text").getAsString()));
             }
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | StackOverflowError e) {
             throw new StoreException(object + ": not a policy version object (" + e.getMessage() + ")");
         }
         String hash = SourceSnapshot.contentHash(files);
@@ -202,7 +201,7 @@ public final class PolicyVersionStore {
                 return Optional.empty();
             }
             return Optional.of(new Entry(Instant.parse(json.get("at").getAsString()), version));
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | StackOverflowError e) {
             return Optional.empty(); // a line cut by a crash: nothing was in force by it
         }
     }
@@ -248,14 +247,6 @@ public final class PolicyVersionStore {
             while (buffer.hasRemaining()) {
                 size += channel.write(buffer, size);
             }
-        }
-    }
-
-    static Instant parseInstant(String text) {
-        try {
-            return Instant.parse(text);
-        } catch (DateTimeParseException e) {
-            throw new IllegalArgumentException(text);
         }
     }
 }
