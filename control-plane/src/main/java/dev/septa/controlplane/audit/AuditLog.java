@@ -222,8 +222,8 @@ public final class AuditLog implements AutoCloseable {
             default -> XDS_NACK;
         };
         int dot = typeUrl.lastIndexOf('.');
-        writer.line(AuditRecord.of(kind).put("node", nodeId).put("type", dot < 0 ? typeUrl : typeUrl.substring(dot + 1))
-                .put("version", version).put("config", configVersion).put("error", error).line());
+        writer.record(AuditRecord.of(kind).put("node", nodeId).put("type", dot < 0 ? typeUrl : typeUrl.substring(dot + 1))
+                .put("version", version).put("config", configVersion).put("error", error));
     }
 
     // ---- certificates -------------------------------------------------------------------------------------------
@@ -234,10 +234,10 @@ public final class AuditLog implements AutoCloseable {
             X509Certificate leaf = certificate.certificateChain()[0];
             String serial = leaf.getSerialNumber().toString(16);
             String before = serials.put(nodeId, serial);
-            writer.line(AuditRecord.of(before == null ? CERT_ISSUED : CERT_RENEWED).put("node", nodeId)
+            writer.record(AuditRecord.of(before == null ? CERT_ISSUED : CERT_RENEWED).put("node", nodeId)
                     .put("spiffeId", certificate.spiffeId()).put("serial", serial).put("previousSerial", before)
                     .put("notBefore", certificate.notBefore()).put("notAfter", certificate.notAfter())
-                    .put("issuer", leaf.getIssuerX500Principal().getName()).line());
+                    .put("issuer", leaf.getIssuerX500Principal().getName()));
         } catch (RuntimeException e) {
             LOG.warn("audit: could not record the certificate of {}: {}", nodeId, e.toString());
         }
@@ -245,16 +245,16 @@ public final class AuditLog implements AutoCloseable {
 
     /** The CA refused (or failed) to issue a node's certificate; the node keeps its old one while it lasts. */
     public void certificateRefused(String nodeId, String spiffeId, String error, int attempt, Instant retryAt) {
-        writer.line(AuditRecord.of(CERT_REFUSED).put("node", nodeId).put("spiffeId", spiffeId).put("error", error)
-                .put("attempt", attempt).put("retryAt", retryAt).line());
+        writer.record(AuditRecord.of(CERT_REFUSED).put("node", nodeId).put("spiffeId", spiffeId).put("error", error)
+                .put("attempt", attempt).put("retryAt", retryAt));
     }
 
     // ---- root rotation ------------------------------------------------------------------------------------------
 
     /** A root rotation stage was entered (the control plane reports each change of stage, signer or roots). */
     public void rotationStage(String stage, String signer, List<String> roots, String error) {
-        writer.line(AuditRecord.of(CA_ROTATION).put("stage", stage).put("signer", signer).put("roots", roots)
-                .put("error", error).line());
+        writer.record(AuditRecord.of(CA_ROTATION).put("stage", stage).put("signer", signer).put("roots", roots)
+                .put("error", error));
     }
 
     // ---- quarantine ---------------------------------------------------------------------------------------------
@@ -265,13 +265,13 @@ public final class AuditLog implements AutoCloseable {
      * ({@code actor}: "cli", "api", a CR's field manager; null if unknown).
      */
     public void quarantined(String workload, String reason, String allowFrom, String actor) {
-        writer.line(AuditRecord.of(QUARANTINE).put("workload", workload).put("reason", reason)
-                .put("allowFrom", allowFrom).put("actor", actor).line());
+        writer.record(AuditRecord.of(QUARANTINE).put("workload", workload).put("reason", reason)
+                .put("allowFrom", allowFrom).put("actor", actor));
     }
 
     /** A quarantine was lifted ({@code septa quarantine --release}). */
     public void released(String workload, String actor) {
-        writer.line(AuditRecord.of(RELEASE).put("workload", workload).put("actor", actor).line());
+        writer.record(AuditRecord.of(RELEASE).put("workload", workload).put("actor", actor));
     }
 
     // ---- state --------------------------------------------------------------------------------------------------

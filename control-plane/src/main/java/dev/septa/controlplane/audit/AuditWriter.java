@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  */
 final class AuditWriter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AuditWriter.class);
-    static final int QUEUE = 10_000;
+    /** Room for a push to every proxy of a large fleet (4 types sent and ACKed each): ~8,000 proxies at once. */
+    static final int QUEUE = 65_536;
 
     /** Work for the writer thread: a line, or a write to the policy version store. */
     interface Task {
@@ -44,8 +45,9 @@ final class AuditWriter implements AutoCloseable {
         this.thread = Thread.ofPlatform().daemon().name("septa-audit").start(this::loop);
     }
 
-    void line(String line) {
-        submit(s -> s.append(line));
+    /** The record is turned into its line on the writer thread: callers (xDS sends, the CA) only queue it. */
+    void record(AuditRecord record) {
+        submit(s -> s.append(record.line()));
     }
 
     void submit(Task task) {

@@ -165,8 +165,8 @@ public final class ConfigPublisher implements AutoCloseable {
             Map<ProxyKey, ProxySnapshot> snapshots = assembler.assemble(mesh);
             long assembled = System.nanoTime();
             CompileStatus status = new CompileStatus(true, Instant.now(), List.of(), warnings, input.contentHash(), Instant.now());
+            listener.applying(input, snapshots); // first: once the status names the version, its audit record is queued
             state.applied(mesh.mesh(), status);
-            listener.applying(input, snapshots);
             cache.publish(snapshots, changeNanos, input.contentHash());
             int distinct = (int) snapshots.values().stream().map(ProxySnapshot::key).distinct().count();
             LOG.info("applied configuration {} (compile {} ms{}, snapshots {} ms: {} built, {} reused, publish {} ms): "

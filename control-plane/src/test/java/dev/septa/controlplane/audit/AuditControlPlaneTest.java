@@ -253,6 +253,23 @@ class AuditControlPlaneTest {
         }
     }
 
+    @Test
+    void aRootRotationStageIsRecorded() throws Exception {
+        Path state = dir.resolve("state");
+        try (ControlPlaneCore core = start(b -> b)) {
+            assertThat(core.requestRootRotation()).isInstanceOf(ControlPlaneCore.RotationRequest.Accepted.class);
+            // No workload is connected, so stage 1-2 waits for the mesh's workloads (up to 60 s): the first stage is on record.
+            await().atMost(Duration.ofSeconds(30)).until(() -> of(trail(core, state), AuditLog.CA_ROTATION, null).stream()
+                    .anyMatch(e -> e.text("stage").startsWith("1-2")));
+            AuditTrail.Entry stage = of(trail(core, state), AuditLog.CA_ROTATION, null).stream()
+                    .filter(e -> e.text("stage").startsWith("1-2")).findFirst().orElseThrow();
+            assertThat(stage.json().getAsJsonArray("roots")).hasSize(2);
+            assertThat(stage.text("signer")).isNotBlank();
+            SeptaRun text = SeptaRun.of("audit", "--state-dir", state.toString());
+            assertThat(text.out()).contains("ca.rotation     1-2 successor's root in the bundle");
+        }
+    }
+
     static Secret unpack(com.google.protobuf.Any any) {
         try {
             return any.unpack(Secret.class);

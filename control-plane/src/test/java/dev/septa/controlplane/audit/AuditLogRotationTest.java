@@ -98,6 +98,23 @@ class AuditLogRotationTest {
     }
 
     @Test
+    void inKubernetesModeTheLinesGoToTheStream() {
+        var out = new java.io.ByteArrayOutputStream();
+        try (AuditLog log = AuditLog.toStream(new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8),
+                "standard output", state)) {
+            log.quarantined("shop/payments-1", "probing", "forensics", "cli");
+            log.released("shop/payments-1", "cli");
+            assertThat(log.awaitWritten(Duration.ofSeconds(30))).isTrue();
+        }
+        List<String> lines = out.toString(java.nio.charset.StandardCharsets.UTF_8).lines().toList();
+        assertThat(lines).hasSize(2);
+        assertThat(AuditTrail.parse(lines.get(0)).orElseThrow().json().toString())
+                .contains("\"kind\":\"quarantine\",\"workload\":\"shop/payments-1\",\"reason\":\"probing\",\"allowFrom\":\"forensics\",\"actor\":\"cli\"");
+        assertThat(AuditTrail.parse(lines.get(1)).orElseThrow().kind()).isEqualTo(AuditLog.RELEASE);
+        assertThat(Files.exists(auditDir())).isFalse();
+    }
+
+    @Test
     void badOptionsAndAMissingLogAreBadInput() {
         SeptaRun none = SeptaRun.of("audit", "--state-dir", state.toString());
         assertThat(none.exit()).isEqualTo(2);
