@@ -39,6 +39,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "check", mixinStandardHelpOptions = true,
         description = {"Decide whether one workload may reach another, by evaluating the compiled RBAC of the "
                 + "destination's proxy.",
+                "The policy is -f PATH... (files as they are now) or --at TIME (the version the control plane had in "
+                + "force then, kept in its --state-dir).",
                 "Exit 0 allow, 1 deny, 2 bad input; with --queries, 0 once every query is answered."})
 public final class CheckCommand implements Callable<Integer> {
     static final int ALLOW = 0;
@@ -49,9 +51,19 @@ public final class CheckCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = {"-f", "--file"}, required = true, arity = "1..*", paramLabel = "PATH",
-            description = "YAML files or directories (read recursively: *.yaml, *.yml).")
+    @Option(names = {"-f", "--file"}, arity = "1..*", paramLabel = "PATH",
+            description = "YAML files or directories (read recursively: *.yaml, *.yml). Give -f or --at.")
     List<Path> files;
+
+    @Option(names = "--at", paramLabel = "TIME",
+            description = {"Decide on the policy in force at TIME (2026-12-01T10:00:00Z, or a date: its start, UTC), as "
+                    + "the control plane kept it in --state-dir (STATE/policy-versions), instead of -f. Offline: no "
+                    + "running control plane is needed. An instant older than the versions kept is bad input (exit 2)."})
+    String at;
+
+    @Option(names = "--state-dir", paramLabel = "DIR", defaultValue = ".septa",
+            description = "With --at: the state directory of `septa serve` (default ${DEFAULT-VALUE}; the demo's is .septa/demo).")
+    Path stateDir;
 
     @Option(names = "--from", paramLabel = "NS/NAME", description = "Source workload.")
     String from;
@@ -108,6 +120,12 @@ public final class CheckCommand implements Callable<Integer> {
             return usage("-o must be text or json, not '" + output + "'");
         }
         boolean single = from != null || to != null || port != null || method != null || path != null;
+        if ((files == null) == (at == null)) {
+            return usage(files == null ? "give the policy: -f PATH... or --at TIME" : "give -f PATH... or --at TIME, not both");
+        }
+        if (at != null && impact) {
+            return usage("--impact evaluates a proposed policy given with -f; --at reads a past one");
+        }
         if (impact) {
             if (single || queries != null) {
                 return usage("--impact evaluates the observed edges; do not combine it with --queries or --from/--to/--port/--method/--path");
@@ -255,11 +273,18 @@ public final class CheckCommand implements Callable<Integer> {
     /** Parses and compiles every file; prints diagnostics (errors, and warnings to stderr) and returns null on errors. */
     private CompiledMesh load(PrintWriter err) {
         List<InputFile> inputs;
-        try {
-            inputs = PolicyFiles.read(files);
-        } catch (PolicyFiles.UnreadableException e) {
-            err.println("septa check: " + e.getMessage());
-            return null;
+        if (at != null) {
+            inputs = pastPolicy(err);
+            if (inputs == null) {
+                return null;
+            }
+        } else {
+            try {
+                inputs = PolicyFiles.read(files);
+            } catch (PolicyFiles.UnreadableException e) {
+                err.println("septa check: " + e.getMessage());
+                return null;
+            }
         }
         if (inputs.isEmpty()) {
             err.println("septa check: no *.yaml or *.yml files in " + files);
@@ -275,6 +300,27 @@ public final class CheckCommand implements Callable<Integer> {
         return compiled.mesh().get();
     }
 
+    /** The input files of the policy version in force at {@code --at}, from the state directory; null after an error. */
+    private List<InputFile> pastPolicy(PrintWriter err) {
+        java.time.Instant instant = CliTimes.parseInstant(at);
+        if (instant == null) {
+            err.println("septa check: --at must be an instant such as 2026-12-01T10:00:00Z or a date such as 2026-12-01, not '" + at + "'");
+            return null;
+        }
+        var store = dev.septa.controlplane.audit.PolicyVersionStore.in(stateDir);
+        try {
+            var entry = store.inForceAt(instant);
+            List<InputFile> inputs = store.files(entry.version());
+            // stderr, so that stdout carries only answers: which version answered.
+            err.println("septa check: policy version " + entry.version() + ", in force from " + entry.at()
+                    + " (" + store.directory() + ")");
+            return inputs;
+        } catch (dev.septa.controlplane.audit.PolicyVersionStore.StoreException e) {
+            err.println("septa check: " + e.getMessage());
+            return null;
+        }
+    }
+
     private static void print(PrintWriter err, List<Diagnostic> diagnostics) {
         diagnostics.forEach(err::println);
         err.flush();
@@ -285,6 +331,7 @@ public final class CheckCommand implements Callable<Integer> {
         err.println("septa check: " + message);
         err.println("usage: septa check -f PATH... --from NS/NAME --to NS/NAME --port P [--method M --path X] [-o json]");
         err.println("       septa check -f PATH... --queries FILE");
+        err.println("       septa check --at TIME [--state-dir DIR] --from NS/NAME --to NS/NAME --port P (or --queries FILE)");
         err.flush();
         return BAD_INPUT;
     }

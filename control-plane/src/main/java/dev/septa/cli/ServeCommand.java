@@ -121,7 +121,9 @@ public final class ServeCommand implements Callable<Integer> {
         return ControlPlaneOptions.builder().source(source)
                 .stateDir(stateDir).xdsHost(xdsHost).xdsPort(xdsPort).httpHost(httpHost).httpPort(httpPort)
                 .minCertificateTtl(CaDurations.parse(minCertificateTtl))
-                .certificateTtl(certificateTtl == null ? null : CaDurations.parse(certificateTtl));
+                .certificateTtl(certificateTtl == null ? null : CaDurations.parse(certificateTtl))
+                // Kubernetes: the audit trail goes to standard output, for the cluster's log collection (docs/audit.md).
+                .auditToStdout(kubernetes);
     }
 
     private int serveKubernetes(PrintWriter out, PrintWriter err) throws Exception {

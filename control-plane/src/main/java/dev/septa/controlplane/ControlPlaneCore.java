@@ -50,6 +50,7 @@ public final class ControlPlaneCore implements AutoCloseable {
     /** Septa's own CA when the options name no other; only it can rotate its signer. */
     private final CaWorkloadCertificates builtInCa;
     private final ControlPlaneMetrics metrics;
+    private final dev.septa.controlplane.audit.AuditLog audit;
     private final MeshState mesh = new MeshState();
     private final ProxyConfigCache cache;
     private final NodeTokens tokens;
@@ -80,6 +81,9 @@ public final class ControlPlaneCore implements AutoCloseable {
             throw new UncheckedIOException("cannot create the state directory " + options.stateDir() + ": " + e.getMessage(), e);
         }
         this.options = options;
+        this.audit = options.auditToStdout()
+                ? dev.septa.controlplane.audit.AuditLog.toStream(System.out, "standard output", options.stateDir())
+                : dev.septa.controlplane.audit.AuditLog.inStateDirectory(options.stateDir());
         this.builtInCa = certificates != null ? null
                 : new CaWorkloadCertificates(options.caStores() != null ? options.caStores()
                         : new dev.septa.ca.FileRotationStores(options.stateDir().resolve("ca")), this::trustDomain,
@@ -89,20 +93,45 @@ public final class ControlPlaneCore implements AutoCloseable {
         this.tokenReviews = options.serviceAccountTokens() == null ? null
                 : new dev.septa.controlplane.auth.BoundedTokenReviewer(options.serviceAccountTokens(),
                         dev.septa.controlplane.auth.BoundedTokenReviewer.Limits.DEFAULT);
-        this.cache = new ProxyConfigCache(metrics);
+        this.cache = new ProxyConfigCache(dev.septa.controlplane.xds.XdsEvents.both(metrics, new dev.septa.controlplane.xds.XdsEvents() {
+            @Override
+            public void version(String nodeId, String typeUrl, String version, String configVersion, VersionOutcome outcome, String error) {
+                audit.xds(nodeId, typeUrl, version, configVersion, outcome.name(), error);
+            }
+        }));
         try {
             this.tokens = NodeTokens.open(options.stateDir());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open the node token key in " + options.stateDir() + ": " + e.getMessage(), e);
         }
-        this.secrets = new SecretIssuer(this.certificates, mesh, cache, Clock.systemUTC(), metrics,
+        SecretIssuer.Listener certificateEvents = new SecretIssuer.Listener() {
+            @Override
+            public void issued(String nodeId, KeyedCertificate certificate) {
+                metrics.issued(nodeId, certificate);
+                audit.certificateIssued(nodeId, certificate);
+            }
+
+            @Override
+            public void renewalFailed(String nodeId, String error, int failures, Instant retryAt) {
+                metrics.renewalFailed(nodeId, error, failures, retryAt);
+                audit.certificateRefused(nodeId, mesh.spiffeId(nodeId).orElse(null), error, failures, retryAt);
+            }
+        };
+        this.secrets = new SecretIssuer(this.certificates, mesh, cache, Clock.systemUTC(), certificateEvents,
                 SecretIssuer.Options.DEFAULT.withTtlOverride(options.certificateTtl()));
         cache.secretSource(secrets);
         cache.nodeAuthorizer(nodeAuthorizer());
+        dev.septa.controlplane.source.MeshSource source = options.effectiveSource();
         ConfigPublisher.Listener onApplied = new ConfigPublisher.Listener() {
             @Override
             public void compiled(dev.septa.controlplane.publish.CompileStatus status, Duration took) {
                 metrics.compiled(status, took);
+            }
+
+            @Override
+            public void applying(dev.septa.controlplane.source.SourceSnapshot input,
+                                 java.util.Map<dev.septa.controlplane.xds.ProxyKey, dev.septa.controlplane.xds.ProxySnapshot> snapshots) {
+                audit.policyApplied(input, snapshots, source::provenance);
             }
 
             @Override
@@ -117,7 +146,7 @@ public final class ControlPlaneCore implements AutoCloseable {
                 }
             }
         };
-        this.publisher = new ConfigPublisher(options.effectiveSource(), compilation, cache, mesh, onApplied,
+        this.publisher = new ConfigPublisher(source, compilation, cache, mesh, onApplied,
                 options.debounceQuiet(), options.debounceMaxDelay(), options.pollInterval());
         for (Dialect d : Dialect.values()) {
             Gauge.builder("septa.proxies.connected", cache, c -> c.connectedCount(d))
@@ -182,8 +211,31 @@ public final class ControlPlaneCore implements AutoCloseable {
                     .description("Roots in the trust bundle (2 during a root rotation)").register(metrics.registry());
             Gauge.builder("septa.ca.rotation.waiting", rotator, r -> r.status().waitingFor().size())
                     .description("Workloads the current root rotation stage waits for").register(metrics.registry());
+            servingRotation.scheduleWithFixedDelay(this::auditRotation, 0, 100, TimeUnit.MILLISECONDS);
         }
         return this;
+    }
+
+    private String rotationSeen;
+
+    /** Records each root rotation stage the driver enters (and a failing save), by watching its status. */
+    private void auditRotation() {
+        try {
+            FleetRotationDriver.Status s = rotator.status();
+            String key = s.stage() + "|" + s.signer() + "|" + s.roots() + "|" + s.lastError();
+            boolean idleAtStart = rotationSeen == null && s.stage().equals("idle") && s.lastError() == null;
+            if (!key.equals(rotationSeen) && !idleAtStart) {
+                audit.rotationStage(s.stage(), s.signer(), s.roots(), s.lastError());
+            }
+            rotationSeen = key;
+        } catch (RuntimeException e) {
+            org.slf4j.LoggerFactory.getLogger(ControlPlaneCore.class).warn("audit of the root rotation failed: {}", e.toString());
+        }
+    }
+
+    /** The audit log: the lead wires quarantine and release here ({@code audit().quarantined(...)}). */
+    public dev.septa.controlplane.audit.AuditLog audit() {
+        return audit;
     }
 
     /** The workloads of the mesh in force (node ids): what a root rotation waits for. */
@@ -281,11 +333,13 @@ public final class ControlPlaneCore implements AutoCloseable {
 
     /** Settings that weaken what Septa enforces, for the operator to see in {@code septa status}. */
     private List<String> warnings() {
+        List<String> warnings = new java.util.ArrayList<>();
         if (options.serviceAccountTokens() != null && options.unboundServiceAccountTokens()) {
-            return List.of("--allow-unbound-service-account-tokens: a service-account token not bound to a pod admits"
+            warnings.add("--allow-unbound-service-account-tokens: a service-account token not bound to a pod admits"
                     + " every pod of its service account, so one stolen token speaks for all of them (docs/security.md)");
         }
-        return List.of();
+        audit.problem().ifPresent(warnings::add);
+        return List.copyOf(warnings);
     }
 
     @Override
@@ -302,5 +356,6 @@ public final class ControlPlaneCore implements AutoCloseable {
         if (tokenReviews != null) {
             tokenReviews.close();
         }
+        audit.close();
     }
 }

@@ -14,6 +14,7 @@ import java.time.Duration;
  * certificate instead of the mesh's {@code certificateTTL} (whose parser keeps a 5-minute floor).
  * {@code serviceAccountTokens}: null outside Kubernetes mode. {@code caStores}: null means files in {@code stateDir/ca}.
  * {@code contributions}: the parts of {@code septa serve} beyond the core, wired by {@link ControlPlane#start}.
+ * {@code auditToStdout}: audit lines to standard output (Kubernetes mode) instead of {@code stateDir/audit/audit.log}.
  */
 public record ControlPlaneOptions(Path intentsDir, Path inventoryFile, Path stateDir,
                                   String xdsHost, int xdsPort, String httpHost, int httpPort,
@@ -24,7 +25,8 @@ public record ControlPlaneOptions(Path intentsDir, Path inventoryFile, Path stat
                                   dev.septa.controlplane.auth.ServiceAccountTokens serviceAccountTokens,
                                   dev.septa.ca.RotationStores caStores,
                                   java.util.List<ServeContribution> contributions,
-                                  boolean unboundServiceAccountTokens) {
+                                  boolean unboundServiceAccountTokens,
+                                  boolean auditToStdout) {
 
     public ControlPlaneOptions {
         contributions = contributions == null ? java.util.List.of() : java.util.List.copyOf(contributions);
@@ -74,6 +76,7 @@ public record ControlPlaneOptions(Path intentsDir, Path inventoryFile, Path stat
         private dev.septa.ca.RotationStores caStores;
         private final java.util.List<ServeContribution> contributions = new java.util.ArrayList<>();
         private boolean unboundServiceAccountTokens;
+        private boolean auditToStdout;
 
         public Builder intentsDir(Path v) { intentsDir = v; return this; }
         public Builder inventoryFile(Path v) { inventoryFile = v; return this; }
@@ -102,11 +105,13 @@ public record ControlPlaneOptions(Path intentsDir, Path inventoryFile, Path stat
         /** Kubernetes mode: accept service-account tokens bound to no pod, for every pod of the account (warned in status). */
         public Builder unboundServiceAccountTokens(boolean v) { unboundServiceAccountTokens = v; return this; }
 
+        public Builder auditToStdout(boolean v) { auditToStdout = v; return this; }
+
         public ControlPlaneOptions build() {
             return new ControlPlaneOptions(intentsDir, inventoryFile, stateDir, xdsHost, xdsPort, httpHost, httpPort,
                     debounceQuiet, debounceMaxDelay, pollInterval, source, compilation, certificates,
                     minCertificateTtl, certificateTtl, rootRotationShare, rootRotationReissueWindow, serviceAccountTokens, caStores,
-                    contributions, unboundServiceAccountTokens);
+                    contributions, unboundServiceAccountTokens, auditToStdout);
         }
     }
 }

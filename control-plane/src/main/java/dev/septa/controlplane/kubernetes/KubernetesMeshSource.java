@@ -63,6 +63,9 @@ public final class KubernetesMeshSource implements MeshSource, AutoCloseable {
 
     private record Rendered(String resourceVersion, InputFile file) {}
 
+    /** Per input name of the last read, who changed the object last (the audit log's; read on the publisher thread too). */
+    private volatile Map<String, Map<String, String>> provenance = Map.of();
+
     public KubernetesMeshSource(KubernetesClient client) {
         this.client = client;
     }
@@ -191,28 +194,63 @@ public final class KubernetesMeshSource implements MeshSource, AutoCloseable {
         }
         List<InputFile> files = new ArrayList<>();
         Map<String, Rendered> cache = new HashMap<>();
+        Map<String, Map<String, String>> origins = new HashMap<>();
         for (var informer : List.of(meshConfigs, segments, intents)) {
-            informer.getStore().list().forEach(r -> files.add(cached(r, cache, () -> KubernetesObjectRenderer.customResource(r))));
+            informer.getStore().list().forEach(r -> files.add(origin(r, origins, cached(r, cache, () -> KubernetesObjectRenderer.customResource(r)))));
         }
         Set<String> mesh = meshNamespaces();
         Map<String, List<Pod>> podsByNamespace = new HashMap<>();
         for (Pod pod : pods.getStore().list()) {
             if (mesh.contains(pod.getMetadata().getNamespace()) && KubernetesObjectRenderer.isMeshWorkload(pod)) {
                 podsByNamespace.computeIfAbsent(pod.getMetadata().getNamespace(), k -> new ArrayList<>()).add(pod);
-                files.add(cached(pod, cache, () -> KubernetesObjectRenderer.workload(pod)));
+                files.add(origin(pod, origins, cached(pod, cache, () -> KubernetesObjectRenderer.workload(pod))));
             }
         }
         renderCache = cache; // only what exists now: deleted objects drop out
         for (Service service : services.getStore().list()) {
             String ns = service.getMetadata().getNamespace();
             if (mesh.contains(ns)) {
-                KubernetesObjectRenderer.service(service, podsByNamespace.getOrDefault(ns, List.of())).ifPresent(files::add);
+                KubernetesObjectRenderer.service(service, podsByNamespace.getOrDefault(ns, List.of()))
+                        .ifPresent(f -> files.add(origin(service, origins, f)));
             }
         }
         files.sort(Comparator.comparing(InputFile::name));
         rendered = SourceSnapshot.of(files);
+        provenance = origins;
         renderedVersion = v;
         return rendered;
+    }
+
+    @Override
+    public Map<String, String> provenance(String inputName) {
+        return provenance.getOrDefault(inputName, Map.of());
+    }
+
+    /**
+     * Remembers the object's resourceVersion and the field manager of its most recent managedFields entry (who
+     * applied or updated it last: kubectl, a GitOps controller, ...) under the input's name, for the audit log.
+     */
+    private static InputFile origin(HasMetadata object, Map<String, Map<String, String>> origins, InputFile file) {
+        var meta = object.getMetadata();
+        Map<String, String> origin = new java.util.LinkedHashMap<>();
+        if (meta.getResourceVersion() != null) {
+            origin.put("resourceVersion", meta.getResourceVersion());
+        }
+        var managed = meta.getManagedFields();
+        if (managed != null && !managed.isEmpty()) {
+            // RFC 3339 times of one format sort as text; entries without a time count as oldest.
+            var latest = managed.stream().max(Comparator.comparing(m -> m.getTime() == null ? "" : m.getTime())).orElseThrow();
+            if (latest.getManager() != null) {
+                origin.put("manager", latest.getManager());
+            }
+            if (latest.getOperation() != null) {
+                origin.put("operation", latest.getOperation());
+            }
+        }
+        if (!origin.isEmpty()) {
+            origins.put(file.name(), Map.copyOf(origin));
+        }
+        return file;
     }
 
     /** The UID of the pod {@code NS/NAME} as the pod watch sees it now, if there is such a pod. */

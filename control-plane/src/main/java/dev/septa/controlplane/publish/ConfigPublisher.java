@@ -37,6 +37,12 @@ public final class ConfigPublisher implements AutoCloseable {
         default void compiled(CompileStatus status, Duration took) {}
 
         default void applied(CompiledMesh mesh, int distinctSnapshots) {}
+
+        /**
+         * The input about to be put in force and every proxy's snapshot from it, just before they are published (so
+         * that the audit log names the version before any proxy is sent it). Must not block: the audit log queues.
+         */
+        default void applying(SourceSnapshot input, Map<ProxyKey, ProxySnapshot> snapshots) {}
     }
 
     private final MeshSource source;
@@ -159,8 +165,9 @@ public final class ConfigPublisher implements AutoCloseable {
             Map<ProxyKey, ProxySnapshot> snapshots = assembler.assemble(mesh);
             long assembled = System.nanoTime();
             CompileStatus status = new CompileStatus(true, Instant.now(), List.of(), warnings, input.contentHash(), Instant.now());
+            listener.applying(input, snapshots); // first: once the status names the version, its audit record is queued
             state.applied(mesh.mesh(), status);
-            cache.publish(snapshots, changeNanos);
+            cache.publish(snapshots, changeNanos, input.contentHash());
             int distinct = (int) snapshots.values().stream().map(ProxySnapshot::key).distinct().count();
             LOG.info("applied configuration {} (compile {} ms{}, snapshots {} ms: {} built, {} reused, publish {} ms): "
                             + "{} proxies, {} distinct snapshots{}",

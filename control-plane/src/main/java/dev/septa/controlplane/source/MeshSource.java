@@ -25,6 +25,15 @@ public interface MeshSource {
         return java.util.Optional.empty();
     }
 
+    /**
+     * Who last changed the input named {@code inputName}, as the source knows it, for the audit log: in Kubernetes
+     * mode the object's {@code resourceVersion} and the field manager of its latest {@code managedFields} entry
+     * ({@code manager}); empty where the source knows nothing beyond the file (local files).
+     */
+    default java.util.Map<String, String> provenance(String inputName) {
+        return java.util.Map.of();
+    }
+
     /** The source cannot be read at all (missing directory, permission): reported like a compile error. */
     class SourceException extends Exception {
         private final String file;

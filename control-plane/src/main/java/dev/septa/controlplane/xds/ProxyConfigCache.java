@@ -51,6 +51,8 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
     /** Null until the first good compile: before that, watches wait rather than see an empty mesh. */
     private Map<ProxyKey, ProxySnapshot> snapshots;
     private final Map<String, ProxyState> proxies = new HashMap<>();
+    /** The policy version of {@link #snapshots}, for the audit log (null when the publisher gave none). */
+    private String configVersion;
 
     public ProxyConfigCache(XdsEvents events) {
         this.events = events;
@@ -70,10 +72,16 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
      * changed: each proxy's answers stay on one thread, in order, and a stream serializes its own sends.
      */
     public void publish(Map<ProxyKey, ProxySnapshot> next, long changeNanos) {
+        publish(next, changeNanos, null);
+    }
+
+    /** As {@link #publish(Map, long)}, naming the policy version the snapshots were compiled from (the audit log's). */
+    public void publish(Map<ProxyKey, ProxySnapshot> next, long changeNanos, String version) {
         List<List<Runnable>> sends = new ArrayList<>();
         List<StreamSession> revoked = new ArrayList<>();
         synchronized (lock) {
             snapshots = Map.copyOf(next);
+            configVersion = version;
             // A node whose identity changed must not get the new identity's configuration or secrets on a stream
             // its principal no longer admits (issue 11): such streams leave before anything is sent.
             for (ProxyState proxy : List.copyOf(proxies.values())) {
@@ -85,6 +93,7 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
                     continue; // same content: nothing to push
                 }
                 proxy.config = config;
+                proxy.configVersion = configVersion;
                 if (proxy.pendingChangeNanos == 0) {
                     proxy.pendingChangeNanos = changeNanos;
                 }
@@ -278,6 +287,7 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
             }
             if (proxy.config == null && snapshots != null) {
                 proxy.config = configFor(nodeId, dialect);
+                proxy.configVersion = configVersion;
             }
         }
         events.connectionsChanged();
@@ -362,9 +372,17 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
                 proxy.lastNack = new ProxyState.Nack(typeUrl, suppressed, error, Instant.now());
                 String v = suppressed;
                 sends.add(() -> events.nacked(proxy.nodeId, typeUrl, v, error));
+                if (v != null && !v.equals(proxy.nackedVersions.put(typeUrl, v))) {
+                    String config = configVersionOf(proxy, typeUrl, v);
+                    sends.add(() -> events.version(proxy.nodeId, typeUrl, v, config, XdsEvents.VersionOutcome.NACKED, error));
+                }
             } else if (hasNonce && last != null && (sotwVersion == null || sotwVersion.equals(last.version()))) {
-                proxy.acked.put(typeUrl, last.version());
-                session.acked.put(typeUrl, last.version());
+                String v = last.version();
+                if (!v.equals(proxy.acked.put(typeUrl, v))) {
+                    String config = configVersionOf(proxy, typeUrl, v);
+                    sends.add(() -> events.version(proxy.nodeId, typeUrl, v, config, XdsEvents.VersionOutcome.ACKED, null));
+                }
+                session.acked.put(typeUrl, v);
             }
             if (!secrets) {
                 session.watchedTypes.add(typeUrl);
@@ -434,11 +452,13 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
                 }
             }
             session.recordSent(open.typeUrl(), new StreamSession.Sent(current.version(), List.copyOf(names)));
+            Runnable audit = firstSent(proxy, open.typeUrl(), current.version());
             Response response = Response.create(watch.request(), resources, current.version());
             return () -> {
                 try {
                     watch.respond(response);
                     events.pushed(nodeId, open.typeUrl(), current.version());
+                    audit.run();
                 } catch (WatchCancelledException ignored) {
                     // superseded by a newer request on the same stream
                 }
@@ -464,15 +484,40 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
             return null;
         }
         session.recordSent(open.typeUrl(), new StreamSession.Sent(current.version(), List.of()));
+        Runnable audit = firstSent(proxy, open.typeUrl(), current.version());
         DeltaResponse response = DeltaResponse.create(watch.request(), changed, List.copyOf(removed), current.version());
         return () -> {
             try {
                 watch.respond(response);
                 events.pushed(nodeId, open.typeUrl(), current.version());
+                audit.run();
             } catch (WatchCancelledException ignored) {
                 // superseded by a newer request on the same stream
             }
         };
+    }
+
+    /**
+     * The audit's "sent" for this node, type and version if it is the first (lock held; run after the send).
+     * Decided when the answer is built: a send that then fails was still attempted, and is retried with the same version.
+     */
+    private Runnable firstSent(ProxyState proxy, String typeUrl, String version) {
+        if (version.equals(proxy.sentVersions.put(typeUrl, version))) {
+            return () -> { };
+        }
+        String config = configVersionOf(proxy, typeUrl, version);
+        String nodeId = proxy.nodeId;
+        return () -> events.version(nodeId, typeUrl, version, config, XdsEvents.VersionOutcome.SENT, null);
+    }
+
+    /** The policy version that produced {@code version} of the type, if it is the node's configuration in force (lock held). */
+    private static String configVersionOf(ProxyState proxy, String typeUrl, String version) {
+        if (isSecret(typeUrl) || proxy.config == null) {
+            return null;
+        }
+        TypeResources t = proxy.config.type(typeUrl);
+        String inForce = t == null ? TypeResources.EMPTY.version() : t.version();
+        return inForce.equals(version) ? proxy.configVersion : null;
     }
 
     private TypeResources current(ProxyState proxy, String typeUrl) {

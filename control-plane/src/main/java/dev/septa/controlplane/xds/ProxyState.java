@@ -18,6 +18,11 @@ final class ProxyState {
     /** The latest version ACKed per type on any of the node's streams (for status). */
     final Map<String, String> acked = new HashMap<>();
     Nack lastNack;
+    /** The policy version whose publish gave this node {@link #config} (null: not known, as in tests). */
+    String configVersion;
+    /** The last version first sent and NACKed per type, so that the audit hears of each once (not per stream). */
+    final Map<String, String> sentVersions = new HashMap<>();
+    final Map<String, String> nackedVersions = new HashMap<>();
     /** System.nanoTime() of the change whose configuration is not yet ACKed everywhere, or 0. */
     long pendingChangeNanos;
     final Instant connectedSince = Instant.now();
