@@ -270,13 +270,14 @@ class PolyglotE2ETest {
         return result.ok() ? "ALLOW" : result.permissionDenied() ? "DENY" : result.code() + " " + result.detail();
     }
 
+    final java.util.concurrent.atomic.AtomicInteger drainRaces = new java.util.concurrent.atomic.AtomicInteger();
+
     /** Policy edits measured in this run; each flips whether api may read db (an enforced Deny on the path). */
     static final int EDITS = 6;
     /**
-     * What the test holds every edit to, from the file's rename to the first call the server refuses (or lets through
-     * again), for both servers. Measured on the shared 2-core machine at load averages of 10-40: median about 0.6 s,
-     * worst about 2.5 s (docs/proxyless.md). A bound the product keeps under that load, not the goal; the goal and the
-     * distribution are in docs/proxyless.md, where this run's numbers are printed from.
+     * What the test holds every edit to, from the file's rename to the first call each server refuses (or lets
+     * through again). On the shared 2-core machine at load average ~34 the worst of twelve was 2.2 s, the median 1.3 s
+     * (docs/proxyless.md); earlier runs saw 5 s at load 45. A bound the product keeps under such load, not the goal.
      */
     static final Duration EDIT_BOUND = Duration.ofSeconds(5);
 
@@ -317,15 +318,24 @@ class PolyglotE2ETest {
                 }
                 // Control plane: the file seen, debounced, compiled and published (the mesh in force replaced) ...
                 long published = until(() -> cp.core().meshState().mesh().orElseThrow() != meshBefore);
+                // ... each server's new Listener ACKed through its relay (watched for both at once) ...
+                List<CompletableFuture<Long>> acks = new ArrayList<>();
+                for (Member[] pair : pairs) {
+                    String server = pair[1].id();
+                    acks.add(CompletableFuture.supplyAsync(() -> {
+                        try {
+                            return until(() -> cp.core().cache().status().stream().anyMatch(p -> p.nodeId().equals(server)
+                                    && p.inSync() && !java.util.Objects.equals(p.snapshot(), snapshotBefore.get(server))));
+                        } catch (InterruptedException e) {
+                            throw new java.util.concurrent.CompletionException(e);
+                        }
+                    }));
+                }
                 var row = new StringBuilder("edit %d (%s): published %d ms".formatted(edit, wanted, ms(published - written)));
                 for (int i = 0; i < pairs.size(); i++) {
                     Member server = pairs.get(i)[1];
-                    // ... the server's new Listener ACKed through its relay ...
-                    long acked = until(() -> {
-                        var p = proxy(server.id());
-                        return p != null && p.inSync() && !java.util.Objects.equals(p.snapshot(), snapshotBefore.get(server.id()));
-                    });
                     // ... and the first call the server judges by it.
+                    long acked = acks.get(i).get(30, TimeUnit.SECONDS);
                     long first = firsts.get(i).get(30, TimeUnit.SECONDS);
                     enforced.add(first - written);
                     row.append(", %s (%s) ACKed %d ms, enforced %d ms".formatted(server.name(), server.implementation(),
@@ -339,8 +349,9 @@ class PolyglotE2ETest {
             mesh.writeIntents(intents, List.of("/poly.Db/Drop"));
         }
         List<Long> sorted = enforced.stream().sorted().toList();
-        System.out.printf("policy edits: %d enforcements (both servers, %d edits): min %d ms, median %d ms, max %d ms%n",
-                sorted.size(), EDITS, ms(sorted.getFirst()), ms(sorted.get(sorted.size() / 2)), ms(sorted.getLast()));
+        System.out.printf("policy edits: %d enforcements (both servers, %d edits): min %d ms, median %d ms, max %d ms; "
+                        + "%d calls raced the C-core's drain%n",
+                sorted.size(), EDITS, ms(sorted.getFirst()), ms(sorted.get(sorted.size() / 2)), ms(sorted.getLast()), drainRaces.get());
         assertThat(sorted.getLast()).as("every edit enforced by both servers within " + EDIT_BOUND + ":\n" + String.join("\n", rows))
                 .isLessThan(EDIT_BOUND.toNanos());
     }
@@ -361,13 +372,9 @@ class PolyglotE2ETest {
         throw new AssertionError("not within 30 s");
     }
 
-    private dev.septa.controlplane.status.StatusReport.Proxy proxy(String nodeId) {
-        return cp.core().status().proxies().stream().filter(p -> p.nodeId().equals(nodeId)).findFirst().orElse(null);
-    }
-
     private String snapshotOf(String nodeId) {
-        var p = proxy(nodeId);
-        return p == null ? null : p.snapshot();
+        return cp.core().cache().status().stream().filter(p -> p.nodeId().equals(nodeId)).map(p -> p.snapshot())
+                .filter(java.util.Objects::nonNull).findFirst().orElse(null);
     }
 
     /** Calls every 25 ms until the outcome is {@code wanted}; the instant the first such call was made. */
@@ -379,7 +386,14 @@ class PolyglotE2ETest {
             if (outcome.equals(wanted)) {
                 return sent;
             }
-            assertThat(outcome).as("only ALLOW or DENY while the edit propagates").isIn("ALLOW", "DENY");
+            if (!outcome.equals("ALLOW") && !outcome.equals("DENY")) {
+                // The C-core 1.51 drains its connections when its Listener changes, and a call racing that drain
+                // fails (grpc-java: INTERNAL "Abrupt GOAWAY ... Server is stopping to serve requests"). Not a policy
+                // outcome and never a call let through; anything else is a failure.
+                assertThat(outcome).as("only ALLOW, DENY or the C-core's drain while the edit propagates")
+                        .contains("Server is stopping to serve requests");
+                drainRaces.incrementAndGet();
+            }
             Thread.sleep(25);
         }
         throw new AssertionError(from.name() + " -> " + to.name() + " " + path + " never became " + wanted);

@@ -118,7 +118,7 @@ final class RelayedStream implements StreamObserver<DiscoveryRequest> {
             upstream.cancel(reason);
             upstream = null;
         }
-        if (done) {
+        if (done || relay.closed()) {
             return;
         }
         relay.listener().upstreamLost(reason);

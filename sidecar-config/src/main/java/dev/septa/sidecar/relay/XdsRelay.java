@@ -56,6 +56,7 @@ public final class XdsRelay implements AutoCloseable {
     private final List<Server> servers = new ArrayList<>();
     private final List<EventLoopGroup> groups = new ArrayList<>();
     private Path socket;
+    private volatile boolean closed;
 
     public XdsRelay(String nodeId, UpstreamCredentials credentials, Listener listener) {
         this.nodeId = nodeId;
@@ -128,8 +129,14 @@ public final class XdsRelay implements AutoCloseable {
         return scheduler;
     }
 
+    /** Whether {@link #close()} began: streams ending then are the relay's own doing, not news. */
+    boolean closed() {
+        return closed;
+    }
+
     @Override
     public void close() {
+        closed = true;
         for (Server server : servers) {
             server.shutdownNow();
         }
