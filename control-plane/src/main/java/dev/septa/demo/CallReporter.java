@@ -94,7 +94,7 @@ public final class CallReporter {
         if (call.permissionDenied()) {
             return "DENIED";
         }
-        if (notRouted(call)) {
+        if (notRouted(call) || awaitedConfiguration(call)) {
             return UNCONFIGURED;
         }
         return "FAILED";
@@ -109,6 +109,15 @@ public final class CallReporter {
     public static boolean notRouted(WorkloadEvents.CallResult call) {
         return call.code().equals("UNAVAILABLE")
                 && (call.detail().contains("does not exist") || call.detail().contains("NOT_FOUND"));
+    }
+
+    /**
+     * The deadline passed while the call still waited for the caller's configuration: grpc-java says "Name resolution
+     * delay" and names no connection ({@code remote_addr}) it tried. Seen in the first seconds on a loaded machine.
+     */
+    static boolean awaitedConfiguration(WorkloadEvents.CallResult call) {
+        return call.code().equals("DEADLINE_EXCEEDED") && call.detail().contains("Name resolution delay")
+                && !call.detail().contains("remote_addr=");
     }
 
     public String totals() {
