@@ -57,6 +57,10 @@ public final class DemoCommand implements Callable<Integer> {
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             LocalDemo demo = demoRef.get();
+            CallReporter reporting = reporterRef.get();
+            if (reporting != null) {
+                reporting.stop(); // calls cut short by stopping the workloads are not results
+            }
             if (demo != null) {
                 out.println();
                 out.println("septa demo: stopping " + demo.fleet().processes().size() + " workloads and the control plane"

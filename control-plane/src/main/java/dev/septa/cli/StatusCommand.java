@@ -80,7 +80,7 @@ public final class StatusCommand implements Callable<Integer> {
             StatusReport.Nack n = p.lastNack();
             out.printf("%-28s %-7s %-8s %-34s %-22s %s%n", p.nodeId(), p.dialect(), p.inSync() ? "in-sync" : "pending", acked,
                     p.certificateExpiry() == null ? "-" : until(p.certificateExpiry()),
-                    n == null ? "-" : shortType(n.typeUrl()) + " " + abbreviate(n.version()) + ": " + n.error());
+                    n == null ? "-" : shortType(n.typeUrl()) + " " + abbreviate(n.version()) + ": " + oneLine(n.error()));
         }
         printCertificates(report, out);
         printRotation(report, out);
@@ -127,6 +127,11 @@ public final class StatusCommand implements Callable<Integer> {
 
     private static String abbreviate(String version) {
         return version == null ? "-" : version.length() > 6 ? version.substring(0, 6) : version;
+    }
+
+    /** A NACK's text comes from the proxy (the C-core's span several lines): one line of printable text per proxy. */
+    static String oneLine(String text) {
+        return text == null ? "" : text.strip().replaceAll("\\s+", " ").replaceAll("\\p{Cntrl}", "?");
     }
 
     private static String shortType(String typeUrl) {

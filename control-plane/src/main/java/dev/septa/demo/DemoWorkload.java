@@ -84,6 +84,10 @@ public final class DemoWorkload implements java.util.concurrent.Callable<Integer
 
     @Override
     public Integer call() throws Exception {
+        if (!directTls) {
+            // The library-free path: grpc-xds reads the relayed bootstrap with no Septa credentials provider registered.
+            System.setProperty(FileTlsXdsCredentialsProvider.DISABLED_PROPERTY, "true");
+        }
         watchStdin();
         String[] id = workload.split("/", 2);
         if (id.length != 2) {

@@ -20,7 +20,8 @@ import java.util.stream.Stream;
 /**
  * Local mode: every {@code *.yaml}/{@code *.yml} file under the intents directory (sorted, recursively) plus the
  * inventory file. Read whole each time: the files are small, and hashing their content is robust where file
- * system events and modification times are not (editors that rename, coarse mtimes on CI).
+ * system events and modification times are not (editors that rename, coarse mtimes on CI). File system events
+ * ({@link #watch}) only say when to read.
  *
  * <p>A read is consistent or refused: the folder is listed and every file stamped (size, modification time, inode)
  * before and again after the contents are read, and a file that vanished in between or whose stamp moved makes the
@@ -36,6 +37,19 @@ public final class LocalFileSource implements MeshSource {
     public LocalFileSource(Path intentsDir, Path inventoryFile) {
         this.intentsDir = intentsDir;
         this.inventoryFile = inventoryFile;
+    }
+
+    /** Change events for the intents folder tree and the inventory's folder ({@link FileWatch}). */
+    @Override
+    public Watch watch(Runnable changed) {
+        List<Path> folders = new ArrayList<>();
+        if (inventoryFile != null && inventoryFile.toAbsolutePath().getParent() != null) {
+            folders.add(inventoryFile.toAbsolutePath().getParent());
+        }
+        if (intentsDir == null && folders.isEmpty()) {
+            return Watch.NONE;
+        }
+        return FileWatch.start(intentsDir == null ? null : intentsDir.toAbsolutePath(), folders, changed);
     }
 
     @Override

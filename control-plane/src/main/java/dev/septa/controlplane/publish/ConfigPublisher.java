@@ -20,8 +20,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The one place configuration changes: polls the source, and after a debounced change reads, compiles and
- * publishes. A compile with errors is reported and dropped whole; the last good configuration stays in force.
+ * The one place configuration changes: watches and polls the source, and after a debounced change reads, compiles
+ * and publishes. A compile with errors is reported and dropped whole; the last good configuration stays in force.
  * Everything runs on one thread, so compiles never overlap and publishes stay in order.
  *
  * <p>Input that is still being written is never published: a source that {@linkplain MeshSource#needsSettling()
@@ -60,6 +60,10 @@ public final class ConfigPublisher implements AutoCloseable {
     private long lastChangeNanos;
     private long waitingSince; // nanoTime when the publisher began to wait for the input to settle, 0 when not
     private String lastCompiledHash;
+    private final java.util.concurrent.atomic.AtomicBoolean pollQueued = new java.util.concurrent.atomic.AtomicBoolean();
+    private volatile MeshSource.Watch watch = MeshSource.Watch.NONE;
+    /** The poll behind a working file watch: a safety net for events the file system did not deliver. */
+    static final Duration WATCHED_POLL_INTERVAL = Duration.ofMillis(250);
 
     public ConfigPublisher(MeshSource source, MeshCompilation compilation, ProxyConfigCache cache, MeshState state,
                            Listener listener, Duration quiet, Duration maxDelay, Duration pollInterval) {
@@ -86,8 +90,24 @@ public final class ConfigPublisher implements AutoCloseable {
         } catch (ExecutionException e) {
             throw new IllegalStateException("initial compile failed", e.getCause());
         }
-        long ms = Math.max(1, pollInterval.toMillis());
+        // Events make the publisher look at once; the poll stays, slower while events arrive, as the guarantee.
+        watch = source.watch(this::pollSoon);
+        long ms = Math.max(1, watch.active() ? Math.max(pollInterval.toMillis(), WATCHED_POLL_INTERVAL.toMillis()) : pollInterval.toMillis());
         executor.scheduleWithFixedDelay(() -> poll(true), ms, ms, TimeUnit.MILLISECONDS);
+    }
+
+    /** A change event: one poll on the publisher thread, however many events arrive before it runs. */
+    private void pollSoon() {
+        if (pollQueued.compareAndSet(false, true)) {
+            try {
+                executor.execute(() -> {
+                    pollQueued.set(false);
+                    poll(true);
+                });
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                pollQueued.set(false); // closed
+            }
+        }
     }
 
     /** Signals a change from outside the poller (a Kubernetes watch, a test). */
@@ -219,6 +239,7 @@ public final class ConfigPublisher implements AutoCloseable {
 
     @Override
     public void close() {
+        watch.close();
         executor.shutdownNow();
     }
 }

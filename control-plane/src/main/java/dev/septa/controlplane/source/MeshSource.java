@@ -20,6 +20,35 @@ public interface MeshSource {
         return false;
     }
 
+    /**
+     * Asks the source to call {@code changed} (from any thread) as soon as its input may have changed, sooner than
+     * the publisher's poll would notice; the returned handle stops it. Best effort: the publisher's poll stays the
+     * guarantee, so a source that cannot watch returns a handle that does nothing and says so with {@code false}
+     * from {@link Watch#active()}.
+     */
+    default Watch watch(Runnable changed) {
+        return Watch.NONE;
+    }
+
+    /** A running watch ({@link #watch}). */
+    interface Watch extends AutoCloseable {
+        Watch NONE = new Watch() {
+            @Override
+            public boolean active() {
+                return false;
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+
+        boolean active();
+
+        @Override
+        void close();
+    }
+
     /** The UID of the pod behind a node id, where the source knows pods (Kubernetes mode); binds a pod's token to it. */
     default java.util.Optional<String> podUid(String nodeId) {
         return java.util.Optional.empty();

@@ -270,9 +270,20 @@ class PolyglotE2ETest {
         return result.ok() ? "ALLOW" : result.permissionDenied() ? "DENY" : result.code() + " " + result.detail();
     }
 
+    final java.util.concurrent.atomic.AtomicInteger drainRaces = new java.util.concurrent.atomic.AtomicInteger();
+
+    /** Policy edits measured in this run; each flips whether api may read db (an enforced Deny on the path). */
+    static final int EDITS = 6;
+    /**
+     * What the test holds every edit to, from the file's rename to the first call each server refuses (or lets
+     * through again). On the shared 2-core machine at load average ~34 the worst of twelve was 2.2 s, the median 1.3 s
+     * (docs/proxyless.md); earlier runs saw 5 s at load 45. A bound the product keeps under such load, not the goal.
+     */
+    static final Duration EDIT_BOUND = Duration.ofSeconds(5);
+
     @Test
     @Order(2)
-    void aPolicyEditIsEnforcedByBothImplementationsWithinASecond() throws Exception {
+    void policyEditsAreEnforcedByBothImplementationsAndTimedStageByStage() throws Exception {
         Member apiJava = member("api-java");
         Member apiCore = member("api-core");
         Member dbJava = member("db-java");
@@ -282,23 +293,88 @@ class PolyglotE2ETest {
         for (Member[] pair : pairs) {
             assertThat(outcome(pair[0], pair[1], "/poly.Db/Read")).isEqualTo("ALLOW");
         }
+        List<Long> enforced = new ArrayList<>();
+        List<String> rows = new ArrayList<>();
         try {
-            long edited = System.nanoTime();
-            mesh.writeIntents(intents, List.of("/poly.Db/Drop", "/poly.Db/Read"));
-            for (Member[] pair : pairs) {
-                long enforcedAt = waitFor(pair[0], pair[1], "/poly.Db/Read", "DENY");
-                long millis = TimeUnit.NANOSECONDS.toMillis(enforcedAt - edited);
-                System.out.printf("policy edit enforced by %s (%s) after %d ms%n", pair[1].name(), pair[1].implementation(), millis);
-                // The goal is < 1 s (met on an idle machine); asserted loosely because this machine runs at load
-                // averages of 30-45 on 2 cores, where 5 s was measured. The numbers are printed.
-                assertThat(millis).as(pair[1].name() + " enforces the edit").isLessThan(10_000);
+            for (int edit = 1; edit <= EDITS; edit++) {
+                boolean deny = edit % 2 == 1;
+                String wanted = deny ? "DENY" : "ALLOW";
+                Object meshBefore = cp.core().meshState().mesh().orElseThrow();
+                Map<String, String> snapshotBefore = new LinkedHashMap<>();
+                for (Member[] pair : pairs) {
+                    snapshotBefore.put(pair[1].id(), snapshotOf(pair[1].id()));
+                }
+                long written = System.nanoTime();
+                mesh.writeIntents(intents, deny ? List.of("/poly.Db/Drop", "/poly.Db/Read") : List.of("/poly.Db/Drop"));
+                List<CompletableFuture<Long>> firsts = new ArrayList<>();
+                for (Member[] pair : pairs) {
+                    firsts.add(CompletableFuture.supplyAsync(() -> {
+                        try {
+                            return waitFor(pair[0], pair[1], "/poly.Db/Read", wanted);
+                        } catch (Exception e) {
+                            throw new java.util.concurrent.CompletionException(e);
+                        }
+                    }));
+                }
+                // Control plane: the file seen, debounced, compiled and published (the mesh in force replaced) ...
+                long published = until(() -> cp.core().meshState().mesh().orElseThrow() != meshBefore);
+                // ... each server's new Listener ACKed through its relay (watched for both at once) ...
+                List<CompletableFuture<Long>> acks = new ArrayList<>();
+                for (Member[] pair : pairs) {
+                    String server = pair[1].id();
+                    acks.add(CompletableFuture.supplyAsync(() -> {
+                        try {
+                            return until(() -> cp.core().cache().status().stream().anyMatch(p -> p.nodeId().equals(server)
+                                    && p.inSync() && !java.util.Objects.equals(p.snapshot(), snapshotBefore.get(server))));
+                        } catch (InterruptedException e) {
+                            throw new java.util.concurrent.CompletionException(e);
+                        }
+                    }));
+                }
+                var row = new StringBuilder("edit %d (%s): published %d ms".formatted(edit, wanted, ms(published - written)));
+                for (int i = 0; i < pairs.size(); i++) {
+                    Member server = pairs.get(i)[1];
+                    // ... and the first call the server judges by it.
+                    long acked = acks.get(i).get(30, TimeUnit.SECONDS);
+                    long first = firsts.get(i).get(30, TimeUnit.SECONDS);
+                    enforced.add(first - written);
+                    row.append(", %s (%s) ACKed %d ms, enforced %d ms".formatted(server.name(), server.implementation(),
+                            ms(acked - written), ms(first - written)));
+                }
+                rows.add(row.toString());
+                System.out.println(row);
+                Thread.sleep(1000); // the C-core drains its connections after a Listener change; let it settle
             }
         } finally {
             mesh.writeIntents(intents, List.of("/poly.Db/Drop"));
         }
-        for (Member[] pair : pairs) {
-            waitFor(pair[0], pair[1], "/poly.Db/Read", "ALLOW");
+        List<Long> sorted = enforced.stream().sorted().toList();
+        System.out.printf("policy edits: %d enforcements (both servers, %d edits): min %d ms, median %d ms, max %d ms; "
+                        + "%d calls raced the C-core's drain%n",
+                sorted.size(), EDITS, ms(sorted.getFirst()), ms(sorted.get(sorted.size() / 2)), ms(sorted.getLast()), drainRaces.get());
+        assertThat(sorted.getLast()).as("every edit enforced by both servers within " + EDIT_BOUND + ":\n" + String.join("\n", rows))
+                .isLessThan(EDIT_BOUND.toNanos());
+    }
+
+    private static long ms(long nanos) {
+        return TimeUnit.NANOSECONDS.toMillis(nanos);
+    }
+
+    /** Polls every 5 ms; the instant the condition first held (fails after 30 s). */
+    private static long until(java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            if (condition.getAsBoolean()) {
+                return System.nanoTime();
+            }
+            Thread.sleep(5);
         }
+        throw new AssertionError("not within 30 s");
+    }
+
+    private String snapshotOf(String nodeId) {
+        return cp.core().cache().status().stream().filter(p -> p.nodeId().equals(nodeId)).map(p -> p.snapshot())
+                .filter(java.util.Objects::nonNull).findFirst().orElse(null);
     }
 
     /** Calls every 25 ms until the outcome is {@code wanted}; the instant the first such call was made. */
@@ -310,7 +386,14 @@ class PolyglotE2ETest {
             if (outcome.equals(wanted)) {
                 return sent;
             }
-            assertThat(outcome).as("only ALLOW or DENY while the edit propagates").isIn("ALLOW", "DENY");
+            if (!outcome.equals("ALLOW") && !outcome.equals("DENY")) {
+                // The C-core 1.51 drains its connections when its Listener changes, and a call racing that drain
+                // fails (grpc-java: INTERNAL "Abrupt GOAWAY ... Server is stopping to serve requests"). Not a policy
+                // outcome and never a call let through; anything else is a failure.
+                assertThat(outcome).as("only ALLOW, DENY or the C-core's drain while the edit propagates")
+                        .contains("Server is stopping to serve requests");
+                drainRaces.incrementAndGet();
+            }
             Thread.sleep(25);
         }
         throw new AssertionError(from.name() + " -> " + to.name() + " " + path + " never became " + wanted);

@@ -28,6 +28,13 @@ import java.util.concurrent.TimeUnit;
  * A65 shape that grpc-go and grpc-core read natively.
  */
 public final class FileTlsXdsCredentialsProvider extends XdsCredentialsProvider {
+    /**
+     * Set to {@code true} (before the first xDS channel or server) to keep this provider out of grpc's registry: a
+     * workload on the relayed bootstrap ({@code insecure} to {@code septa agent}) then runs on grpc-xds alone, as one
+     * without Septa's jar would. {@code septa demo}'s workloads do so unless started with {@code --direct-tls}.
+     */
+    public static final String DISABLED_PROPERTY = "dev.septa.xds.tls-provider.disabled";
+
     private static final ScheduledExecutorService REFRESH = Executors.newSingleThreadScheduledExecutor(runnable -> {
         Thread thread = new Thread(runnable, "septa-xds-tls-refresh");
         thread.setDaemon(true);
@@ -159,7 +166,8 @@ public final class FileTlsXdsCredentialsProvider extends XdsCredentialsProvider 
 
     @Override
     public boolean isAvailable() {
-        return true;
+        // grpc's registry asks once, when it loads its providers; an unavailable provider is not registered.
+        return !Boolean.getBoolean(DISABLED_PROPERTY);
     }
 
     @Override

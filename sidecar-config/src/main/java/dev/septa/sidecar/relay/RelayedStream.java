@@ -4,8 +4,6 @@ import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
-import io.grpc.Grpc;
-import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.SynchronizationContext;
 import io.grpc.stub.MetadataUtils;
@@ -97,18 +95,16 @@ final class RelayedStream implements StreamObserver<DiscoveryRequest> {
         if (done) {
             return;
         }
-        UpstreamCredentials.Chosen chosen;
+        UpstreamChannel.Lease lease;
         try {
-            chosen = relay.credentials().choose();
+            lease = relay.upstream().lease();
         } catch (IOException | RuntimeException e) {
             lost("cannot authenticate to the control plane: " + e.getMessage());
             return;
         }
-        var endpoint = relay.credentials().endpoint();
-        ManagedChannel channel = Grpc.newChannelBuilderForAddress(endpoint.host(), endpoint.port(), chosen.credentials()).build();
-        var stub = AggregatedDiscoveryServiceGrpc.newStub(channel)
-                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(chosen.headers()));
-        Upstream next = new Upstream(channel, chosen.authentication());
+        var stub = AggregatedDiscoveryServiceGrpc.newStub(lease.channel())
+                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(lease.headers()));
+        Upstream next = new Upstream(lease.authentication());
         upstream = next;
         next.requests = stub.streamAggregatedResources(next);
         for (DiscoveryRequest request : latest.values()) {
@@ -119,10 +115,10 @@ final class RelayedStream implements StreamObserver<DiscoveryRequest> {
 
     private void lost(String reason) {
         if (upstream != null) {
-            upstream.channel.shutdownNow();
+            upstream.cancel(reason);
             upstream = null;
         }
-        if (done) {
+        if (done || relay.closed()) {
             return;
         }
         relay.listener().upstreamLost(reason);
@@ -141,21 +137,28 @@ final class RelayedStream implements StreamObserver<DiscoveryRequest> {
     private void finish() {
         done = true;
         if (upstream != null) {
-            upstream.channel.shutdownNow();
+            upstream.cancel("the workload's stream ended");
             upstream = null;
         }
     }
 
-    /** One upstream ADS stream on its own channel (credentials are chosen per connection). */
+    /** One upstream ADS stream on the agent's shared channel (credentials are chosen per stream). */
     private final class Upstream implements StreamObserver<DiscoveryResponse> {
-        final ManagedChannel channel;
         final String authentication;
         StreamObserver<DiscoveryRequest> requests;
         boolean answered;
 
-        Upstream(ManagedChannel channel, String authentication) {
-            this.channel = channel;
+        Upstream(String authentication) {
             this.authentication = authentication;
+        }
+
+        /** Ends this stream only: the channel carries the agent's other streams. */
+        void cancel(String reason) {
+            try {
+                requests.onError(Status.CANCELLED.withDescription(reason).asRuntimeException());
+            } catch (RuntimeException e) {
+                // already closed
+            }
         }
 
         void send(DiscoveryRequest request) {

@@ -17,14 +17,18 @@ import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
- * How the relay authenticates to the control plane, decided afresh for every upstream connection, the way
+ * How the relay authenticates to the control plane, decided afresh for every upstream stream, the way
  * {@code septa agent}'s SDS stream does (decision 0002): the SVID on disk while it is valid and unexpired, otherwise
  * the node token as {@code authorization: Bearer}; either way the control plane is verified with the last
  * {@code ca.pem} and the bootstrap's bundle, whichever verifies ({@link ControlPlaneTrust}). Files are read by content on each call, so a rotated SVID is used on the next reconnect.
  */
 public final class UpstreamCredentials {
-    /** One connection's credentials; {@code authentication} is {@code certificate} or {@code token}, for logs. */
-    public record Chosen(ChannelCredentials credentials, Metadata headers, String authentication) {}
+    /**
+     * One connection's credentials; {@code authentication} is {@code certificate} or {@code token}, for logs.
+     * {@code fingerprint} is a digest of what they were built from (certificate chain, token, trust anchors): equal
+     * fingerprints mean an existing channel may be kept, a new one means the channel must be replaced.
+     */
+    public record Chosen(ChannelCredentials credentials, Metadata headers, String authentication, String fingerprint) {}
 
     private final ControlPlaneEndpoint endpoint;
     private final CertificateFileLayout files;
@@ -44,18 +48,33 @@ public final class UpstreamCredentials {
     public Chosen choose() throws IOException {
         Metadata headers = new Metadata();
         Optional<CertificateBundle> svid = currentSvid();
+        String anchors = trustAnchors();
         if (svid.isPresent()) {
-            var credentials = TlsChannelCredentials.newBuilder().trustManager(pem(trustAnchors()))
+            var credentials = TlsChannelCredentials.newBuilder().trustManager(pem(anchors))
                     .keyManager(pem(svid.get().certificateChainPem()), pem(svid.get().privateKeyPem())).build();
-            return new Chosen(credentials, headers, "certificate");
+            return new Chosen(credentials, headers, "certificate", digest("certificate", svid.get().certificateChainPem(), anchors));
         }
         Optional<String> bearer = token.get();
         if (bearer.isEmpty()) {
             throw new IllegalStateException("no valid certificate in " + files.dir() + " and no node token: run `septa bootstrap` for a fresh token");
         }
         headers.put(Metadata.Key.of(NodeMetadata.AUTHORIZATION, Metadata.ASCII_STRING_MARSHALLER), "Bearer " + bearer.get());
-        var credentials = TlsChannelCredentials.newBuilder().trustManager(pem(trustAnchors())).build();
-        return new Chosen(credentials, headers, "token");
+        var credentials = TlsChannelCredentials.newBuilder().trustManager(pem(anchors)).build();
+        return new Chosen(credentials, headers, "token", digest("token", bearer.get(), anchors));
+    }
+
+    /** SHA-256 over the parts, so that no secret is kept in the fingerprint itself. */
+    private static String digest(String... parts) {
+        try {
+            var sha = java.security.MessageDigest.getInstance("SHA-256");
+            for (String part : parts) {
+                sha.update(part.getBytes(StandardCharsets.UTF_8));
+                sha.update((byte) 0);
+            }
+            return java.util.HexFormat.of().formatHex(sha.digest());
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JDK", e);
+        }
     }
 
     /** The agent's rule (ControlPlaneTrust): the last ca.pem and the bootstrap's bundle, whichever verifies. */

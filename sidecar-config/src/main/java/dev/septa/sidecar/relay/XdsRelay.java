@@ -27,7 +27,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The agent's local xDS endpoint for proxyless workloads in any gRPC language (Istio's agent does the same): plaintext
  * ADS on a Unix domain socket (and optionally loopback TCP), relayed to the control plane over mTLS with the agent's
- * credentials ({@link UpstreamCredentials}). A workload's bootstrap then needs only {@code channel_creds: insecure},
+ * credentials ({@link UpstreamCredentials}), every workload stream multiplexed on one upstream channel
+ * ({@link UpstreamChannel}). A workload's bootstrap then needs only {@code channel_creds: insecure},
  * which every gRPC implementation reads, where gRFC A65 {@code tls} is missing in grpc-java 1.85 and C-core before 1.65.
  *
  * <p>Security: the relay serves one node ({@link RelayedStream} refuses any other node id with PERMISSION_DENIED) and
@@ -51,14 +52,17 @@ public final class XdsRelay implements AutoCloseable {
     private final UpstreamCredentials credentials;
     private final Listener listener;
     private final ScheduledExecutorService scheduler;
+    private final UpstreamChannel upstream;
     private final List<Server> servers = new ArrayList<>();
     private final List<EventLoopGroup> groups = new ArrayList<>();
     private Path socket;
+    private volatile boolean closed;
 
     public XdsRelay(String nodeId, UpstreamCredentials credentials, Listener listener) {
         this.nodeId = nodeId;
         this.credentials = credentials;
         this.listener = listener;
+        this.upstream = new UpstreamChannel(credentials);
         this.scheduler = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "septa-relay-" + nodeId);
             thread.setDaemon(true);
@@ -113,6 +117,10 @@ public final class XdsRelay implements AutoCloseable {
         return credentials;
     }
 
+    UpstreamChannel upstream() {
+        return upstream;
+    }
+
     Listener listener() {
         return listener;
     }
@@ -121,8 +129,14 @@ public final class XdsRelay implements AutoCloseable {
         return scheduler;
     }
 
+    /** Whether {@link #close()} began: streams ending then are the relay's own doing, not news. */
+    boolean closed() {
+        return closed;
+    }
+
     @Override
     public void close() {
+        closed = true;
         for (Server server : servers) {
             server.shutdownNow();
         }
@@ -135,6 +149,7 @@ public final class XdsRelay implements AutoCloseable {
         }
         groups.forEach(EventLoopGroup::shutdownGracefully);
         scheduler.shutdownNow();
+        upstream.close();
         if (socket != null) {
             try {
                 Files.deleteIfExists(socket);

@@ -68,6 +68,7 @@ public final class ReportingServerTracerFactory extends ServerStreamTracer.Facto
         private final Instant start;
         private final long startNanos;
         private volatile Attributes attributes;
+        private volatile boolean answered;
 
         CallTracer(String fullMethodName, Instant start, long startNanos) {
             this.fullMethodName = fullMethodName;
@@ -81,10 +82,20 @@ public final class ReportingServerTracerFactory extends ServerStreamTracer.Facto
         }
 
         @Override
+        public void outboundMessage(int seqNo) {
+            answered = true; // the service answered: the call got past every interceptor, the RBAC included
+        }
+
+        @Override
         public void streamClosed(Status status) {
             Attributes a = attributes;
             if (a == null) {
                 return; // the call never started (unknown method, transport failure): no peer to report
+            }
+            if (!answered && (status.getCode() == Status.Code.CANCELLED || status.getCode() == Status.Code.DEADLINE_EXCEEDED)) {
+                // The caller went away (or its deadline passed) before the server judged the call: the RBAC's refusal,
+                // if any, lost the race to the cancellation. No policy decision to report; it would read as allowed.
+                return;
             }
             try {
                 reporter.offer(entry(a, status));

@@ -57,6 +57,8 @@ class XdsRelayTest {
     final SimpleCache<String> cache = new SimpleCache<>(Node::getId);
     final List<String> authentications = new CopyOnWriteArrayList<>();
     final List<String> events = new CopyOnWriteArrayList<>();
+    /** The client address of every ADS stream the control plane saw: one address is one upstream connection. */
+    final List<String> connections = new CopyOnWriteArrayList<>();
     Server server;
     XdsRelay relay;
     ManagedChannel client;
@@ -86,6 +88,7 @@ class XdsRelayTest {
                 String bearer = headers.get(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER));
                 authentications.add(PeerIdentities.spiffeId(call.getAttributes()).map(id -> "cert " + id)
                         .orElse(bearer == null ? "none" : bearer));
+                connections.add(String.valueOf(call.getAttributes().get(io.grpc.Grpc.TRANSPORT_ATTR_REMOTE_ADDR)));
                 return next.startCall(call, headers);
             }
         };
@@ -184,5 +187,36 @@ class XdsRelayTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> secrets.error != null);
         assertThat(Status.fromThrowable(secrets.error).getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
         assertThat(authentications).as("nothing refused reaches the control plane").isEmpty();
+    }
+
+    @Test
+    void streamsShareOneUpstreamConnectionUntilTheCredentialsChange() throws Exception {
+        startServer();
+        publish("l1", "v1");
+        relay = relay();
+        // grpc-java opens one ADS stream per xds:/// target and one for its servers: three here.
+        List<Workload> streams = List.of(new Workload(), new Workload(), new Workload());
+        for (Workload stream : streams) {
+            stream.requests.onNext(subscribe(NODE, LDS, "l1"));
+            DiscoveryResponse first = stream.next();
+            assertThat(first.getVersionInfo()).isEqualTo("v1");
+            stream.requests.onNext(DiscoveryRequest.newBuilder().setTypeUrl(LDS).addResourceNames("l1")
+                    .setVersionInfo("v1").setResponseNonce(first.getNonce()).build()); // ACK: the control plane may push again
+        }
+        assertThat(authentications).containsExactly("Bearer token-123", "Bearer token-123", "Bearer token-123");
+        assertThat(connections).as("three streams, one TLS connection").hasSize(3).containsOnly(connections.getFirst());
+
+        // Once the SVID is on disk the next stream is authenticated by it, on a new channel; the others stay up.
+        pki.writeFiles(pki.issue(ID), dir);
+        Workload later = new Workload();
+        later.requests.onNext(subscribe(NODE, LDS, "l1"));
+        assertThat(later.next().getVersionInfo()).isEqualTo("v1");
+        assertThat(authentications.getLast()).isEqualTo("cert " + ID);
+        assertThat(connections.getLast()).isNotEqualTo(connections.getFirst());
+        publish("l1", "v2");
+        for (Workload stream : streams) {
+            assertThat(stream.next().getVersionInfo()).as("an older stream still relays").isEqualTo("v2");
+            assertThat(stream.error).isNull();
+        }
     }
 }

@@ -61,6 +61,12 @@ class ReportingServerTracerFactoryTest {
     static final ServerInterceptor FAKE_RBAC = new ServerInterceptor() {
         @Override
         public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+            if (headers.containsKey(Metadata.Key.of("x-gone", Metadata.ASCII_STRING_MARSHALLER))) {
+                // What the server sees when the caller cancelled, or its deadline passed, before the call was judged.
+                call.close(Status.CANCELLED.withDescription("cancelled before judged"), new Metadata());
+                return new ServerCall.Listener<>() {
+                };
+            }
             if (headers.containsKey(Metadata.Key.of("x-deny", Metadata.ASCII_STRING_MARSHALLER))) {
                 call.close(Status.PERMISSION_DENIED.withDescription("Access Denied"), new Metadata());
                 return new ServerCall.Listener<>() {
@@ -100,6 +106,12 @@ class ReportingServerTracerFactoryTest {
                 .addService(ServerInterceptors.intercept(EchoService.definition(), FAKE_RBAC)));
         ManagedChannel client = channel(app.getPort());
 
+        // Not reported: a call that ended before the server judged it is no policy decision (it would read as allowed).
+        Metadata gone = new Metadata();
+        gone.put(Metadata.Key.of("x-gone", Metadata.ASCII_STRING_MARSHALLER), "yes");
+        assertThatThrownBy(() -> ClientCalls.blockingUnaryCall(
+                client.newCall(EchoService.ECHO, io.grpc.CallOptions.DEFAULT.withCallCredentials(headers(gone))), "0"))
+                .isInstanceOf(StatusRuntimeException.class).hasMessageContaining("CANCELLED");
         assertThat(ClientCalls.blockingUnaryCall(client, EchoService.ECHO, io.grpc.CallOptions.DEFAULT, "1")).isEqualTo("charged 1");
         Metadata deny = new Metadata();
         deny.put(Metadata.Key.of("x-deny", Metadata.ASCII_STRING_MARSHALLER), "yes");
