@@ -3,17 +3,15 @@ package dev.septa.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.septa.controlplane.auth.NodeTokens;
 import dev.septa.controlplane.status.StatusReport;
-import dev.septa.demo.ControlPlaneAccess;
 import dev.septa.demo.DemoFleet;
 import dev.septa.demo.ExpectedDecisions;
+import dev.septa.demo.StateDirectoryAccess;
 import dev.septa.e2e.support.ControlPlaneProcess;
 import dev.septa.e2e.support.RotationTraffic;
 import dev.septa.e2e.support.ShopExample;
 import dev.septa.policy.compile.CompiledMesh;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -72,7 +70,7 @@ class ControlPlaneChaosE2ETest {
         Map<String, Integer> killedDuring = new TreeMap<>();
         long calls = 0;
         int kills = 0;
-        try (cp; var fleet = new DemoFleet(work.resolve("workloads"), access(xdsPort, state), Duration.ofMillis(250), traffic::event)) {
+        try (cp; var fleet = new DemoFleet(work.resolve("workloads"), new StateDirectoryAccess("127.0.0.1", xdsPort, state), Duration.ofMillis(250), traffic::event)) {
             cp.start().awaitHealthy(Duration.ofSeconds(120));
             fleet.start(compiled.mesh());
             fleet.awaitReady(Duration.ofSeconds(180));
@@ -84,7 +82,7 @@ class ControlPlaneChaosE2ETest {
                 String during;
                 long delay;
                 if (k % 4 == 0) {
-                    assertThat(cp.requestRotation()).isLessThan(300);
+                    assertThat(cp.requestRotation(state.resolve("http-token"))).isLessThan(300);
                     during = "rotation";
                     delay = random.nextInt(6_000); // stage 1's saves at once, later stages after every ACK
                 } else if (k % 4 == 2) {
@@ -177,38 +175,6 @@ class ControlPlaneChaosE2ETest {
                         http:
                           paths: ["/shop.Catalog/*"]
                 """.formatted(k);
-    }
-
-    private static ControlPlaneAccess access(int xdsPort, Path state) {
-        return new ControlPlaneAccess() {
-            @Override
-            public String host() {
-                return "127.0.0.1";
-            }
-
-            @Override
-            public int port() {
-                return xdsPort;
-            }
-
-            @Override
-            public String trustBundlePem() {
-                try {
-                    return Files.readString(state.resolve("ca/trust-bundle.pem"));
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            }
-
-            @Override
-            public String mintToken(String nodeId) {
-                try {
-                    return NodeTokens.open(state).mint(nodeId);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            }
-        };
     }
 
     private static List<X509Certificate> certificates(String pem) throws Exception {
