@@ -32,9 +32,9 @@ import org.junit.jupiter.api.Test;
 /**
  * Chaos (issue 16): {@code septa serve} in its own process, killed with SIGKILL at random instants 20 times, while
  * the shop demo's six grpc-java xDS workloads (their own JVMs, agents in-process) call each other every 250 ms on
- * 10-second certificates. The kills fall during a publish (an intent file just written), during root rotations (one
+ * 30-second certificates. The kills fall during a publish (an intent file just written), during root rotations (one
  * requested every fourth round, killed at a random point of its stages and store saves), and otherwise amid the
- * constant certificate issuance that 10-second certificates cause. After each restart: the CA store opens with at
+ * constant certificate issuance of six workloads renewing every 11-17 s. After each restart: the CA store opens with at
  * least the roots committed before the kill and a signer from that save (nothing lost, nothing half-written), every
  * workload reconnects and converges (connected, a fresh certificate, its ca.pem equal to the control plane's
  * bundle), none is locked out, and then not one call that policy allows fails.
@@ -43,6 +43,12 @@ class ControlPlaneChaosE2ETest {
     static final int KILLS = 20;
     static final Duration CONVERGE = Duration.ofSeconds(120);
     static final Duration COUNTED_TRAFFIC = Duration.ofSeconds(2);
+    /**
+     * Short enough that some workload renews every few seconds (a kill often falls during an issuance), long enough
+     * that a renewal reaches the disk before the old certificate expires on a loaded machine: with 10 s certificates at
+     * load average 30-60 the issuance-to-disk lag was measured at 7-18 s (docs/reliability.md).
+     */
+    static final String CERTIFICATE_TTL = "30s";
 
     /** Kept after the run (as the other e2e tests' are): the control plane's log and each workload's are in it. */
     final Path work = createTempDirectory();
@@ -60,7 +66,7 @@ class ControlPlaneChaosE2ETest {
         var cp = new ControlPlaneProcess(List.of("--intents", example.resolve("intents").toString(),
                 "--inventory", example.resolve("inventory.yaml").toString(), "--state-dir", state.toString(),
                 "--xds-port", String.valueOf(xdsPort), "--http-port", String.valueOf(httpPort),
-                "--min-certificate-ttl", "5s", "--certificate-ttl", "10s"), httpPort, work.resolve("septa-serve.log"));
+                "--min-certificate-ttl", "5s", "--certificate-ttl", CERTIFICATE_TTL), httpPort, work.resolve("septa-serve.log"));
         long seed = System.nanoTime();
         Random random = new Random(seed);
         System.out.println("chaos: seed " + seed + ", control plane log " + work.resolve("septa-serve.log"));
@@ -138,7 +144,9 @@ class ControlPlaneChaosE2ETest {
      * store holds; a workload that never gets there is locked out and fails the test.
      */
     private void awaitConverged(ControlPlaneProcess cp, Path state, Set<String> workloads, DemoFleet fleet) {
-        await().atMost(CONVERGE).pollInterval(Duration.ofMillis(250)).ignoreExceptions().untilAsserted(() -> {
+        // Exceptions while the control plane restarts are retried; a failed assertion is shown when time runs out.
+        await().atMost(CONVERGE).pollInterval(Duration.ofMillis(250)).ignoreExceptionsMatching(e -> !(e instanceof AssertionError))
+                .untilAsserted(() -> {
             StatusReport status = cp.status();
             assertThat(status.proxies().stream().map(StatusReport.Proxy::nodeId).toList()).containsAll(workloads);
             assertThat(status.certificates()).as("certificates").allSatisfy(c ->
