@@ -1,5 +1,6 @@
 package dev.septa.demo;
 
+import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import java.time.Duration;
 import java.util.Map;
@@ -15,20 +16,26 @@ import java.util.function.Function;
  * handshake again with the current certificates (TLS checks a certificate only at the handshake). The client ends its
  * own connections, rather than the server ending them with max connection age, because a server's GOAWAY races with
  * grpc-java's load balancer: a call started on a connection that has just received a GOAWAY is retried
- * "transparently" on the same connection until the channel's synchronization context has noticed the GOAWAY, and after
+ * "transparently" on the same transport until the channel's synchronization context has noticed the GOAWAY, and after
  * 1,000 such retries it fails with INTERNAL "Too many transparent retries" (grpc-java 1.85; shown by
- * {@code GoAwayRaceTest} in e2e, docs/reliability.md). A replaced channel takes no new call; it is shut down
- * {@code drain} later (calls already started on it finish normally), so a caller that fetched it just before the swap
- * still gets its call through. The new channel is asked to connect at once, so its xDS watches exist before the old
- * channel's go away and the shared xDS client never drops the cached resources (which matters while the control
- * plane is down).
+ * {@code GoAwayRaceTest} in e2e, docs/reliability.md).
+ *
+ * <p>A fresh channel takes calls only once it is READY (resolved through xDS and connected), so calls never wait for
+ * it; until then the current one serves, and a fresh channel still not READY at the next rotation is dropped for a new
+ * one. The replaced channel is shut down {@code drain} later: calls already started on it finish normally, and a
+ * caller that fetched it just before the swap still gets its call through. While the fresh channel resolves, the old
+ * one's xDS watches keep the shared xDS client's cached resources alive (which matters while the control plane is
+ * down).
  */
 public final class RotatingChannels implements AutoCloseable {
     private final Function<String, ManagedChannel> factory;
     private final Duration drain;
     private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
+    /** Per target, the fresh channel not yet READY. */
+    private final Map<String, ManagedChannel> pending = new ConcurrentHashMap<>();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().daemon().name("septa-channel-rotation").factory());
+    private volatile boolean closed;
 
     public RotatingChannels(Function<String, ManagedChannel> factory, Duration drain) {
         this.factory = factory;
@@ -47,25 +54,45 @@ public final class RotatingChannels implements AutoCloseable {
         return channels.computeIfAbsent(target, factory);
     }
 
-    /** A fresh channel for every target now; each old one is shut down {@link #drain} later. */
+    /** Starts a fresh channel for every target; each takes over once READY. */
     public void rotate() {
         for (String target : channels.keySet()) {
             ManagedChannel fresh = factory.apply(target);
-            fresh.getState(true); // resolve and connect now: its xDS watches exist before the old channel's end
-            ManagedChannel old = channels.put(target, fresh);
-            if (old != null) {
-                try {
-                    timer.schedule(old::shutdown, drain.toMillis(), TimeUnit.MILLISECONDS);
-                } catch (RejectedExecutionException e) {
-                    old.shutdown(); // closing
-                }
+            ManagedChannel stale = pending.put(target, fresh);
+            if (stale != null) {
+                stale.shutdown(); // never got READY: give way to the new attempt
+            }
+            promoteWhenReady(target, fresh);
+        }
+    }
+
+    private void promoteWhenReady(String target, ManagedChannel fresh) {
+        ConnectivityState state = fresh.getState(true); // resolve and connect now
+        if (closed || state == ConnectivityState.SHUTDOWN) {
+            return;
+        }
+        if (state != ConnectivityState.READY) {
+            fresh.notifyWhenStateChanged(state, () -> promoteWhenReady(target, fresh));
+            return;
+        }
+        if (!pending.remove(target, fresh)) {
+            return; // superseded meanwhile
+        }
+        ManagedChannel old = channels.put(target, fresh);
+        if (old != null) {
+            try {
+                timer.schedule(old::shutdown, drain.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException e) {
+                old.shutdown(); // closing
             }
         }
     }
 
     @Override
     public void close() {
+        closed = true;
         timer.shutdownNow();
+        pending.values().forEach(ManagedChannel::shutdownNow);
         channels.values().forEach(ManagedChannel::shutdownNow);
     }
 }
