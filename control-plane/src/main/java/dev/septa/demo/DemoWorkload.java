@@ -36,7 +36,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -72,8 +71,8 @@ public final class DemoWorkload implements java.util.concurrent.Callable<Integer
     private final PrintStream out = System.out;
     private AccessLogReporter reporter;
     private volatile java.time.Instant firstExpiry;
-    private Duration maxConnectionAge = Duration.ofMinutes(15);
-    private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
+    private Duration maxConnectionAge = Duration.ofHours(1);
+    private volatile RotatingChannels channels;
 
     public static void main(String[] args) {
         int code = new CommandLine(new DemoWorkload()).execute(args);
@@ -108,7 +107,10 @@ public final class DemoWorkload implements java.util.concurrent.Callable<Integer
                 if (firstExpiry == null) {
                     firstExpiry = bundle.notAfter();
                 }
-                WorkloadEvents.emit(out, "agent", "certificate written, expires " + bundle.notAfter());
+                // When, by the workload's clock: beside a failed handshake it tells a late renewal from a missed one.
+                WorkloadEvents.emit(out, "agent", "certificate written at " + java.time.Instant.now() + ", issued "
+                        + bundle.leaf().getNotBefore().toInstant() + ", expires " + bundle.notAfter() + ", serial "
+                        + bundle.leaf().getSerialNumber().toString(16));
             }
 
             @Override
@@ -121,7 +123,15 @@ public final class DemoWorkload implements java.util.concurrent.Callable<Integer
             WorkloadEvents.emit(out, "error", "no certificate from the control plane after 120 s");
             return 3;
         }
-        maxConnectionAge = connectionAge(firstExpiry);
+        // TLS checks certificates only at the handshake, so connections must not outlive them. The client replaces its
+        // channels four times per certificate lifetime (new handshakes with the current SVIDs on both sides); each
+        // server ends a connection only past one whole lifetime, a backstop for clients that do not. Never the other
+        // way round: a server's GOAWAY can fail a call that grpc-java's client starts at that instant (RotatingChannels).
+        Duration lifetime = certificateLifetime(firstExpiry);
+        maxConnectionAge = lifetime;
+        channels = new RotatingChannels(t -> Grpc.newChannelBuilder("xds:///" + t,
+                XdsChannelCredentials.create(InsecureChannelCredentials.create())).build(), Duration.ofSeconds(2))
+                .every(clientRotation(lifetime));
 
         // Only now, with the files in place, may grpc read the bootstrap (file_watcher, and direct tls creds, load them
         // at once). By default the workload's xDS goes through the agent's relay with insecure creds: grpc-xds alone,
@@ -159,7 +169,7 @@ public final class DemoWorkload implements java.util.concurrent.Callable<Integer
             reporter.close();
             reportChannel.shutdownNow();
             servers.forEach(Server::shutdownNow);
-            channels.values().forEach(ManagedChannel::shutdownNow);
+            channels.close();
         }));
         // Ready once every port serves (XdsServerBuilder binds only when its listener arrived), or after a minute
         // with whatever serves: a port without a listener stays visible as not serving.
@@ -169,14 +179,16 @@ public final class DemoWorkload implements java.util.concurrent.Callable<Integer
         return 0;
     }
 
-    /** A quarter of the certificate lifetime, between 1 s and 15 min. */
-    static Duration connectionAge(java.time.Instant expiry) {
-        if (expiry == null) {
-            return Duration.ofMinutes(15);
-        }
-        Duration quarter = Duration.between(java.time.Instant.now(), expiry).dividedBy(4);
-        return quarter.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1)
-                : quarter.compareTo(Duration.ofMinutes(15)) > 0 ? Duration.ofMinutes(15) : quarter;
+    /** The first certificate's remaining lifetime: between 4 s and 1 h. */
+    static Duration certificateLifetime(java.time.Instant expiry) {
+        Duration left = expiry == null ? Duration.ofHours(1) : Duration.between(java.time.Instant.now(), expiry);
+        return left.compareTo(Duration.ofSeconds(4)) < 0 ? Duration.ofSeconds(4)
+                : left.compareTo(Duration.ofHours(1)) > 0 ? Duration.ofHours(1) : left;
+    }
+
+    /** How often the client replaces its channels: a quarter of the certificate lifetime. */
+    static Duration clientRotation(Duration lifetime) {
+        return lifetime.dividedBy(4);
     }
 
     private Optional<String> token() {
@@ -192,8 +204,7 @@ public final class DemoWorkload implements java.util.concurrent.Callable<Integer
         var builder = XdsServerBuilder.forAddress(new InetSocketAddress(address, port),
                         XdsServerCredentials.create(InsecureServerCredentials.create()))
                 .addStreamTracerFactory(new ReportingServerTracerFactory(reporter))
-                // TLS checks certificates only at the handshake: ending connections a few times per certificate
-                // lifetime (gracefully: callers move to a new connection) makes peers present their current SVIDs.
+                // The backstop (see call()): a connection older than one certificate lifetime is ended gracefully.
                 .maxConnectionAge(maxConnectionAge.toMillis(), TimeUnit.MILLISECONDS)
                 .maxConnectionAgeGrace(deadline.toMillis(), TimeUnit.MILLISECONDS)
                 .fallbackHandlerRegistry(new AnyMethodRegistry(workload,
@@ -245,8 +256,12 @@ public final class DemoWorkload implements java.util.concurrent.Callable<Integer
      * compiler scoped away fails at once (the control plane answers with a listener that routes nothing).
      */
     void callOnce(String requestId, String target, String path) {
-        ManagedChannel channel = channels.computeIfAbsent(target, t -> Grpc.newChannelBuilder("xds:///" + t,
-                XdsChannelCredentials.create(InsecureChannelCredentials.create())).build());
+        RotatingChannels current = channels;
+        if (current == null) {
+            WorkloadEvents.emit(out, "call", requestId, target, path, "UNAVAILABLE", "-", "-", 0, "not started yet");
+            return;
+        }
+        ManagedChannel channel = current.get(target);
         String method = path.startsWith("/") ? path.substring(1) : path;
         long start = System.nanoTime();
         var call = channel.newCall(AnyMethodRegistry.unary(method),

@@ -7,10 +7,8 @@ import dev.septa.policy.compile.CompiledMesh;
 import dev.septa.policy.compile.PolicyCompiler;
 import dev.septa.policy.model.Mesh;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -146,37 +144,9 @@ public final class LocalDemo implements AutoCloseable {
         return result.mesh().orElseThrow(() -> new IllegalStateException("the mesh in force does not compile: " + result.diagnostics()));
     }
 
+    /** Tokens and the bundle come from the state directory, so they are refreshed while the control plane restarts. */
     private ControlPlaneAccess access() {
-        return new ControlPlaneAccess() {
-            @Override
-            public String host() {
-                return "127.0.0.1";
-            }
-
-            @Override
-            public int port() {
-                return xdsPort;
-            }
-
-            @Override
-            public String trustBundlePem() {
-                try {
-                    return Files.readString(options.stateDir().resolve("ca").resolve("trust-bundle.pem"));
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            }
-
-            @Override
-            public String mintToken(String nodeId) {
-                // From the state directory's key, not the running core: tokens are refreshed while it restarts too.
-                try {
-                    return dev.septa.controlplane.auth.NodeTokens.open(options.stateDir()).mint(nodeId);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            }
-        };
+        return new StateDirectoryAccess("127.0.0.1", xdsPort, options.stateDir());
     }
 
     public ControlPlane controlPlane() {

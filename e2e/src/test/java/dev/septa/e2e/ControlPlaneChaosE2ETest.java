@@ -3,17 +3,15 @@ package dev.septa.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.septa.controlplane.auth.NodeTokens;
 import dev.septa.controlplane.status.StatusReport;
-import dev.septa.demo.ControlPlaneAccess;
 import dev.septa.demo.DemoFleet;
 import dev.septa.demo.ExpectedDecisions;
+import dev.septa.demo.StateDirectoryAccess;
 import dev.septa.e2e.support.ControlPlaneProcess;
 import dev.septa.e2e.support.RotationTraffic;
 import dev.septa.e2e.support.ShopExample;
 import dev.septa.policy.compile.CompiledMesh;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -31,14 +29,13 @@ import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Chaos (issue 16): {@code septa serve} in its own process, killed with SIGKILL at random instants 20 times, while
  * the shop demo's six grpc-java xDS workloads (their own JVMs, agents in-process) call each other every 250 ms on
- * 10-second certificates. The kills fall during a publish (an intent file just written), during root rotations (one
+ * 30-second certificates. The kills fall during a publish (an intent file just written), during root rotations (one
  * requested every fourth round, killed at a random point of its stages and store saves), and otherwise amid the
- * constant certificate issuance that 10-second certificates cause. After each restart: the CA store opens with at
+ * constant certificate issuance of six workloads renewing every 11-17 s. After each restart: the CA store opens with at
  * least the roots committed before the kill and a signer from that save (nothing lost, nothing half-written), every
  * workload reconnects and converges (connected, a fresh certificate, its ca.pem equal to the control plane's
  * bundle), none is locked out, and then not one call that policy allows fails.
@@ -47,14 +44,22 @@ class ControlPlaneChaosE2ETest {
     static final int KILLS = 20;
     static final Duration CONVERGE = Duration.ofSeconds(120);
     static final Duration COUNTED_TRAFFIC = Duration.ofSeconds(2);
+    /**
+     * Short enough that some workload renews every few seconds (a kill often falls during an issuance), long enough
+     * that a renewal reaches the disk before the old certificate expires on a loaded machine: with 10 s certificates at
+     * load average 30-60 the issuance-to-disk lag was measured at 7-18 s (docs/reliability.md).
+     */
+    static final String CERTIFICATE_TTL = "30s";
 
-    @TempDir Path work;
+    /** Kept after the run (as the other e2e tests' are): the control plane's log and each workload's are in it. */
+    final Path work = createTempDirectory();
     final AtomicReference<ExpectedDecisions> decisions = new AtomicReference<>();
     final RotationTraffic traffic = new RotationTraffic(() -> Optional.ofNullable(decisions.get()));
 
     @Test
-    @Disabled("written at the end of the issue-16 session and never run to completion there (the machine was at load"
-            + " 30+); run it, fix what it finds, then enable it for CI")
+    @Disabled("not yet seen passing: run twice in the issue-16 session at load average 40-60, the first (10 s certificates)"
+            + " did not converge before the first kill (certificates reached the disk 7-18 s after issuance, after they"
+            + " expired), the second (30 s) did not finish in time; run it on an idle machine, then enable it for CI")
     void killedTwentyTimesAtRandomInstantsLosesNothingAndEveryWorkloadComesBack() throws Exception {
         Path example = ShopExample.copyTo(work.resolve("shop"));
         Path state = work.resolve("state");
@@ -65,14 +70,14 @@ class ControlPlaneChaosE2ETest {
         var cp = new ControlPlaneProcess(List.of("--intents", example.resolve("intents").toString(),
                 "--inventory", example.resolve("inventory.yaml").toString(), "--state-dir", state.toString(),
                 "--xds-port", String.valueOf(xdsPort), "--http-port", String.valueOf(httpPort),
-                "--min-certificate-ttl", "5s", "--certificate-ttl", "10s"), httpPort, work.resolve("septa-serve.log"));
+                "--min-certificate-ttl", "5s", "--certificate-ttl", CERTIFICATE_TTL), httpPort, work.resolve("septa-serve.log"));
         long seed = System.nanoTime();
         Random random = new Random(seed);
         System.out.println("chaos: seed " + seed + ", control plane log " + work.resolve("septa-serve.log"));
         Map<String, Integer> killedDuring = new TreeMap<>();
         long calls = 0;
         int kills = 0;
-        try (cp; var fleet = new DemoFleet(work.resolve("workloads"), access(xdsPort, state), Duration.ofMillis(250), traffic::event)) {
+        try (cp; var fleet = new DemoFleet(work.resolve("workloads"), new StateDirectoryAccess("127.0.0.1", xdsPort, state), Duration.ofMillis(250), traffic::event)) {
             cp.start().awaitHealthy(Duration.ofSeconds(120));
             fleet.start(compiled.mesh());
             fleet.awaitReady(Duration.ofSeconds(180));
@@ -84,7 +89,7 @@ class ControlPlaneChaosE2ETest {
                 String during;
                 long delay;
                 if (k % 4 == 0) {
-                    assertThat(cp.requestRotation()).isLessThan(300);
+                    assertThat(cp.requestRotation(state.resolve("http-token"))).isLessThan(300);
                     during = "rotation";
                     delay = random.nextInt(6_000); // stage 1's saves at once, later stages after every ACK
                 } else if (k % 4 == 2) {
@@ -98,6 +103,7 @@ class ControlPlaneChaosE2ETest {
                 }
                 Thread.sleep(delay);
                 String stage = stageOrUnknown(cp);
+                long killedAt = System.nanoTime();
                 cp.kill();
                 kills++;
                 killedDuring.merge(during + " (rotation stage: " + stage + ")", 1, Integer::sum);
@@ -105,6 +111,7 @@ class ControlPlaneChaosE2ETest {
                 // What the CA store committed before the kill must be what the control plane comes back with.
                 List<X509Certificate> committedRoots = certificates(Files.readString(state.resolve("ca/trust-bundle.pem")));
                 cp.start().awaitHealthy(Duration.ofSeconds(120));
+                long healthyAt = System.nanoTime();
                 StatusReport.Rotation after = cp.status().rootRotation();
                 List<X509Certificate> reopened = certificates(Files.readString(state.resolve("ca/trust-bundle.pem")));
                 assertThat(after.roots()).as("roots served after restart %d", k).hasSize(reopened.size());
@@ -119,12 +126,17 @@ class ControlPlaneChaosE2ETest {
                 }
 
                 awaitConverged(cp, state, workloads, fleet);
+                long convergedAt = System.nanoTime();
                 traffic.start();
                 Thread.sleep(COUNTED_TRAFFIC.toMillis());
                 traffic.counting.set(false);
                 calls += traffic.allowedOk.get() + traffic.denied.get() + traffic.failures.size();
                 assertThat(traffic.failures).as("calls policy allows that failed after restart %d (%s)", k, during).isEmpty();
                 assertThat(traffic.allowedOk.get()).as("calls that went through after restart %d", k).isPositive();
+                System.out.printf("chaos: kill %d during %s (stage %s) %d ms in; healthy after %d ms, converged after %d ms more;"
+                                + " %d calls OK, %d denied by policy%n", k, during, stage, delay,
+                        (healthyAt - killedAt) / 1_000_000, (convergedAt - healthyAt) / 1_000_000,
+                        traffic.allowedOk.get(), traffic.denied.get());
             }
             System.out.printf("chaos: %d SIGKILLs survived, %d calls made after reconnection, 0 failed; killed during %s%n",
                     kills, calls, killedDuring);
@@ -136,7 +148,9 @@ class ControlPlaneChaosE2ETest {
      * store holds; a workload that never gets there is locked out and fails the test.
      */
     private void awaitConverged(ControlPlaneProcess cp, Path state, Set<String> workloads, DemoFleet fleet) {
-        await().atMost(CONVERGE).pollInterval(Duration.ofMillis(250)).ignoreExceptions().untilAsserted(() -> {
+        // Exceptions while the control plane restarts are retried; a failed assertion is shown when time runs out.
+        await().atMost(CONVERGE).pollInterval(Duration.ofMillis(250)).ignoreExceptionsMatching(e -> !(e instanceof AssertionError))
+                .untilAsserted(() -> {
             StatusReport status = cp.status();
             assertThat(status.proxies().stream().map(StatusReport.Proxy::nodeId).toList()).containsAll(workloads);
             assertThat(status.certificates()).as("certificates").allSatisfy(c ->
@@ -179,40 +193,16 @@ class ControlPlaneChaosE2ETest {
                 """.formatted(k);
     }
 
-    private static ControlPlaneAccess access(int xdsPort, Path state) {
-        return new ControlPlaneAccess() {
-            @Override
-            public String host() {
-                return "127.0.0.1";
-            }
-
-            @Override
-            public int port() {
-                return xdsPort;
-            }
-
-            @Override
-            public String trustBundlePem() {
-                try {
-                    return Files.readString(state.resolve("ca/trust-bundle.pem"));
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            }
-
-            @Override
-            public String mintToken(String nodeId) {
-                try {
-                    return NodeTokens.open(state).mint(nodeId);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            }
-        };
-    }
-
     private static List<X509Certificate> certificates(String pem) throws Exception {
         return RotationTraffic.certificates(pem);
+    }
+
+    private static Path createTempDirectory() {
+        try {
+            return Files.createTempDirectory("septa-e2e-chaos");
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private static int freePort() throws IOException {

@@ -65,9 +65,11 @@ public final class ControlPlaneProcess implements AutoCloseable {
         return ObjectMapper.getDefault().readValue(get("/api/status").body(), StatusReport.class);
     }
 
-    /** {@code septa ca rotate}: the HTTP status code. */
-    public int requestRotation() throws Exception {
+    /** {@code septa ca rotate} with the bearer token from {@code tokenFile} (STATE/http-token): the HTTP status code. */
+    public int requestRotation(Path tokenFile) throws Exception {
+        String token = java.nio.file.Files.readString(tokenFile).strip();
         return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/api/ca/rotate"))
+                .header("Authorization", "Bearer " + token)
                 .timeout(Duration.ofSeconds(10)).POST(HttpRequest.BodyPublishers.noBody()).build(),
                 HttpResponse.BodyHandlers.ofString()).statusCode();
     }

@@ -50,6 +50,9 @@ public final class RotationTraffic {
             case "agent" -> {
                 if (event.field(0).startsWith("certificate written")) {
                     certificatesWritten.computeIfAbsent(workload, k -> new AtomicLong()).incrementAndGet();
+                    // When each SVID reached the disk: read beside a failed handshake, it tells a late renewal from one
+                    // that grpc did not pick up.
+                    System.out.println(java.time.LocalTime.now() + " [" + workload + "] " + event.field(0));
                 } else {
                     System.out.println("[" + workload + "] agent " + event.fields());
                 }
@@ -83,7 +86,9 @@ public final class RotationTraffic {
             // "does not exist".)
             denied.incrementAndGet();
         } else {
-            failures.add(call.from() + " -> " + call.target() + call.path() + ": " + call.code() + " " + call.detail());
+            String failure = call.from() + " -> " + call.target() + call.path() + ": " + call.code() + " " + call.detail();
+            System.out.println(java.time.LocalTime.now() + " FAILED " + failure + " (" + call.millis() + " ms)");
+            failures.add(failure);
         }
     }
 

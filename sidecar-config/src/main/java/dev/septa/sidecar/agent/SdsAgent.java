@@ -286,7 +286,9 @@ public final class SdsAgent implements AutoCloseable {
                 acceptedVersion = response.getVersionInfo();
                 requests.onNext(request(acceptedVersion, response.getNonce()));
             } catch (IllegalArgumentException | IOException e) {
-                String reason = "rejected secrets version " + response.getVersionInfo() + ": " + e.getMessage();
+                // Some I/O errors carry no message (ClosedByInterruptException while the agent closes): name the class.
+                String reason = "rejected secrets version " + response.getVersionInfo() + ": "
+                        + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
                 listener.failed(reason);
                 requests.onNext(request(acceptedVersion, response.getNonce()).toBuilder()
                         .setErrorDetail(com.google.rpc.Status.newBuilder().setCode(Status.Code.INVALID_ARGUMENT.value()).setMessage(reason))
