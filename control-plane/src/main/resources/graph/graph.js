@@ -12,6 +12,9 @@
       { selector: 'node', style: { 'label': 'data(label)', 'font-size': 11, 'text-valign': 'bottom', 'text-margin-y': 4,
           'background-color': '#4a6fa5', 'width': 26, 'height': 26 } },
       { selector: 'node[?external]', style: { 'shape': 'diamond', 'background-color': '#8a94a0' } },
+      // Quarantined (septa quarantine): a thick red ring and the reason under the name.
+      { selector: 'node[?quarantine]', style: { 'border-color': '#c62828', 'border-width': 5, 'border-style': 'double',
+          'background-color': '#5a1f1f', 'text-wrap': 'wrap', 'color': '#c62828', 'font-weight': 600 } },
       { selector: 'node[kind = "namespace"]', style: { 'shape': 'round-rectangle', 'background-color': '#f1f4f8',
           'border-color': '#9aa8b8', 'border-width': 1, 'text-valign': 'top', 'text-halign': 'center', 'font-weight': 600,
           'font-size': 13, 'padding': 18 } },
@@ -74,7 +77,8 @@
     });
     nodes.forEach((n) => {
       out.push({ group: 'nodes', data: { id: n.id, parent: n.segment ? 'seg:' + n.namespace + '/' + n.segment : 'ns:' + n.namespace,
-        label: n.external ? n.name : n.name, kind: 'workload', external: n.external, namespace: n.namespace } });
+        label: n.quarantine ? n.name + '\n\u26d4 quarantine: ' + n.quarantine : n.name, kind: 'workload',
+        external: n.external, namespace: n.namespace, quarantine: n.quarantine || '' } });
     });
     edges.forEach((e) => {
       out.push({ group: 'edges', classes: e.verdict.toLowerCase() + (e.wouldDenyBy ? ' would-deny' : ''),

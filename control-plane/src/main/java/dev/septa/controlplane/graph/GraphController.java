@@ -72,7 +72,7 @@ public class GraphController {
      */
     @Get(uri = "/api/graph", produces = MediaType.APPLICATION_JSON)
     public GraphJson json(@Nullable @QueryValue String namespace, @Nullable @QueryValue String verdict) {
-        return GraphJson.from(graph.snapshot(), inventory(), filter(namespace, verdict));
+        return GraphJson.from(graph.snapshot(), inventory(), filter(namespace, verdict), quarantines());
     }
 
     @Get(uri = "/api/graph/events", produces = MediaType.TEXT_EVENT_STREAM)
@@ -85,8 +85,12 @@ public class GraphController {
                         long v = graph.version();
                         return lastVersion.getAndSet(v) != v || tick % IDLE_PUSH_EVERY == 0;
                     })
-                    .map(tick -> Event.of(GraphJson.from(graph.snapshot(), inventory(), filter)).name("graph"));
+                    .map(tick -> Event.of(GraphJson.from(graph.snapshot(), inventory(), filter, quarantines())).name("graph"));
         });
+    }
+
+    private Map<String, String> quarantines() {
+        return directory.isPresent() ? directory.get().quarantines() : Map.of();
     }
 
     private Collection<WorkloadRef> inventory() {
