@@ -51,13 +51,13 @@ class CrdMockServerTest {
                 }
             }
         }
-        assertThat(created).hasSize(9);
+        assertThat(created).hasSize(10);
         assertThat(client.apps().deployments().inNamespace("septa-system").withName("septa").get()).isNotNull();
         assertThat(client.admissionRegistration().v1().mutatingWebhookConfigurations().withName("septa-injector").get()
                 .getWebhooks().getFirst().getFailurePolicy()).isEqualTo("Fail");
         assertThat(client.apiextensions().v1().customResourceDefinitions().list().getItems())
                 .extracting(c -> c.getMetadata().getName())
-                .containsExactlyInAnyOrder("segments.septa.dev", "intents.septa.dev", "meshconfigs.septa.dev");
+                .containsExactlyInAnyOrder("segments.septa.dev", "intents.septa.dev", "meshconfigs.septa.dev", "quarantines.septa.dev");
     }
 
     @Test
