@@ -159,7 +159,7 @@ public final class QuarantineCommand implements Callable<Integer> {
                 return false;
             }
             try {
-                Thread.sleep(25);
+                Thread.sleep(100); // the control plane is busy enforcing: no need to ask it more often
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return false;
