@@ -42,8 +42,13 @@ class QuarantineApiTest {
         }
     }
 
+    dev.septa.controlplane.ControlPlaneOptions options;
+
     void start() throws Exception {
-        cp = ControlPlane.start(ShopFixture.options(dir).build());
+        if (options == null) {
+            options = ShopFixture.options(dir).build(); // copies the shop once; a restart reuses the same files and state
+        }
+        cp = ControlPlane.start(options);
         cp.core().onQuarantineChange(new QuarantineListener() {
             @Override
             public void quarantined(Event e) {
