@@ -161,7 +161,7 @@ public final class ControlPlaneCore implements AutoCloseable {
 
     /**
      * Told of every quarantine put in force and lifted, from the API or from Kubernetes CRs (the audit log's hook);
-     * the first mesh after start reports those already in force as {@code restored}.
+     * the first mesh after start reports those already in force as {@code restored}, and so does a listener added later.
      */
     public ControlPlaneCore onQuarantineChange(dev.septa.controlplane.quarantine.QuarantineListener listener) {
         quarantineEvents.add(listener);

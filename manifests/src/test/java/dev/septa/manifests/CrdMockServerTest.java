@@ -51,7 +51,7 @@ class CrdMockServerTest {
                 }
             }
         }
-        assertThat(created).hasSize(10);
+        assertThat(created).hasSize(9);
         assertThat(client.apps().deployments().inNamespace("septa-system").withName("septa").get()).isNotNull();
         assertThat(client.admissionRegistration().v1().mutatingWebhookConfigurations().withName("septa-injector").get()
                 .getWebhooks().getFirst().getFailurePolicy()).isEqualTo("Fail");

@@ -13,7 +13,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Turns the meshes put in force into {@link QuarantineListener} events, by comparing each one's quarantines with the
  * previous one's: this sees quarantines from the API and from Kubernetes CRs alike. A quarantine whose reason or
- * forensics segment changed is reported as released and quarantined again. Called on the publisher thread only.
+ * forensics segment changed is reported as released and quarantined again. Thread-safe (events are delivered under its lock, in order).
  */
 public final class QuarantineEvents {
     private static final Logger LOG = LoggerFactory.getLogger(QuarantineEvents.class);
@@ -28,11 +28,25 @@ public final class QuarantineEvents {
         this.clock = clock;
     }
 
-    public void add(QuarantineListener listener) {
+    /**
+     * Adds a listener. One added after a mesh was applied is first told the quarantines in force as {@code restored}
+     * events, so it never misses one whatever the order of wiring.
+     */
+    public synchronized void add(QuarantineListener listener) {
         listeners.add(listener);
+        if (inForce != null) {
+            var now = clock.instant();
+            for (Key k : inForce) {
+                try {
+                    listener.quarantined(new QuarantineListener.Event(k.workload(), k.reason(), k.allowFrom(), k.origin(), now, true));
+                } catch (RuntimeException e) {
+                    LOG.warn("quarantine listener failed: {}", e.toString());
+                }
+            }
+        }
     }
 
-    public void meshApplied(Mesh mesh) {
+    public synchronized void meshApplied(Mesh mesh) {
         Set<Key> next = mesh.quarantines().stream().map(QuarantineEvents::key).collect(Collectors.toCollection(java.util.LinkedHashSet::new));
         boolean first = inForce == null;
         Set<Key> before = first ? Set.of() : inForce;

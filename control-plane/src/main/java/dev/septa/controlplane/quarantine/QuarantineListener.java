@@ -14,7 +14,8 @@ public interface QuarantineListener {
      * @param allowFrom the forensics segment {@code ns/name}, or null
      * @param origin where it was declared: the state file in local mode, {@code k8s:NS/Quarantine/NAME} in Kubernetes
      * @param at when the mesh carrying the change was applied
-     * @param restored true for the quarantines found in force when the control plane started (not a new order)
+     * @param restored true for the quarantines found in force when the control plane started, or when the listener was
+     *                 added (not a new order)
      */
     record Event(String workload, String reason, String allowFrom, String origin, Instant at, boolean restored) { }
 
