@@ -23,7 +23,7 @@ import picocli.CommandLine.Spec;
  * configuration carrying the change is in force and says how long that took.
  */
 @Command(name = "quarantine", mixinStandardHelpOptions = true,
-        description = {"Quarantine a workload on the running control plane: within a second it can neither call nor be called",
+        description = {"Quarantine a workload on the running control plane: at once it can neither call nor be called",
                 "(except by --allow-from), whatever the intents say, and its certificate is no longer renewed.",
                 "  septa quarantine NS/NAME [--reason TEXT] [--allow-from SEGMENT]",
                 "  septa quarantine --release NS/NAME",
