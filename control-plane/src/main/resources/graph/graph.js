@@ -15,6 +15,9 @@
       { selector: 'node', style: { 'label': 'data(label)', 'font-size': 11, 'text-valign': 'bottom', 'text-margin-y': 4,
           'background-color': '#4a6fa5', 'width': 26, 'height': 26 } },
       { selector: 'node[?external]', style: { 'shape': 'diamond', 'background-color': '#8a94a0' } },
+      // Quarantined (septa quarantine): a thick red ring and the reason under the name.
+      { selector: 'node[?quarantine]', style: { 'border-color': '#c62828', 'border-width': 5, 'border-style': 'double',
+          'background-color': '#5a1f1f', 'text-wrap': 'wrap', 'color': '#c62828', 'font-weight': 600 } },
       { selector: 'node[kind = "namespace"]', style: { 'shape': 'round-rectangle', 'background-color': '#f1f4f8',
           'border-color': '#9aa8b8', 'border-width': 1, 'text-valign': 'top', 'text-halign': 'center', 'font-weight': 600,
           'font-size': 13, 'padding': 18 } },
@@ -83,8 +86,8 @@
     });
     nodes.forEach((n) => {
       const d = { id: n.id, parent: n.segment ? 'seg:' + n.namespace + '/' + n.segment : 'ns:' + n.namespace,
-        label: n.label || n.name, kind: n.kind || 'workload', external: n.external, namespace: n.namespace,
-        size: n.size || 1, members: n.members || [] };
+        label: n.quarantine ? (n.label || n.name) + '\n\u26d4 quarantine: ' + n.quarantine : (n.label || n.name), kind: n.kind || 'workload', external: n.external, namespace: n.namespace,
+        size: n.size || 1, members: n.members || [], quarantine: n.quarantine || '' };
       out.push({ group: 'nodes', classes: classesOf('nodes', d), data: d });
     });
     edges.forEach((e) => {

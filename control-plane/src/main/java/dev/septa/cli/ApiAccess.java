@@ -34,22 +34,25 @@ public final class ApiAccess {
      * without body when {@code post}; 5 s to connect, 10 s for the answer.
      */
     HttpResponse<String> send(String server, String path, boolean post) throws IOException, InterruptedException {
+        return send(server, path, post ? "POST" : "GET");
+    }
+
+    /** As {@link #send(String, String, boolean)}, with any method (without body): GET, POST, DELETE. */
+    HttpResponse<String> send(String server, String path, String method) throws IOException, InterruptedException {
         URI uri = URI.create(server.replaceAll("/+$", "") + path);
         HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-        HttpResponse<String> response = client.send(build(request(uri), post), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response = client.send(build(request(uri), method), HttpResponse.BodyHandlers.ofString());
         var named = response.headers().firstValue(TOKEN_FILE_HEADER).map(Path::of);
         if (response.statusCode() == 401 && named.isPresent() && !named.get().equals(tokenFile.toAbsolutePath())
                 && Files.isReadable(named.get())) {
-            response = client.send(build(withToken(HttpRequest.newBuilder(uri), named.get()), post), HttpResponse.BodyHandlers.ofString());
+            response = client.send(build(withToken(HttpRequest.newBuilder(uri), named.get()), method), HttpResponse.BodyHandlers.ofString());
         }
         return response;
     }
 
-    private static HttpRequest build(HttpRequest.Builder request, boolean post) {
+    private static HttpRequest build(HttpRequest.Builder request, String method) {
         request.timeout(Duration.ofSeconds(10));
-        if (post) {
-            request.POST(HttpRequest.BodyPublishers.noBody());
-        }
+        request.method(method, HttpRequest.BodyPublishers.noBody());
         return request.build();
     }
 

@@ -82,6 +82,8 @@ public final class DemoCommand implements Callable<Integer> {
                 demo.xdsPort(), demo.httpPort(), demo.fleet().processes().size());
         out.printf("Traffic graph: http://127.0.0.1:%d/graph%n", demo.httpPort());
         out.println("septa demo: edit " + intents + " and watch the results change; Ctrl-C stops everything.");
+        out.printf("septa demo: cut a workload off from another terminal: ./septa quarantine shop/checkout-1 --reason test"
+                + " --server http://127.0.0.1:%d (release: --release)%n", demo.httpPort());
         out.println();
         reporter.header();
         reporterRef.set(reporter);

@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "septa", mixinStandardHelpOptions = true, version = "septa 0.1.0",
         description = "Service-mesh microsegmentation control plane.",
         subcommands = {CommandLine.HelpCommand.class,
-                ValidateCommand.class, CompileCommand.class, CheckCommand.class, RecommendCommand.class, CaCommand.class, ServeCommand.class, StatusCommand.class, BootstrapCommand.class, AgentCommand.class, InjectCommand.class, DemoCommand.class, GraphCommand.class, FindingsCommand.class, AuditCommand.class})
+                ValidateCommand.class, CompileCommand.class, CheckCommand.class, RecommendCommand.class, CaCommand.class, ServeCommand.class, StatusCommand.class, QuarantineCommand.class, BootstrapCommand.class, AgentCommand.class, InjectCommand.class, DemoCommand.class, GraphCommand.class, FindingsCommand.class, AuditCommand.class})
 public final class SeptaCli implements Runnable {
 
     @CommandLine.Spec

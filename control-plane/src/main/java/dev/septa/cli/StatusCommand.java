@@ -72,6 +72,9 @@ public final class StatusCommand implements Callable<Integer> {
         }
         c.warnings().forEach(w -> out.println("  " + w));
         report.warnings().forEach(w -> out.println("WARNING: " + w));
+        if (!report.quarantines().isEmpty()) {
+            QuarantineCommand.print(report.quarantines(), out);
+        }
         out.printf("proxies: %d connected, %d distinct snapshots%n", report.proxies().size(), report.distinctSnapshots());
         out.printf("%-28s %-7s %-8s %-34s %-22s %s%n", "NODE", "DIALECT", "SYNC", "ACKED (LDS/RDS/CDS/EDS/SDS)", "CERT EXPIRES", "LAST NACK");
         for (StatusReport.Proxy p : report.proxies()) {

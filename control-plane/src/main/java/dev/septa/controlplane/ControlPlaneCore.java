@@ -63,6 +63,10 @@ public final class ControlPlaneCore implements AutoCloseable {
     private final List<Consumer<CompiledMesh>> meshListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private FleetRotationDriver rotator;
     private java.util.function.BooleanSupplier rotationLeads = () -> true;
+    /** Local mode's quarantines ordered through the HTTP API (null in Kubernetes mode, where they are CRs). */
+    private final dev.septa.controlplane.quarantine.QuarantineStore quarantines;
+    private final dev.septa.controlplane.quarantine.QuarantineEvents quarantineEvents =
+            new dev.septa.controlplane.quarantine.QuarantineEvents(Clock.systemUTC());
     /** Kubernetes mode's TokenReview behind its bounds (any client that reaches the xDS port can trigger it). */
     private final dev.septa.controlplane.auth.BoundedTokenReviewer tokenReviews;
 
@@ -84,6 +88,11 @@ public final class ControlPlaneCore implements AutoCloseable {
         this.audit = options.auditToStdout()
                 ? dev.septa.controlplane.audit.AuditLog.toStream(System.out, "standard output", options.stateDir())
                 : dev.septa.controlplane.audit.AuditLog.inStateDirectory(options.stateDir());
+        try {
+            this.quarantines = kubernetesMode() ? null : dev.septa.controlplane.quarantine.QuarantineStore.open(options.stateDir());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e.getMessage(), e);
+        }
         this.builtInCa = certificates != null ? null
                 : new CaWorkloadCertificates(options.caStores() != null ? options.caStores()
                         : new dev.septa.ca.FileRotationStores(options.stateDir().resolve("ca")), this::trustDomain,
@@ -137,6 +146,7 @@ public final class ControlPlaneCore implements AutoCloseable {
             @Override
             public void applied(CompiledMesh compiled, int distinctSnapshots) {
                 secrets.meshChanged();
+                quarantineEvents.meshApplied(compiled.mesh());
                 for (Consumer<CompiledMesh> l : meshListeners) {
                     try {
                         l.accept(compiled);
@@ -146,8 +156,13 @@ public final class ControlPlaneCore implements AutoCloseable {
                 }
             }
         };
+        dev.septa.controlplane.source.MeshSource source = quarantines == null ? options.effectiveSource()
+                : new dev.septa.controlplane.quarantine.QuarantineSource(options.effectiveSource(), quarantines);
         this.publisher = new ConfigPublisher(source, compilation, cache, mesh, onApplied,
                 options.debounceQuiet(), options.debounceMaxDelay(), options.pollInterval());
+        if (quarantines != null) {
+            quarantines.onChange(publisher::changed);
+        }
         for (Dialect d : Dialect.values()) {
             Gauge.builder("septa.proxies.connected", cache, c -> c.connectedCount(d))
                     .description("Proxies with at least one open xDS stream").tag("dialect", d.name().toLowerCase())
@@ -181,6 +196,24 @@ public final class ControlPlaneCore implements AutoCloseable {
     public ControlPlaneCore leadRotationOnlyWhile(java.util.function.BooleanSupplier leads) {
         this.rotationLeads = leads;
         return this;
+    }
+
+     * Told of every quarantine put in force and lifted, from the API or from Kubernetes CRs (the audit log's hook);
+     * the first mesh after start reports those already in force as {@code restored}, and so does a listener added later.
+     */
+    public ControlPlaneCore onQuarantineChange(dev.septa.controlplane.quarantine.QuarantineListener listener) {
+        quarantineEvents.add(listener);
+        return this;
+    }
+
+    /** Local mode's quarantine orders; empty in Kubernetes mode, where a Quarantine is a custom resource. */
+    public java.util.Optional<dev.septa.controlplane.quarantine.QuarantineStore> quarantineStore() {
+        return java.util.Optional.ofNullable(quarantines);
+    }
+
+    /** Kubernetes mode: workloads authenticate with service-account tokens, and the inventory is the cluster's. */
+    public boolean kubernetesMode() {
+        return options.serviceAccountTokens() != null;
     }
 
     /** The ADS rule of decision 0002: which nodes a principal may act (and report) as. */
@@ -328,7 +361,28 @@ public final class ControlPlaneCore implements AutoCloseable {
                 secrets.nearestExpiry().orElse(null),
                 cache.status().stream().map(StatusReport.Proxy::of).toList(),
                 secrets.renewals().stream().map(StatusReport.Renewal::of).toList(),
-                rotator == null ? null : StatusReport.Rotation.of(rotator.status()), warnings());
+                rotator == null ? null : StatusReport.Rotation.of(rotator.status()), warnings(), quarantineViews());
+    }
+
+    /**
+     * The quarantines: those of the mesh in force, and local orders not in force yet (the compile is under way, or
+     * rejected for another error: then the last good configuration, without them, is still enforced).
+     */
+    public List<StatusReport.QuarantineView> quarantineViews() {
+        java.util.Map<String, StatusReport.QuarantineView> out = new java.util.TreeMap<>();
+        java.util.Map<String, dev.septa.controlplane.quarantine.QuarantineOrder> orders =
+                quarantines == null ? java.util.Map.of() : quarantines.orders();
+        java.util.Set<String> withheld = secrets.withheld();
+        mesh.mesh().ifPresent(m -> m.quarantines().forEach(q -> {
+            var order = orders.get(q.target());
+            boolean known = m.workloads().stream().anyMatch(w -> w.id().equals(q.target()));
+            out.putIfAbsent(q.target(), new StatusReport.QuarantineView(q.target(), q.reason(),
+                    q.allowFrom() == null ? null : q.allowFrom().toString(), order == null ? null : order.since(),
+                    q.source().file(), known, withheld.contains(q.target())));
+        }));
+        orders.forEach((id, o) -> out.putIfAbsent(id, new StatusReport.QuarantineView(id, o.reason(), o.allowFromQualified(),
+                o.since(), quarantines.input().name(), false, false)));
+        return List.copyOf(out.values());
     }
 
     /** Settings that weaken what Septa enforces, for the operator to see in {@code septa status}. */

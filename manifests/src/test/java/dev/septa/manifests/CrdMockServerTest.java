@@ -58,7 +58,7 @@ class CrdMockServerTest {
                 .getWebhooks().getFirst().getFailurePolicy()).isEqualTo("Fail");
         assertThat(client.apiextensions().v1().customResourceDefinitions().list().getItems())
                 .extracting(c -> c.getMetadata().getName())
-                .containsExactlyInAnyOrder("segments.septa.dev", "intents.septa.dev", "meshconfigs.septa.dev");
+                .containsExactlyInAnyOrder("segments.septa.dev", "intents.septa.dev", "meshconfigs.septa.dev", "quarantines.septa.dev");
     }
 
     @Test

@@ -23,7 +23,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 class CrdSchemaTest {
     private static final SchemaRegistry REGISTRY = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_4);
     private static final Map<String, String> CRD_OF = Map.of(
-            "Segment", "segments.septa.dev", "Intent", "intents.septa.dev", "MeshConfig", "meshconfigs.septa.dev");
+            "Segment", "segments.septa.dev", "Intent", "intents.septa.dev", "MeshConfig", "meshconfigs.septa.dev",
+            "Quarantine", "quarantines.septa.dev");
 
     static List<String> errors(JsonNode document) {
         Schema schema = REGISTRY.getSchema(Manifests.schema(CRD_OF.get(document.path("kind").asText())));
@@ -70,9 +71,16 @@ class CrdSchemaTest {
             spec: {trustDomain: cluster.local, defaultAction: Deny, mtls: Strict, certificateTTL: 1h30m}
             """;
 
+    private static final String QUARANTINE = """
+            apiVersion: septa.dev/v1alpha1
+            kind: Quarantine
+            metadata: {name: q, namespace: shop}
+            spec: {workload: checkout-1, reason: "IR-7: beaconing", allowFrom: monitoring/checkout}
+            """;
+
     @Test
     void theBaseDocumentsAreValidForBoth() {
-        for (String text : List.of(INTENT, SEGMENT, MESH)) {
+        for (String text : List.of(INTENT, SEGMENT, MESH, QUARANTINE)) {
             assertThat(errors(Manifests.yaml(text).getFirst())).isEmpty();
             assertThat(parserErrors(text)).isEmpty();
         }
@@ -103,11 +111,18 @@ class CrdSchemaTest {
             "bad default action   | MESH    | defaultAction: Deny            | defaultAction: Block",
             "ttl in days          | MESH    | certificateTTL: 1h30m          | certificateTTL: 1d",
             "uppercase domain     | MESH    | trustDomain: cluster.local     | trustDomain: Cluster.Local",
+            "no workload          | QUARANTINE | workload: checkout-1,       | ''",
+            "bad workload         | QUARANTINE | workload: checkout-1        | workload: Checkout_1",
+            "empty reason         | QUARANTINE | \"IR-7: beaconing\"         | \"\"",
+            "reason with a tab    | QUARANTINE | \"IR-7: beaconing\"         | \"IR-7:\\tbeaconing\"",
+            "reason ends in space | QUARANTINE | \"IR-7: beaconing\"         | \"IR-7 \"",
+            "bad forensics        | QUARANTINE | allowFrom: monitoring/checkout | allowFrom: a/b/c",
     })
     void aBrokenDocumentFailsTheSchemaAndTheParser(String name, String base, String from, String to) {
         String original = switch (base) {
             case "INTENT" -> INTENT;
             case "SEGMENT" -> SEGMENT;
+            case "QUARANTINE" -> QUARANTINE;
             default -> MESH;
         };
         assertThat(original).contains(from);

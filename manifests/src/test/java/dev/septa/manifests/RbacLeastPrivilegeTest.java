@@ -28,7 +28,7 @@ class RbacLeastPrivilegeTest {
     static List<Grant> allowed() {
         List<Grant> g = new ArrayList<>();
         for (String verb : List.of("get", "list", "watch")) { // KubernetesMeshSource's informers
-            for (String r : List.of("segments", "intents", "meshconfigs")) {
+            for (String r : List.of("segments", "intents", "meshconfigs", "quarantines")) {
                 g.add(new Grant("ClusterRole", "septa.dev", r, verb, null));
             }
             for (String r : List.of("pods", "services", "namespaces")) {

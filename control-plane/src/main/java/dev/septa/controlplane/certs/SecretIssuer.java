@@ -105,6 +105,11 @@ public final class SecretIssuer implements SecretSource, AutoCloseable {
     /** The trust bundle last published to each node (root rotation waits until every node has the new one). */
     private final Map<String, String> bundleSent = new ConcurrentHashMap<>();
     /**
+     * Quarantined nodes whose certificate fell due: not renewed, so it dies at its expiry; skipped by the tick until
+     * the quarantine is lifted (a mesh change), when the certificate, still due, is renewed at once.
+     */
+    private final java.util.Set<String> withheld = ConcurrentHashMap.newKeySet();
+    /**
      * Per node, what its last few SDS versions carried (bundle and signer), so a rotation stage can tell whether the
      * version a stream ACKed holds the stage's bundle: a later renewal still awaiting its ACK does not undo that.
      */
@@ -130,6 +135,11 @@ public final class SecretIssuer implements SecretSource, AutoCloseable {
         /** The mesh's {@code certificateTTL}. */
         Duration certificateTtl();
 
+        /** Whether the node's workload is quarantined: its certificate is then neither issued nor renewed. */
+        default boolean quarantined(String nodeId) {
+            return false;
+        }
+
         static Identities of(MeshState mesh) {
             return new Identities() {
                 @Override
@@ -140,6 +150,11 @@ public final class SecretIssuer implements SecretSource, AutoCloseable {
                 @Override
                 public Duration certificateTtl() {
                     return mesh.mesh().map(m -> m.config().certificateTTL()).orElse(Duration.ofHours(1));
+                }
+
+                @Override
+                public boolean quarantined(String nodeId) {
+                    return mesh.quarantined(nodeId);
                 }
             };
         }
@@ -251,6 +266,11 @@ public final class SecretIssuer implements SecretSource, AutoCloseable {
         return out;
     }
 
+    /** Nodes whose certificate is due but withheld because they are quarantined. */
+    public java.util.Set<String> withheld() {
+        return java.util.Set.copyOf(withheld);
+    }
+
     /** Runs the renewal pass now, on the caller's thread (tests with a manual clock). */
     public void renewDueNow() throws InterruptedException {
         var done = new java.util.concurrent.CountDownLatch(1);
@@ -279,12 +299,14 @@ public final class SecretIssuer implements SecretSource, AutoCloseable {
         nodes.entrySet().removeIf(e -> !connected.contains(e.getKey())
                 && (e.getValue().cert() == null || !now.isBefore(e.getValue().cert().notAfter())));
         bundleSent.keySet().retainAll(connected);
+        withheld.retainAll(connected);
         carried.keySet().retainAll(connected);
         for (String nodeId : connected) {
             refresh(nodeId, republish);
         }
         // Only connected nodes count: one that went away is looked at again when it reconnects (requestSecrets).
-        nextDue = nodes.entrySet().stream().filter(e -> connected.contains(e.getKey())).map(e -> e.getValue().nextAction())
+        nextDue = nodes.entrySet().stream().filter(e -> connected.contains(e.getKey()) && !withheld.contains(e.getKey()))
+                .map(e -> e.getValue().nextAction())
                 .min(Instant::compareTo).orElse(Instant.MAX);
     }
 
@@ -304,6 +326,17 @@ public final class SecretIssuer implements SecretSource, AutoCloseable {
             }
             return;
         }
+        if (mesh.quarantined(nodeId)) {
+            if (withheld.add(nodeId)) {
+                LOG.warn("{} is quarantined: its certificate is not {}{}", nodeId, sameIdentity ? "renewed" : "issued",
+                        sameIdentity ? " and expires " + cert.notAfter() : "");
+            }
+            if (republish && sameIdentity && now.isBefore(cert.notAfter())) {
+                publish(nodeId, cert); // the trust bundle may have changed; the certificate stays the one it has
+            }
+            return;
+        }
+        withheld.remove(nodeId);
         if (current != null && current.retryAt() != null && now.isBefore(current.retryAt())) {
             if (republish && sameIdentity) {
                 publish(nodeId, cert); // backing off: the old one is still valid

@@ -76,7 +76,7 @@ public class GraphController {
      */
     @Get(uri = "/api/graph", produces = MediaType.APPLICATION_JSON)
     public GraphJson json(@Nullable @QueryValue String namespace, @Nullable @QueryValue String verdict) {
-        return GraphJson.from(graph.snapshot(), inventory(), filter(namespace, verdict));
+        return GraphJson.from(graph.snapshot(), inventory(), filter(namespace, verdict), quarantines());
     }
 
     @Get(uri = "/api/graph/events", produces = MediaType.TEXT_EVENT_STREAM)
@@ -89,7 +89,7 @@ public class GraphController {
                         long v = graph.version();
                         return lastVersion.getAndSet(v) != v || tick % IDLE_PUSH_EVERY == 0;
                     })
-                    .map(tick -> Event.of(GraphJson.from(graph.snapshot(), inventory(), filter)).name("graph"));
+                    .map(tick -> Event.of(GraphJson.from(graph.snapshot(), inventory(), filter, quarantines())).name("graph"));
         });
         if (eventSources.isEmpty()) {
             return snapshots;
@@ -98,6 +98,10 @@ public class GraphController {
         all.add(snapshots);
         eventSources.forEach(s -> all.add(s.events()));
         return Flux.merge(all);
+    }
+
+    private Map<String, String> quarantines() {
+        return directory.isPresent() ? directory.get().quarantines() : Map.of();
     }
 
     private Collection<WorkloadRef> inventory() {

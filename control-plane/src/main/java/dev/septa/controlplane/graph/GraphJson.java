@@ -20,8 +20,17 @@ import java.util.TreeSet;
 public record GraphJson(String generatedAt, long windowSeconds, long version, List<String> namespaces,
                         List<Node> nodes, List<Edge> edges, Counters counters) {
 
+    /** @param quarantine the reason when the workload is quarantined ({@code septa quarantine}), else null */
     @Serdeable
-    public record Node(String id, String namespace, String name, @Nullable String segment, boolean external) {
+    public record Node(String id, String namespace, String name, @Nullable String segment, boolean external,
+                       @Nullable String quarantine) {
+        @io.micronaut.core.annotation.Creator
+        public Node {
+        }
+
+        public Node(String id, String namespace, String name, String segment, boolean external) {
+            this(id, namespace, name, segment, external, null);
+        }
     }
 
     /**
@@ -73,6 +82,12 @@ public record GraphJson(String generatedAt, long windowSeconds, long version, Li
     }
 
     public static GraphJson from(TrafficGraph.Snapshot s, Collection<WorkloadRef> inventory, Filter filter) {
+        return from(s, inventory, filter, Map.of());
+    }
+
+    /** @param quarantines the reason of each quarantined workload, by node id */
+    public static GraphJson from(TrafficGraph.Snapshot s, Collection<WorkloadRef> inventory, Filter filter,
+                                 Map<String, String> quarantines) {
         Map<String, Node> nodes = new LinkedHashMap<>();
         Set<String> namespaces = new TreeSet<>();
         for (WorkloadRef w : inventory) {
@@ -94,6 +109,10 @@ public record GraphJson(String generatedAt, long windowSeconds, long version, Li
             edges.add(new Edge(e.id(), e.source().id(), e.destination().id(), e.port(), e.verdict().name(), e.decidedBy(),
                     e.wouldDenyBy(), e.requests(), Math.round(e.ratePerSecond() * 1000) / 1000.0, e.lastSeen().toString(),
                     e.samples()));
+        }
+        if (!quarantines.isEmpty()) {
+            nodes.replaceAll((id, n) -> quarantines.containsKey(id)
+                    ? new Node(n.id(), n.namespace(), n.name(), n.segment(), n.external(), quarantines.get(id)) : n);
         }
         List<Node> sortedNodes = new ArrayList<>(nodes.values());
         sortedNodes.sort(java.util.Comparator.comparing(Node::id));

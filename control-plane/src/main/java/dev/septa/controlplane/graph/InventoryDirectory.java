@@ -24,6 +24,9 @@ public final class InventoryDirectory implements WorkloadDirectory {
                          Map<String, WorkloadRef> byAddress, Map<String, String> addressOf, List<WorkloadRef> all) {
     }
 
+    /** Node id to quarantine reason, of the mesh in force (the first reason when a workload has several). */
+    private volatile Map<String, String> quarantines = Map.of();
+
     private final AtomicReference<Index> index = new AtomicReference<>(new Index(Map.of(), Map.of(), Map.of(), Map.of(), List.of()));
 
     /**
@@ -58,6 +61,10 @@ public final class InventoryDirectory implements WorkloadDirectory {
      * only against its namespace's workloads that carry the rarest of its matchLabels.
      */
     public void update(dev.septa.policy.model.Mesh mesh) {
+        Map<String, String> quarantined = new java.util.TreeMap<>();
+        mesh.quarantines().stream().sorted(java.util.Comparator.comparing(dev.septa.policy.model.Quarantine::qualifiedName))
+                .forEach(q -> quarantined.putIfAbsent(q.target(), q.reason()));
+        quarantines = Map.copyOf(quarantined);
         Map<String, List<Workload>> byNamespace = new HashMap<>();
         Map<String, Map<String, List<Workload>>> byLabel = new HashMap<>();
         for (Workload w : mesh.workloads()) {
@@ -141,6 +148,11 @@ public final class InventoryDirectory implements WorkloadDirectory {
             }
         }
         return Optional.of(candidates.getFirst());
+    }
+
+    @Override
+    public Map<String, String> quarantines() {
+        return quarantines;
     }
 
     @Override

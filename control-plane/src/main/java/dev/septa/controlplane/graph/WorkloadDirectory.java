@@ -27,4 +27,9 @@ public interface WorkloadDirectory {
     default Collection<WorkloadRef> workloads() {
         return List.of();
     }
+
+    /** The quarantined workloads of the mesh in force: node id to the quarantine's reason. */
+    default java.util.Map<String, String> quarantines() {
+        return java.util.Map.of();
+    }
 }

@@ -45,6 +45,8 @@ public final class KubernetesMeshSource implements MeshSource, AutoCloseable {
     public static final ResourceDefinitionContext MESH_CONFIGS = crd("MeshConfig", "meshconfigs", false);
     public static final ResourceDefinitionContext SEGMENTS = crd("Segment", "segments", true);
     public static final ResourceDefinitionContext INTENTS = crd("Intent", "intents", true);
+    /** Incident response: one more input of the compiler, like the others (docs/incident-response.md). */
+    public static final ResourceDefinitionContext QUARANTINES = crd("Quarantine", "quarantines", true);
 
     private final KubernetesClient client;
     private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
@@ -53,6 +55,7 @@ public final class KubernetesMeshSource implements MeshSource, AutoCloseable {
     private SharedIndexInformer<GenericKubernetesResource> meshConfigs;
     private SharedIndexInformer<GenericKubernetesResource> segments;
     private SharedIndexInformer<GenericKubernetesResource> intents;
+    private SharedIndexInformer<GenericKubernetesResource> quarantines;
     private SharedIndexInformer<Namespace> namespaces;
     private SharedIndexInformer<Pod> pods;
     private SharedIndexInformer<Service> services;
@@ -81,6 +84,7 @@ public final class KubernetesMeshSource implements MeshSource, AutoCloseable {
         meshConfigs = informer("meshconfigs.septa.dev", client.genericKubernetesResources(MESH_CONFIGS).runnableInformer(0));
         segments = informer("segments.septa.dev", client.genericKubernetesResources(SEGMENTS).inAnyNamespace().runnableInformer(0));
         intents = informer("intents.septa.dev", client.genericKubernetesResources(INTENTS).inAnyNamespace().runnableInformer(0));
+        quarantines = informer("quarantines.septa.dev", client.genericKubernetesResources(QUARANTINES).inAnyNamespace().runnableInformer(0));
         namespaces = informer("namespaces", client.namespaces().runnableInformer(0));
         // Cluster-wide, filtered when rendering: a namespace that gets the label later needs no new watch.
         pods = informer("pods", client.pods().inAnyNamespace().runnableInformer(0));
@@ -195,7 +199,7 @@ public final class KubernetesMeshSource implements MeshSource, AutoCloseable {
         List<InputFile> files = new ArrayList<>();
         Map<String, Rendered> cache = new HashMap<>();
         Map<String, Map<String, String>> origins = new HashMap<>();
-        for (var informer : List.of(meshConfigs, segments, intents)) {
+        for (var informer : List.of(meshConfigs, segments, intents, quarantines)) {
             informer.getStore().list().forEach(r -> files.add(origin(r, origins, cached(r, cache, () -> KubernetesObjectRenderer.customResource(r)))));
         }
         Set<String> mesh = meshNamespaces();

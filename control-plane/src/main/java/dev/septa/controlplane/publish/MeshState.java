@@ -14,6 +14,7 @@ import java.util.Optional;
 public final class MeshState {
     private volatile Mesh mesh;
     private volatile Map<String, Workload> workloads = Map.of();
+    private volatile java.util.Set<String> quarantined = java.util.Set.of();
     private volatile CompileStatus status = CompileStatus.NONE;
 
     public Optional<Mesh> mesh() {
@@ -28,12 +29,19 @@ public final class MeshState {
         Map<String, Workload> byId = new HashMap<>();
         mesh.workloads().forEach(w -> byId.putIfAbsent(w.id(), w));
         this.workloads = byId;
+        this.quarantined = mesh.quarantines().stream().map(dev.septa.policy.model.Quarantine::target)
+                .collect(java.util.stream.Collectors.toUnmodifiableSet());
         this.mesh = mesh;
         this.status = status;
     }
 
     void rejected(CompileStatus status) {
         this.status = status;
+    }
+
+    /** Whether the mesh in force quarantines this node's workload (its certificate is then not renewed). */
+    public boolean quarantined(String nodeId) {
+        return quarantined.contains(nodeId);
     }
 
     public Optional<Workload> workload(String nodeId) {

@@ -9,13 +9,30 @@ import java.util.List;
 /** {@code GET /api/status}: the compile in force and every connected proxy. */
 @Serdeable
 public record StatusReport(Compile compile, int distinctSnapshots, Instant nearestCertificateExpiry, List<Proxy> proxies,
-                           List<Renewal> certificates, Rotation rootRotation, List<String> warnings) {
+                           List<Renewal> certificates, Rotation rootRotation, List<String> warnings,
+                           List<QuarantineView> quarantines) {
     // Empty collections are left out of the JSON; read back, they are empty rather than null.
+    @io.micronaut.core.annotation.Creator
     public StatusReport {
         warnings = warnings == null ? List.of() : warnings;
         proxies = proxies == null ? List.of() : proxies;
         certificates = certificates == null ? List.of() : certificates;
+        quarantines = quarantines == null ? List.of() : quarantines;
     }
+
+    public StatusReport(Compile compile, int distinctSnapshots, Instant nearestCertificateExpiry, List<Proxy> proxies,
+                        List<Renewal> certificates, Rotation rootRotation, List<String> warnings) {
+        this(compile, distinctSnapshots, nearestCertificateExpiry, proxies, certificates, rootRotation, warnings, List.of());
+    }
+
+    /**
+     * A quarantine ({@code septa quarantine}, or a Quarantine CR): {@code inForce} when the configuration being enforced
+     * carries it (false: just ordered, or the workload is not in the inventory); {@code certificateWithheld} once its
+     * certificate fell due and was not renewed.
+     */
+    @Serdeable
+    public record QuarantineView(String workload, String reason, String allowFrom, Instant since, String origin,
+                                 boolean inForce, boolean certificateWithheld) {}
 
     /** The root rotation: its stage, the roots in the trust bundle, and the workloads the stage waits for. */
     @Serdeable

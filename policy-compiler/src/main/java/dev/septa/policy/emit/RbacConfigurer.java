@@ -2,6 +2,8 @@ package dev.septa.policy.emit;
 
 import dev.septa.policy.ir.InboundPort;
 import dev.septa.policy.ir.InboundRule;
+import dev.septa.policy.ir.QuarantineRule;
+import dev.septa.policy.ir.SourcePrincipal;
 import dev.septa.policy.model.Action;
 import dev.septa.policy.model.HttpMatch;
 import dev.septa.policy.model.Mode;
@@ -25,11 +27,14 @@ import java.util.Map;
  * intents, DryRun Deny as shadow rules) then {@code septa.allow} (enforcing Allow intents plus the
  * {@code default} policy when the port is open by default, DryRun Allow as shadow rules). Each policy is named
  * after its intent. Policies are cached per IR rule, which every member of a segment shares.
+ * When a quarantine is in force, a third filter {@code septa.quarantine} (action DENY, no shadow rules) comes before
+ * both, so it beats every intent; without quarantines the output is exactly the two filters.
  * Not thread-safe: one instance per compile.
  */
 public final class RbacConfigurer {
     public static final String DENY_FILTER = "septa.deny";
     public static final String ALLOW_FILTER = "septa.allow";
+    public static final String QUARANTINE_FILTER = "septa.quarantine";
     public static final String DEFAULT_POLICY = "default";
     private static final Policy OPEN = Policy.newBuilder()
             .addPrincipals(Principal.newBuilder().setAny(true)).addPermissions(Permission.newBuilder().setAny(true)).build();
@@ -66,7 +71,13 @@ public final class RbacConfigurer {
     public List<HttpFilter> httpFilters(InboundPort port) {
         return httpFilters.computeIfAbsent(port, p -> {
             Rules r = rules(p);
-            return List.of(httpFilter(DENY_FILTER, r.deny(), r.denyShadow(), null), httpFilter(ALLOW_FILTER, r.allow(), r.allowShadow(), null));
+            List<HttpFilter> out = new ArrayList<>(3);
+            if (!p.quarantine().isEmpty()) {
+                out.add(httpFilter(QUARANTINE_FILTER, quarantine(p), null, null));
+            }
+            out.add(httpFilter(DENY_FILTER, r.deny(), r.denyShadow(), null));
+            out.add(httpFilter(ALLOW_FILTER, r.allow(), r.allowShadow(), null));
+            return List.copyOf(out);
         });
     }
 
@@ -79,16 +90,61 @@ public final class RbacConfigurer {
     public List<HttpFilter> envoyHttpFilters(InboundPort port) {
         return envoyHttpFilters.computeIfAbsent(port, p -> {
             Rules r = rules(p);
-            return List.of(httpFilter(DENY_FILTER, r.deny(), r.denyShadow(), "septa_deny_"),
-                    httpFilter(ALLOW_FILTER, r.allow(), r.allowShadow(), "septa_allow_"));
+            List<HttpFilter> out = new ArrayList<>(3);
+            if (!p.quarantine().isEmpty()) {
+                out.add(httpFilter(QUARANTINE_FILTER, quarantine(p), null, "septa_quarantine_"));
+            }
+            out.add(httpFilter(DENY_FILTER, r.deny(), r.denyShadow(), "septa_deny_"));
+            out.add(httpFilter(ALLOW_FILTER, r.allow(), r.allowShadow(), "septa_allow_"));
+            return List.copyOf(out);
         });
     }
 
     /** The network RBAC filters (deny, then allow) for a TCP port or the default chain. */
     public List<Filter> networkFilters(InboundPort port, String statPrefix) {
         Rules r = rules(port);
-        return List.of(networkFilter(DENY_FILTER, statPrefix + "deny_", r.deny(), r.denyShadow()),
-                networkFilter(ALLOW_FILTER, statPrefix + "allow_", r.allow(), r.allowShadow()));
+        List<Filter> out = new ArrayList<>(3);
+        if (!port.quarantine().isEmpty()) {
+            out.add(networkFilter(QUARANTINE_FILTER, statPrefix + "quarantine_", quarantine(port), null));
+        }
+        out.add(networkFilter(DENY_FILTER, statPrefix + "deny_", r.deny(), r.denyShadow()));
+        out.add(networkFilter(ALLOW_FILTER, statPrefix + "allow_", r.allow(), r.allowShadow()));
+        return List.copyOf(out);
+    }
+
+    /**
+     * The rules of {@code septa.quarantine}: one DENY policy per {@code quarantine:<reason>}, any permission. Rules of
+     * the same name (two quarantines with one reason) are one policy whose principals are OR'd, as Envoy does with a
+     * policy's principals.
+     */
+    static RBAC quarantine(InboundPort port) {
+        Map<String, Policy.Builder> byName = new java.util.TreeMap<>();
+        for (QuarantineRule rule : port.quarantine()) {
+            Principal principal;
+            if (!rule.everySource()) {
+                principal = Principal.newBuilder().setOrIds(ids(rule.sources())).build();
+            } else if (rule.except().isEmpty()) {
+                principal = Principal.newBuilder().setAny(true).build();
+            } else {
+                // Every caller but the forensics segment; a plaintext peer (Permissive mTLS) matches too: it is not them.
+                principal = Principal.newBuilder().setNotId(Principal.newBuilder().setOrIds(ids(rule.except()))).build();
+            }
+            byName.computeIfAbsent(rule.policy(), n -> Policy.newBuilder().addPermissions(Permission.newBuilder().setAny(true)))
+                    .addPrincipals(principal);
+        }
+        RBAC.Builder rbac = RBAC.newBuilder().setAction(RBAC.Action.DENY);
+        byName.forEach((name, policy) -> rbac.putPolicies(name, policy.build()));
+        return rbac.build();
+    }
+
+    private static Principal.Set ids(List<SourcePrincipal> principals) {
+        Principal.Set.Builder ids = Principal.Set.newBuilder();
+        for (var p : principals) {
+            StringMatcher m = p.prefix() ? StringMatcher.newBuilder().setPrefix(p.value()).build()
+                    : StringMatcher.newBuilder().setExact(p.value()).build();
+            ids.addIds(Principal.newBuilder().setAuthenticated(Principal.Authenticated.newBuilder().setPrincipalName(m)));
+        }
+        return ids.build();
     }
 
     private static HttpFilter httpFilter(String name, RBAC rules, RBAC shadow, String statPrefix) {
@@ -113,13 +169,7 @@ public final class RbacConfigurer {
     }
 
     static Policy policy(InboundRule rule) {
-        Principal.Set.Builder ids = Principal.Set.newBuilder();
-        for (var p : rule.principals()) {
-            StringMatcher m = p.prefix() ? StringMatcher.newBuilder().setPrefix(p.value()).build()
-                    : StringMatcher.newBuilder().setExact(p.value()).build();
-            ids.addIds(Principal.newBuilder().setAuthenticated(Principal.Authenticated.newBuilder().setPrincipalName(m)));
-        }
-        Policy.Builder policy = Policy.newBuilder().addPrincipals(Principal.newBuilder().setOrIds(ids));
+        Policy.Builder policy = Policy.newBuilder().addPrincipals(Principal.newBuilder().setOrIds(ids(rule.principals())));
         for (HttpMatch match : rule.matches()) {
             policy.addPermissions(permission(match));
         }

@@ -34,6 +34,8 @@ public final class IntentLowering {
     private final Set<String> reported = new java.util.HashSet<>();
     private final Map<Intent, List<SourcePrincipal>> principals = new IdentityHashMap<>();
     private final Map<String, InboundRule> rules = new HashMap<>();
+    /** Denied first on every port: the quarantined workloads as callers (empty without quarantines). */
+    private List<QuarantineRule> sourceDenials = List.of();
 
     private IntentLowering(ResolvedMesh mesh) {
         this.mesh = mesh;
@@ -44,6 +46,9 @@ public final class IntentLowering {
     }
 
     private MeshPlan run() {
+        QuarantineLowering quarantines = QuarantineLowering.lower(mesh);
+        sourceDenials = quarantines.sourceDenials();
+        diagnostics.addAll(quarantines.diagnostics());
         List<Intent> intents = new ArrayList<>(mesh.mesh().intents());
         intents.sort(Comparator.comparing(Intent::qualifiedName));
         Map<Workload, List<Intent>> targeting = new IdentityHashMap<>();
@@ -63,7 +68,15 @@ public final class IntentLowering {
                 List<Intent> mine = targeting.getOrDefault(w, List.of());
                 WorkloadPlan same = shared.computeIfAbsent(new InboundKey(IdentityKey.ofElements(mine), w.ports()),
                         k -> plan(w, mine, defaultAllow, List.of()));
-                plans.add(new WorkloadPlan(w, mesh.identity(w), same.mtls(), same.ports(), same.otherPorts(),
+                List<InboundPort> ports = same.ports();
+                InboundPort others = same.otherPorts();
+                QuarantineLowering.Own own = quarantines.own(w);
+                if (own != null) {
+                    // Quarantined: its own ports admit the forensics segment only, whatever its intents say.
+                    ports = ports.stream().map(p -> quarantines.contain(p, own)).toList();
+                    others = quarantines.contain(others, own);
+                }
+                plans.add(new WorkloadPlan(w, mesh.identity(w), same.mtls(), ports, others,
                         reachable.getOrDefault(w, List.of())));
             }
         }
@@ -124,7 +137,7 @@ public final class IntentLowering {
                 out.add(rule);
             }
         }
-        return new InboundPort(port, protocol, out, defaultAllow && !targetedByAllow);
+        return new InboundPort(port, protocol, out, defaultAllow && !targetedByAllow, sourceDenials);
     }
 
     /**

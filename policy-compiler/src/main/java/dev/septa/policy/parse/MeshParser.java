@@ -5,6 +5,7 @@ import dev.septa.policy.model.Intent;
 import dev.septa.policy.model.Mesh;
 import dev.septa.policy.model.MeshConfig;
 import dev.septa.policy.model.Peer;
+import dev.septa.policy.model.Quarantine;
 import dev.septa.policy.model.Segment;
 import dev.septa.policy.model.SegmentRef;
 import dev.septa.policy.model.Service;
@@ -66,6 +67,7 @@ public final class MeshParser {
         List<Intent> intents = new ArrayList<>();
         List<Workload> workloads = new ArrayList<>();
         List<Service> services = new ArrayList<>();
+        List<Quarantine> quarantines = new ArrayList<>();
         List<MeshConfig> configs = new ArrayList<>();
         for (ParsedFile file : files) {
             diagnostics.addAll(file.diagnostics());
@@ -76,6 +78,7 @@ public final class MeshParser {
                     case Intent in -> intents.add(in);
                     case Workload w -> workloads.add(w);
                     case Service s -> services.add(s);
+                    case Quarantine q -> quarantines.add(q);
                     case MeshConfig c -> {
                         configs.add(c);
                         if (configs.size() > 1) {
@@ -92,9 +95,11 @@ public final class MeshParser {
         checkDuplicates("Intent", intents, i -> i.metadata().qualifiedName(), positions, diagnostics);
         checkDuplicates("Workload", workloads, w -> w.metadata().qualifiedName(), positions, diagnostics);
         checkDuplicates("Service", services, s -> s.metadata().qualifiedName(), positions, diagnostics);
+        checkDuplicates("Quarantine", quarantines, Quarantine::qualifiedName, positions, diagnostics);
         checkSegmentReferences(intents, segments, positions, diagnostics);
         diagnostics.sort(ORDER);
-        Mesh mesh = new Mesh(configs.isEmpty() ? MeshConfig.DEFAULT : configs.getFirst(), segments, intents, workloads, services);
+        Mesh mesh = new Mesh(configs.isEmpty() ? MeshConfig.DEFAULT : configs.getFirst(), segments, intents, workloads, services,
+                quarantines);
         return new ParseResult(mesh, diagnostics);
     }
 

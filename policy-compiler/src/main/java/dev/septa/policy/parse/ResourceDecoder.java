@@ -12,6 +12,7 @@ import dev.septa.policy.model.ObjectMeta;
 import dev.septa.policy.model.Peer;
 import dev.septa.policy.model.PortRule;
 import dev.septa.policy.model.Protocol;
+import dev.septa.policy.model.Quarantine;
 import dev.septa.policy.model.Segment;
 import dev.septa.policy.model.SegmentRef;
 import dev.septa.policy.model.SelectorRequirement;
@@ -39,7 +40,7 @@ import org.snakeyaml.engine.v2.nodes.Node;
  */
 final class ResourceDecoder {
     static final String API_VERSION = "septa.dev/v1alpha1";
-    static final List<String> KINDS = List.of("Segment", "Intent", "MeshConfig", "Workload", "Service");
+    static final List<String> KINDS = List.of("Segment", "Intent", "MeshConfig", "Workload", "Service", "Quarantine");
     static final List<String> METHODS = List.of("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT");
 
     private static final Pattern LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
@@ -63,7 +64,7 @@ final class ResourceDecoder {
         this.positions = positions;
     }
 
-    /** Returns a Segment, Intent, MeshConfig, Workload or Service, or null when the document cannot be identified. */
+    /** Returns a Segment, Intent, MeshConfig, Workload, Service or Quarantine, or null when the document cannot be identified. */
     Object decode(Node root) {
         YamlReader.Fields doc = r.fields(root, "document", Set.of("apiVersion", "kind", "metadata", "spec"));
         if (doc == null) {
@@ -103,6 +104,7 @@ final class ResourceDecoder {
             case "Intent" -> doc.require("spec", null) ? intent(meta, spec, source) : null;
             case "Workload" -> doc.require("spec", null) ? workload(meta, spec, source) : null;
             case "Service" -> doc.require("spec", null) ? service(meta, spec, source) : null;
+            case "Quarantine" -> doc.require("spec", null) ? quarantine(meta, spec, source) : null;
             default -> meshConfig(doc.has("spec") ? spec : null);
         };
         if (resource != null) {
@@ -512,6 +514,35 @@ final class ResourceDecoder {
         }
         List<WorkloadPort> ports = ports(f, "spec.ports");
         return ok && sa != null && address != null && ports != null ? new Workload(meta, sa, address, ports, source) : null;
+    }
+
+    /** {@code spec: {workload: NAME, reason: TEXT, allowFrom: SEGMENT}}; the workload is in the Quarantine's namespace. */
+    private Quarantine quarantine(ObjectMeta meta, Node spec, Source source) {
+        YamlReader.Fields f = r.fields(spec, "spec", Set.of("workload", "reason", "allowFrom"));
+        if (f == null || !f.require("workload", "the name of the workload to quarantine, in the Quarantine's namespace")) {
+            return null;
+        }
+        String workload = f.string("workload");
+        if (workload != null && !checkName(f.get("workload"), workload, "workload", SUBDOMAIN, 253)) {
+            workload = null;
+        }
+        String reason = null;
+        boolean ok = true;
+        if (f.has("reason")) {
+            reason = f.string("reason");
+            String problem = reason == null ? null : Quarantine.reasonProblem(reason);
+            if (problem != null) {
+                r.error(f.get("reason"), "invalid reason: it " + problem + " (it names the denying policy, 'quarantine:<reason>')");
+                ok = false;
+            }
+            ok &= reason != null;
+        }
+        SegmentRef allowFrom = null;
+        if (f.has("allowFrom")) {
+            allowFrom = segmentRef(f.get("allowFrom"), "spec.allowFrom", meta.namespace());
+            ok &= allowFrom != null;
+        }
+        return ok && workload != null ? new Quarantine(meta, workload, reason, allowFrom, source) : null;
     }
 
     private Service service(ObjectMeta meta, Node spec, Source source) {
