@@ -93,6 +93,7 @@ public final class ControlPlaneCore implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e.getMessage(), e);
         }
+        quarantineEvents.add(new QuarantineAudit(audit));
         this.builtInCa = certificates != null ? null
                 : new CaWorkloadCertificates(options.caStores() != null ? options.caStores()
                         : new dev.septa.ca.FileRotationStores(options.stateDir().resolve("ca")), this::trustDomain,
@@ -130,7 +131,8 @@ public final class ControlPlaneCore implements AutoCloseable {
                 SecretIssuer.Options.DEFAULT.withTtlOverride(options.certificateTtl()));
         cache.secretSource(secrets);
         cache.nodeAuthorizer(nodeAuthorizer());
-        dev.septa.controlplane.source.MeshSource source = options.effectiveSource();
+        dev.septa.controlplane.source.MeshSource source = quarantines == null ? options.effectiveSource()
+                : new dev.septa.controlplane.quarantine.QuarantineSource(options.effectiveSource(), quarantines);
         ConfigPublisher.Listener onApplied = new ConfigPublisher.Listener() {
             @Override
             public void compiled(dev.septa.controlplane.publish.CompileStatus status, Duration took) {
@@ -156,8 +158,6 @@ public final class ControlPlaneCore implements AutoCloseable {
                 }
             }
         };
-        dev.septa.controlplane.source.MeshSource source = quarantines == null ? options.effectiveSource()
-                : new dev.septa.controlplane.quarantine.QuarantineSource(options.effectiveSource(), quarantines);
         this.publisher = new ConfigPublisher(source, compilation, cache, mesh, onApplied,
                 options.debounceQuiet(), options.debounceMaxDelay(), options.pollInterval());
         if (quarantines != null) {
@@ -198,6 +198,7 @@ public final class ControlPlaneCore implements AutoCloseable {
         return this;
     }
 
+    /**
      * Told of every quarantine put in force and lifted, from the API or from Kubernetes CRs (the audit log's hook);
      * the first mesh after start reports those already in force as {@code restored}, and so does a listener added later.
      */
@@ -266,7 +267,7 @@ public final class ControlPlaneCore implements AutoCloseable {
         }
     }
 
-    /** The audit log: the lead wires quarantine and release here ({@code audit().quarantined(...)}). */
+    /** The audit log (quarantines reach it through {@link QuarantineAudit}). */
     public dev.septa.controlplane.audit.AuditLog audit() {
         return audit;
     }

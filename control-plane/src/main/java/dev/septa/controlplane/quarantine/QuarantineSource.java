@@ -45,4 +45,15 @@ public final class QuarantineSource implements MeshSource {
     public Optional<String> podUid(String nodeId) {
         return delegate.podUid(nodeId);
     }
+
+    /** The delegate's watch (the store tells the publisher of its own changes directly). */
+    @Override
+    public Watch watch(Runnable changed) {
+        return delegate.watch(changed);
+    }
+
+    @Override
+    public java.util.Map<String, String> provenance(String inputName) {
+        return delegate.provenance(inputName);
+    }
 }

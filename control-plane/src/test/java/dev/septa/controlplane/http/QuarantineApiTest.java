@@ -142,5 +142,13 @@ class QuarantineApiTest {
         Run again = cli("quarantine", "--release", "shop/checkout-1");
         assertThat(again.code()).isEqualTo(2);
         assertThat(again.err()).contains("'shop/checkout-1' is not quarantined");
+
+        // On the audit trail: the order, the quarantine found in force after the restart, and the release.
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(
+                java.nio.file.Files.readString(dir.resolve("state/audit/audit.log")).lines()
+                        .filter(l -> l.contains("\"workload\":\"shop/checkout-1\"")).map(l -> l.replaceAll(".*\"kind\":\"(\\w+)\".*\"actor\":\"([^\"]*)\".*", "$1 $2")))
+                .containsExactly("quarantine " + dir.resolve("state/quarantines.yaml"),
+                        "quarantine " + dir.resolve("state/quarantines.yaml") + " (in force at start)",
+                        "release " + dir.resolve("state/quarantines.yaml")));
     }
 }
