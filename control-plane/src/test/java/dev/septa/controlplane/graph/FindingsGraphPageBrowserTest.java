@@ -56,6 +56,11 @@ class FindingsGraphPageBrowserTest {
                     public Collection<WorkloadRef> workloads() {
                         return WORKLOADS;
                     }
+
+                    @Override
+                    public Map<String, String> quarantines() {
+                        return Map.of(attacker.id(), "IR-7 probing");
+                    }
                 })
                 .start();
         server = ctx.getBean(EmbeddedServer.class).start();
@@ -175,6 +180,16 @@ class FindingsGraphPageBrowserTest {
                 + " || e.target === 'ns3/w-3-9-4').length").intValue());
         page.fill("#f-name", "");
         page.waitForFunction("() => window.septa.cy.getElementById('ns3/w-3-9-4').empty()");
+
+        // The quarantined attacker (septa quarantine): once its group is open, a red double ring and the reason.
+        page.fill("#f-name", attacker.name());
+        page.waitForFunction("id => window.septa.cy.getElementById(id).nonempty()", attacker.id());
+        assertThat(page.evaluate("id => window.septa.cy.getElementById(id).data('label')", attacker.id()))
+                .asString().contains(attacker.name(), "quarantine: IR-7 probing");
+        assertThat(page.evaluate("id => window.septa.cy.getElementById(id).style('border-style')", attacker.id())).isEqualTo("double");
+        assertThat(num(page, "() => window.septa.cy.nodes('[?quarantine]').length").intValue()).isEqualTo(1);
+        page.fill("#f-name", "");
+        page.waitForFunction("id => window.septa.cy.getElementById(id).empty()", attacker.id());
 
         // A new finding arrives live: allowed traffic a DryRun intent would deny. Its edge and workload are marked.
         WorkloadRef from = WORKLOADS.get(11);
