@@ -212,9 +212,14 @@ public final class ControlPlaneCore implements AutoCloseable {
         return java.util.Optional.ofNullable(quarantines);
     }
 
-    /** Kubernetes mode: workloads authenticate with service-account tokens, and the inventory is the cluster's. */
+    /**
+     * Kubernetes mode: the mesh comes from the cluster (any source but local files) or workloads authenticate with
+     * service-account tokens. Replicas then share everything they compile through the API; a replica-local input
+     * (local mode's quarantine file) would give each replica its own configuration version.
+     */
     public boolean kubernetesMode() {
-        return options.serviceAccountTokens() != null;
+        return options.serviceAccountTokens() != null
+                || options.source() != null && !(options.source() instanceof dev.septa.controlplane.files.LocalFileSource);
     }
 
     /** The ADS rule of decision 0002: which nodes a principal may act (and report) as. */

@@ -48,7 +48,7 @@ class ManifestsParseTest {
     void everyFileParsesIntoTypedObjectsAndTheKustomizationListsThemAll() throws Exception {
         List<HasMetadata> all = all();
         assertThat(all).extracting(HasMetadata::getKind).containsExactlyInAnyOrder(
-                "CustomResourceDefinition", "CustomResourceDefinition", "CustomResourceDefinition", "Deployment", "Namespace",
+                "CustomResourceDefinition", "CustomResourceDefinition", "CustomResourceDefinition", "CustomResourceDefinition", "Deployment", "Namespace",
                 "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "ServiceAccount", "Service", "MutatingWebhookConfiguration", "PodDisruptionBudget");
         assertThat(all).noneMatch(r -> r.getClass() == io.fabric8.kubernetes.api.model.GenericKubernetesResource.class);
 
@@ -136,6 +136,6 @@ class ManifestsParseTest {
     @Test
     void theCrdsAreNamespacedButMeshConfig() throws Exception {
         assertThat(of(all(), CustomResourceDefinition.class)).extracting(c -> c.getSpec().getScope())
-                .containsExactlyInAnyOrder("Namespaced", "Namespaced", "Cluster");
+                .containsExactlyInAnyOrder("Namespaced", "Namespaced", "Namespaced", "Cluster");
     }
 }
