@@ -76,8 +76,13 @@ class GrpcJavaAcceptsCompiledResourcesTest {
                 } else {
                     var parsed = XdsListenerResource.parseServerSideListener(listener, tls, filters, CERT_PROVIDERS, args);
                     assertThat(parsed.address()).isEqualTo("0.0.0.0:" + l.getAddress().getSocketAddress().getPortValue());
-                    // septa.deny, septa.allow, router: all three understood, none dropped as optional.
-                    assertThat(parsed.filterChains().getFirst().httpConnectionManager().httpFilterConfigs()).hasSize(3);
+                    // Every HTTP filter emitted ([septa.quarantine,] septa.deny, septa.allow, router) understood, none
+                    // dropped as optional.
+                    var emitted = listener.getFilterChains(0).getFiltersList().stream()
+                            .filter(f -> f.getTypedConfig().getTypeUrl().endsWith(".HttpConnectionManager")).findFirst().orElseThrow()
+                            .getTypedConfig().unpack(io.grpc.xds.shaded.io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.class);
+                    assertThat(emitted.getHttpFiltersCount()).isBetween(3, 4);
+                    assertThat(parsed.filterChains().getFirst().httpConnectionManager().httpFilterConfigs()).hasSize(emitted.getHttpFiltersCount());
                     servers++;
                 }
             }
