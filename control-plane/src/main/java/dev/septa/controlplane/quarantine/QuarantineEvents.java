@@ -60,7 +60,8 @@ public final class QuarantineEvents {
         }
         for (Key k : next) {
             if (!before.contains(k)) {
-                LOG.info("quarantine of {} in force (reason: {}, forensics: {})", k.workload(), k.reason(), k.allowFrom());
+                LOG.info("quarantine of {} in force (reason: {}, forensics: {})", k.workload(), k.reason(),
+                        k.allowFrom() == null ? "none" : k.allowFrom());
                 notify(true, new QuarantineListener.Event(k.workload(), k.reason(), k.allowFrom(), k.origin(), now, first));
             }
         }

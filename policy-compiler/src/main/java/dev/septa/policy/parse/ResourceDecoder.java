@@ -401,7 +401,9 @@ final class ResourceDecoder {
         }
         DefaultAction defaultAction = f.has("defaultAction") ? enumValue(f.get("defaultAction"), "defaultAction", DEFAULT_ACTIONS) : d.defaultAction();
         MtlsMode mtls = f.has("mtls") ? enumValue(f.get("mtls"), "mtls", MTLS) : d.mtls();
-        Duration ttl = f.has("certificateTTL") ? duration(f.get("certificateTTL")) : d.certificateTTL();
+        Duration ttl = f.has("certificateTTL") ? boundedDuration(f.get("certificateTTL"), "spec.certificateTTL",
+                MeshConfig.MIN_CERTIFICATE_TTL, MeshConfig.MAX_CERTIFICATE_TTL, "5m and 24h (the CA issues no longer certificates)",
+                "30m, 1h or 24h") : d.certificateTTL();
         MeshConfig.Detection detection = f.has("detection") ? detection(f.get("detection")) : d.detection();
         if (trustDomain == null || defaultAction == null || mtls == null || ttl == null || detection == null) {
             return null;
@@ -427,16 +429,17 @@ final class ResourceDecoder {
             }
         }
         Duration probeWindow = f.has("probeWindow") ? boundedDuration(f.get("probeWindow"), "spec.detection.probeWindow",
-                MeshConfig.Detection.MIN_PROBE_WINDOW, MeshConfig.Detection.MAX_PROBE_WINDOW, "1s and 1h") : d.probeWindow();
+                MeshConfig.Detection.MIN_PROBE_WINDOW, MeshConfig.Detection.MAX_PROBE_WINDOW, "1s and 1h", "30s, 5m or 1h") : d.probeWindow();
         Duration learning = f.has("learningWindow") ? boundedDuration(f.get("learningWindow"), "spec.detection.learningWindow",
-                MeshConfig.Detection.MIN_LEARNING_WINDOW, MeshConfig.Detection.MAX_LEARNING_WINDOW, "10s and 168h") : d.learningWindow();
+                MeshConfig.Detection.MIN_LEARNING_WINDOW, MeshConfig.Detection.MAX_LEARNING_WINDOW, "10s and 168h", "30s, 5m or 1h") : d.learningWindow();
         if (threshold == null || probeWindow == null || learning == null) {
             return null;
         }
         return new MeshConfig.Detection(threshold, probeWindow, learning);
     }
 
-    private Duration boundedDuration(Node node, String what, Duration min, Duration max, String range) {
+    /** A duration field ({@code XhYmZs}) between {@code min} and {@code max}; one error naming the field otherwise. */
+    private Duration boundedDuration(Node node, String what, Duration min, Duration max, String range, String examples) {
         String value = r.string(node, what);
         if (value == null) {
             return null;
@@ -444,30 +447,12 @@ final class ResourceDecoder {
         String field = what.substring(what.lastIndexOf('.') + 1);
         Matcher m = DURATION.matcher(value);
         if (value.isEmpty() || !m.matches()) {
-            r.error(node, "invalid " + field + " '" + value + "': expected a duration such as 30s, 5m or 1h");
+            r.error(node, "invalid " + field + " '" + value + "': expected a duration such as " + examples);
             return null;
         }
         Duration d = ttl(m);
         if (d == null || d.compareTo(min) < 0 || d.compareTo(max) > 0) {
             r.error(node, "invalid " + field + " '" + value + "': must be between " + range);
-            return null;
-        }
-        return d;
-    }
-
-    private Duration duration(Node node) {
-        String value = r.string(node, "spec.certificateTTL");
-        if (value == null) {
-            return null;
-        }
-        Matcher m = DURATION.matcher(value);
-        if (value.isEmpty() || !m.matches()) {
-            r.error(node, "invalid certificateTTL '" + value + "': expected a duration such as 30m, 1h or 24h");
-            return null;
-        }
-        Duration d = ttl(m);
-        if (d == null || d.compareTo(MeshConfig.MIN_CERTIFICATE_TTL) < 0 || d.compareTo(MeshConfig.MAX_CERTIFICATE_TTL) > 0) {
-            r.error(node, "invalid certificateTTL '" + value + "': must be between 5m and 24h (the CA issues no longer certificates)");
             return null;
         }
         return d;
