@@ -242,7 +242,8 @@ public final class ControlPlaneCore implements AutoCloseable {
             rotator = new FleetRotationDriver(ca, secrets, cache, this::refreshServing, this::meshNodes, Clock.systemUTC(),
                     new FleetRotationDriver.Options(options.rootRotationShare(), FleetRotationDriver.Options.DEFAULT.settle(),
                             FleetRotationDriver.Options.DEFAULT.tick(), options.rootRotationReissueWindow()))
-                    .leadOnlyWhile(rotationLeads).start();
+                    .leadOnlyWhile(rotationLeads)
+                    .onStatusChange(st -> audit.rotationStage(st.stage(), st.signer(), st.roots(), st.lastError())).start();
             Gauge.builder("septa.ca.rotation.stage", rotator, r -> r.stage().ordinal())
                     .description("Root rotation stage: 0 none, 1 new root in the bundle, 2 new root signs (old still trusted)")
                     .register(metrics.registry());
@@ -250,26 +251,8 @@ public final class ControlPlaneCore implements AutoCloseable {
                     .description("Roots in the trust bundle (2 during a root rotation)").register(metrics.registry());
             Gauge.builder("septa.ca.rotation.waiting", rotator, r -> r.status().waitingFor().size())
                     .description("Workloads the current root rotation stage waits for").register(metrics.registry());
-            servingRotation.scheduleWithFixedDelay(this::auditRotation, 0, 100, TimeUnit.MILLISECONDS);
         }
         return this;
-    }
-
-    private String rotationSeen;
-
-    /** Records each root rotation stage the driver enters (and a failing save), by watching its status. */
-    private void auditRotation() {
-        try {
-            FleetRotationDriver.Status s = rotator.status();
-            String key = s.stage() + "|" + s.signer() + "|" + s.roots() + "|" + s.lastError();
-            boolean idleAtStart = rotationSeen == null && s.stage().equals("idle") && s.lastError() == null;
-            if (!key.equals(rotationSeen) && !idleAtStart) {
-                audit.rotationStage(s.stage(), s.signer(), s.roots(), s.lastError());
-            }
-            rotationSeen = key;
-        } catch (RuntimeException e) {
-            org.slf4j.LoggerFactory.getLogger(ControlPlaneCore.class).warn("audit of the root rotation failed: {}", e.toString());
-        }
     }
 
     /** The audit log (quarantines reach it through {@link QuarantineAudit}). */

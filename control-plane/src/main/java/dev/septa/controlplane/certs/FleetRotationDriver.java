@@ -72,6 +72,8 @@ public final class FleetRotationDriver implements AutoCloseable {
     private volatile String lastError;
     private volatile boolean finishing;
     private volatile String attention;
+    private volatile java.util.function.Consumer<Status> onChange = status -> { };
+    private String reported; // the status last told to onChange
     /** Four times the agent's longest reconnect backoff (15 s). */
     static final Duration ABSENT_GRACE = Duration.ofSeconds(60);
     private final java.util.function.Supplier<Set<String>> meshNodes;
@@ -108,6 +110,15 @@ public final class FleetRotationDriver implements AutoCloseable {
      */
     public FleetRotationDriver leadOnlyWhile(java.util.function.BooleanSupplier leads) {
         this.leads = leads;
+        return this;
+    }
+
+    /**
+     * Told of every status the driver moves to (a new stage, signer or roots, a save failing or recovering), on the
+     * driver's thread right after the tick that made it; the idle status at start is not a change. For the audit log.
+     */
+    public FleetRotationDriver onStatusChange(java.util.function.Consumer<Status> listener) {
+        this.onChange = listener;
         return this;
     }
 
@@ -174,6 +185,24 @@ public final class FleetRotationDriver implements AutoCloseable {
                 LOG.error("root rotation cannot go on, retrying every {} ms: {}", options.tick().toMillis(), message);
             }
             lastError = message;
+        }
+        reportIfChanged();
+    }
+
+    private void reportIfChanged() {
+        Status s = status();
+        String key = s.stage() + "|" + s.signer() + "|" + s.roots() + "|" + s.lastError();
+        boolean idleAtStart = reported == null && s.stage().equals("idle") && s.lastError() == null;
+        if (key.equals(reported)) {
+            return;
+        }
+        reported = key;
+        if (!idleAtStart) {
+            try {
+                onChange.accept(s);
+            } catch (RuntimeException e) {
+                LOG.warn("a root rotation status listener failed: {}", e.toString());
+            }
         }
     }
 
