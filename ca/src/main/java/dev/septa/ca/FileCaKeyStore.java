@@ -47,6 +47,29 @@ public final class FileCaKeyStore implements CaKeyStore {
         void after(String step);
 
         Steps NONE = step -> { };
+
+        /**
+         * A failpoint for crash testing across processes (the chaos e2e test kills {@code septa serve} in the middle
+         * of a save): when the system property {@value #DELAY_PROPERTY} names a number of milliseconds, every step
+         * of a save is followed by that pause, so a save lasts long enough to be killed in. Never set it in
+         * production: a save then holds the rotation for seconds.
+         */
+        String DELAY_PROPERTY = "septa.failpoint.caSaveStepMillis";
+
+        static Steps fromSystemProperty() {
+            String value = System.getProperty(DELAY_PROPERTY);
+            if (value == null || value.isBlank()) {
+                return NONE;
+            }
+            long millis = Long.parseLong(value.strip());
+            return step -> {
+                try {
+                    Thread.sleep(millis);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            };
+        }
     }
 
     private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
@@ -57,7 +80,7 @@ public final class FileCaKeyStore implements CaKeyStore {
     private final Steps steps;
 
     public FileCaKeyStore(Path directory) {
-        this(directory, Steps.NONE);
+        this(directory, Steps.fromSystemProperty());
     }
 
     FileCaKeyStore(Path directory, Steps steps) {

@@ -134,7 +134,7 @@ public final class StatusCommand implements Callable<Integer> {
 
     /** A NACK's text comes from the proxy (the C-core's span several lines): one line of printable text per proxy. */
     static String oneLine(String text) {
-        return text == null ? "" : text.strip().replaceAll("\\s+", " ").replaceAll("\\p{Cntrl}", "?");
+        return text == null ? "" : dev.septa.policy.model.Printable.escape(text.strip().replaceAll("\\s+", " "));
     }
 
     private static String shortType(String typeUrl) {

@@ -162,7 +162,6 @@ public final class AccessLogReceiver extends AccessLogServiceGrpc.AccessLogServi
     }
 
     private static String printable(String s) {
-        String cut = s.length() > 80 ? s.substring(0, 80) + "..." : s;
-        return cut.replaceAll("[^\\x20-\\x7e]", "?");
+        return dev.septa.policy.model.Printable.cut(s, 80);
     }
 }

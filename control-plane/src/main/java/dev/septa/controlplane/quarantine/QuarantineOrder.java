@@ -64,11 +64,6 @@ public record QuarantineOrder(String workload, String reason, @Nullable String a
 
     /** Outside input echoed in an error: at most 80 characters, control characters escaped. */
     static String printable(String s) {
-        StringBuilder out = new StringBuilder();
-        for (int i = 0; i < s.length() && i < 80; i++) {
-            char c = s.charAt(i);
-            out.append(c < 0x20 || c > 0x7e ? String.format("\\u%04x", (int) c) : String.valueOf(c));
-        }
-        return s.length() > 80 ? out + "..." : out.toString();
+        return dev.septa.policy.model.Printable.cut(s, 80);
     }
 }

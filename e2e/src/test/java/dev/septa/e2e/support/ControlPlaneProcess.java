@@ -21,11 +21,18 @@ import java.util.concurrent.TimeUnit;
 public final class ControlPlaneProcess implements AutoCloseable {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final List<String> args;
+    private final List<String> jvmOptions;
     private final Path log;
     private final int httpPort;
     private Process process;
 
     public ControlPlaneProcess(List<String> serveArgs, int httpPort, Path log) {
+        this(List.of(), serveArgs, httpPort, log);
+    }
+
+    /** {@code jvmOptions} go before the class path (e.g. a {@code -Dsepta.failpoint...} property). */
+    public ControlPlaneProcess(List<String> jvmOptions, List<String> serveArgs, int httpPort, Path log) {
+        this.jvmOptions = List.copyOf(jvmOptions);
         this.args = List.copyOf(serveArgs);
         this.httpPort = httpPort;
         this.log = log;
@@ -34,8 +41,9 @@ public final class ControlPlaneProcess implements AutoCloseable {
     public ControlPlaneProcess start() throws IOException {
         String java = ProcessHandle.current().info().command().orElseThrow();
         List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "--enable-native-access=ALL-UNNAMED",
-                "--sun-misc-unsafe-memory-access=allow", "-cp", System.getProperty("java.class.path"),
-                "dev.septa.cli.SeptaCli", "serve"));
+                "--sun-misc-unsafe-memory-access=allow"));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.septa.cli.SeptaCli", "serve"));
         command.addAll(args);
         process = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
@@ -58,7 +66,21 @@ public final class ControlPlaneProcess implements AutoCloseable {
             }
             Thread.sleep(100);
         }
-        throw new IllegalStateException("septa serve not healthy after " + timeout + "; see " + log);
+        threadDump();
+        throw new IllegalStateException("septa serve not healthy after " + timeout + "; see " + log + " (its threads at the end)");
+    }
+
+    /** Appends the process's threads to its log (jcmd Thread.print), to see where a start-up is stuck. */
+    private void threadDump() {
+        Path jcmd = Path.of(ProcessHandle.current().info().command().orElseThrow()).resolveSibling("jcmd");
+        try {
+            new ProcessBuilder(jcmd.toString(), String.valueOf(process.pid()), "Thread.print").redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start().waitFor(30, TimeUnit.SECONDS);
+        } catch (IOException e) {
+            // no jcmd: the log alone must do
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     public StatusReport status() throws Exception {

@@ -37,26 +37,7 @@ public final class QueryBatch {
     /** {@code FILE:LINE: message}, always one line: control characters that a message quotes from the input are escaped. */
     public record LineError(String file, int line, String message) {
         public LineError {
-            message = oneLine(message);
-        }
-
-        private static String oneLine(String message) {
-            if (message.codePoints().noneMatch(LineError::control)) {
-                return message;
-            }
-            var out = new StringBuilder(message.length() + 16);
-            message.codePoints().forEach(c -> {
-                if (control(c)) {
-                    out.append(String.format("\\u%04x", c));
-                } else {
-                    out.appendCodePoint(c);
-                }
-            });
-            return out.toString();
-        }
-
-        private static boolean control(int c) {
-            return Character.isISOControl(c) || c == 0x2028 || c == 0x2029;
+            message = dev.septa.policy.model.Printable.escape(message);
         }
 
         @Override

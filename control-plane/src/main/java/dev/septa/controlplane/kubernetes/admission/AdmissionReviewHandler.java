@@ -45,16 +45,7 @@ public final class AdmissionReviewHandler {
 
         /** A value from the body, as the one-line 400 may echo it: cut short, control characters escaped. */
         static String echo(String value) {
-            String cut = value.length() > 80 ? value.substring(0, 80) + "..." : value;
-            var out = new StringBuilder(cut.length() + 2).append('\'');
-            cut.codePoints().forEach(c -> {
-                if (Character.isISOControl(c) || c == 0x2028 || c == 0x2029) {
-                    out.append(String.format("\\u%04x", c));
-                } else {
-                    out.appendCodePoint(c);
-                }
-            });
-            return out.append('\'').toString();
+            return "'" + dev.septa.policy.model.Printable.cut(value, 80) + "'";
         }
     }
 
