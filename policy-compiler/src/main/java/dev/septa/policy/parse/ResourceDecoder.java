@@ -185,7 +185,9 @@ final class ResourceDecoder {
             }
             int given = (f.has("namespace") ? 1 : 0) + (f.has("service") ? 1 : 0) + (f.has("segment") ? 1 : 0);
             if (given != 1) {
-                r.error(item, "an 'egress' entry needs exactly one of 'namespace', 'service' or 'segment'");
+                if (given > 1 || !f.misspelled()) { // a misspelt kind was reported already ("did you mean")
+                    r.error(item, "an 'egress' entry needs exactly one of 'namespace', 'service' or 'segment'");
+                }
                 ok = false;
                 continue;
             }
