@@ -207,6 +207,8 @@ public final class IntentLowering {
 
     /** Which service ports each workload may reach: egress scoping keeps every proxy's config small. */
     static final class EgressScope {
+        /** Between the Segments and the intents' targets in a scope's key. */
+        private static final Object SCOPE_SEPARATOR = new Object();
         private final ResolvedMesh mesh;
         private final Map<Intent, List<SourcePrincipal>> principals;
 
@@ -245,17 +247,28 @@ public final class IntentLowering {
                 Map<Workload, List<Segment>> scoping = scopingSegments();
                 Map<Workload, Set<ServicePort>> reach = scoping.isEmpty() ? Map.of() : allowedReach(intents, servicePortsOf);
                 Map<Segment, Set<ServicePort>> inScope = new IdentityHashMap<>();
+                // Replicas share their Segments and their intents' targets: one union per distinct pair.
+                Map<IdentityKey, List<ServicePort>> byScope = new HashMap<>();
                 mesh.workloadsByNamespace().values().forEach(ws -> ws.forEach(w -> {
                     List<Segment> segments = scoping.get(w);
                     if (segments == null) {
                         result.put(w, shared);
                         return;
                     }
-                    Set<ServicePort> set = new java.util.HashSet<>(reach.getOrDefault(w, Set.of()));
-                    for (Segment s : segments) {
-                        set.addAll(inScope.computeIfAbsent(s, k -> scopeOf(k, all, servicePortsOf)));
-                    }
-                    result.put(w, sortedInterned(set, order, interned));
+                    List<ServicePort> targets = new ArrayList<>(reach.getOrDefault(w, Set.of()));
+                    targets.sort(order);
+                    List<Object> parts = new ArrayList<>(segments.size() + 1 + targets.size());
+                    parts.addAll(segments);
+                    parts.add(SCOPE_SEPARATOR);
+                    parts.addAll(targets);
+                    IdentityKey key = IdentityKey.ofElements(parts); // IdentityKey compares parts by identity: flat
+                    result.put(w, byScope.computeIfAbsent(key, k -> {
+                        Set<ServicePort> set = new java.util.HashSet<>(targets);
+                        for (Segment s : segments) {
+                            set.addAll(inScope.computeIfAbsent(s, x -> scopeOf(x, all, servicePortsOf)));
+                        }
+                        return sortedInterned(set, order, interned);
+                    }));
                 }));
                 return result;
             }

@@ -25,6 +25,20 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import dev.septa.policy.check.MeshArbitraries;
+import dev.septa.policy.model.EgressRule;
+import dev.septa.policy.model.ObjectMeta;
+import dev.septa.policy.model.SegmentRef;
+import dev.septa.policy.model.Service;
+import dev.septa.policy.model.Source;
+import java.util.HashSet;
+import java.util.Set;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -125,6 +139,79 @@ class EgressScopingTest {
                         .anyMatch(Decision::allowed).anyMatch(x -> !x.allowed());
             }
         }
+    }
+
+    /**
+     * On random meshes (MeshArbitraries, plus one Service per namespace and app) with random {@code egress} on random
+     * Segments: under Allow, a scoped workload is routed to at least its Allow intents' targets (its Deny-mode reach)
+     * and an unscoped one to every service; no decision changes; under Deny nothing changes.
+     */
+    @Property(tries = 60)
+    void randomScopesNeverDropAnAllowTargetNorChangeADecision(@ForAll("scopedMeshes") Mesh mesh) {
+        Mesh unscoped = unscoped(mesh);
+        Mesh allow = withDefault(mesh, DefaultAction.ALLOW);
+        Map<String, List<String>> scopedReach = reach(allow);
+        Map<String, List<String>> everything = reach(unscoped(allow));
+        Map<String, List<String>> allowTargets = reach(withDefault(mesh, DefaultAction.DENY));
+        Set<String> scopedIds = new HashSet<>();
+        var resolved = dev.septa.policy.resolve.SelectorResolver.resolve(mesh);
+        for (Segment s : mesh.segments()) {
+            if (s.egress() != null) {
+                resolved.members(s.ref()).forEach(w -> scopedIds.add(w.id()));
+            }
+        }
+        for (Workload w : mesh.workloads()) {
+            List<String> r = scopedReach.get(w.id());
+            assertThat(everything.get(w.id())).containsAll(r);
+            assertThat(r).as("Allow targets of %s", w.id()).containsAll(allowTargets.get(w.id()));
+            if (!scopedIds.contains(w.id())) {
+                assertThat(r).as("unscoped %s", w.id()).isEqualTo(everything.get(w.id()));
+            }
+        }
+        Mesh deny = withDefault(mesh, DefaultAction.DENY);
+        assertThat(CompiledMeshFiles.files(compile(deny))).isEqualTo(CompiledMeshFiles.files(compile(unscoped(deny))));
+        List<Query> queries = new ArrayList<>();
+        for (Workload from : mesh.workloads()) {
+            for (Workload to : mesh.workloads()) {
+                MeshArbitraries.QUERY_PORTS.forEach(p -> queries.add(Query.of(from.id(), to.id(), p)));
+            }
+        }
+        for (Mesh m : List.of(allow, deny)) {
+            CompiledMesh a = compile(m);
+            CompiledMesh b = compile(unscoped(m));
+            for (Dialect d : Dialect.values()) {
+                Checker ca = new Checker(a, d);
+                Checker cb = new Checker(b, d);
+                assertThat(queries.stream().map(ca::check).toList()).isEqualTo(queries.stream().map(cb::check).toList());
+            }
+        }
+        assertThat(unscoped.segments()).allMatch(s -> s.egress() == null);
+    }
+
+    @Provide
+    Arbitrary<Mesh> scopedMeshes() {
+        Arbitrary<EgressRule> rule = Arbitraries.oneOf(
+                Arbitraries.of(MeshArbitraries.NAMESPACES).map(EgressRule.NamespaceRule::new),
+                Combinators.combine(Arbitraries.of(MeshArbitraries.NAMESPACES), Arbitraries.of(MeshArbitraries.APPS))
+                        .as(EgressRule.ServiceRule::new),
+                Combinators.combine(Arbitraries.of(MeshArbitraries.NAMESPACES), Arbitraries.integers().between(1, 4))
+                        .as((ns, i) -> new EgressRule.SegmentRule(new SegmentRef(ns, "s" + i))));
+        Arbitrary<List<List<EgressRule>>> scopes = rule.list().ofMaxSize(3).injectNull(0.5).list().ofSize(12);
+        return Combinators.combine(MeshArbitraries.meshes(), scopes).as((mesh, egress) -> {
+            List<Segment> segments = new ArrayList<>();
+            for (int i = 0; i < mesh.segments().size(); i++) {
+                Segment s = mesh.segments().get(i);
+                segments.add(new Segment(s.metadata(), s.selector(), egress.get(i % egress.size()), s.source()));
+            }
+            List<Service> services = new ArrayList<>();
+            for (String ns : MeshArbitraries.NAMESPACES) {
+                for (String app : MeshArbitraries.APPS) {
+                    services.add(new Service(new ObjectMeta(app, ns, Map.of()), Map.of("app", app),
+                            MeshArbitraries.PORTS, new Source("generated", 500, 1)));
+                }
+            }
+            return new Mesh(mesh.config(), segments, mesh.intents(), mesh.workloads(), services, mesh.quarantines());
+        });
     }
 
     /** Every source to every destination port, plus one port nobody declares. */
