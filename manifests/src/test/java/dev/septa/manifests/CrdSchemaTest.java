@@ -63,6 +63,7 @@ class CrdSchemaTest {
               selector:
                 matchLabels: {app: payments}
                 matchExpressions: [{key: tier, operator: In, values: [backend]}]
+              egress: [{namespace: web}, {service: ops/metrics}, {segment: checkout}]
             """;
     private static final String MESH = """
             apiVersion: septa.dev/v1alpha1
@@ -107,6 +108,12 @@ class CrdSchemaTest {
             "no target segment    | INTENT  | segment: payments              | ports: []",
             "bad operator         | SEGMENT | operator: In                   | operator: Like",
             "no selector          | SEGMENT | selector:                      | selektor:",
+            "empty egress entry   | SEGMENT | {namespace: web}               | {}",
+            "two egress kinds     | SEGMENT | {namespace: web}               | {namespace: web, service: cart}",
+            "bad egress namespace | SEGMENT | {namespace: web}               | {namespace: Web}",
+            "bad egress service   | SEGMENT | {service: ops/metrics}         | {service: a/b/c}",
+            "bad egress segment   | SEGMENT | {segment: checkout}            | {segment: Check_Out}",
+            "egress not a list    | SEGMENT | [{namespace: web}, {service: ops/metrics}, {segment: checkout}] | {namespace: web}",
             "bad mtls             | MESH    | mtls: Strict                   | mtls: Loose",
             "bad default action   | MESH    | defaultAction: Deny            | defaultAction: Block",
             "ttl in days          | MESH    | certificateTTL: 1h30m          | certificateTTL: 1d",

@@ -3,12 +3,14 @@ package dev.septa.policy.ir;
 import dev.septa.policy.model.Diagnostic;
 import dev.septa.policy.model.Action;
 import dev.septa.policy.model.DefaultAction;
+import dev.septa.policy.model.EgressRule;
 import dev.septa.policy.model.HttpMatch;
 import dev.septa.policy.model.Intent;
 import dev.septa.policy.model.Mode;
 import dev.septa.policy.model.Peer;
 import dev.septa.policy.model.PortRule;
 import dev.septa.policy.model.Protocol;
+import dev.septa.policy.model.Segment;
 import dev.septa.policy.model.Workload;
 import dev.septa.policy.model.WorkloadPort;
 import dev.septa.policy.resolve.ResolvedMesh;
@@ -205,6 +207,8 @@ public final class IntentLowering {
 
     /** Which service ports each workload may reach: egress scoping keeps every proxy's config small. */
     static final class EgressScope {
+        /** Between the Segments and the intents' targets in a scope's key. */
+        private static final Object SCOPE_SEPARATOR = new Object();
         private final ResolvedMesh mesh;
         private final Map<Intent, List<SourcePrincipal>> principals;
 
@@ -234,12 +238,53 @@ public final class IntentLowering {
             Comparator<ServicePort> order = Comparator.comparing(ServicePort::clusterName);
             all.sort(order);
             Map<Workload, List<ServicePort>> result = new IdentityHashMap<>();
+            Map<IdentityKey, List<ServicePort>> interned = new HashMap<>();
             if (mesh.mesh().config().defaultAction() == DefaultAction.ALLOW) {
-                // Open by default: any service may be reachable, so none can be scoped away.
+                // Open by default: any service may be reachable, so none is scoped away unless a Segment of the
+                // workload scopes its egress (decision 0008); then its Allow intents' targets are added, so that what
+                // policy allows is always routed.
                 List<ServicePort> shared = List.copyOf(all);
-                mesh.workloadsByNamespace().values().forEach(ws -> ws.forEach(w -> result.put(w, shared)));
+                Map<Workload, List<Segment>> scoping = scopingSegments();
+                Map<Workload, Set<ServicePort>> reach = scoping.isEmpty() ? Map.of() : allowedReach(intents, servicePortsOf);
+                Map<Segment, Set<ServicePort>> inScope = new IdentityHashMap<>();
+                // Replicas share their Segments and their intents' targets: one union per distinct pair.
+                Map<IdentityKey, List<ServicePort>> byScope = new HashMap<>();
+                mesh.workloadsByNamespace().values().forEach(ws -> ws.forEach(w -> {
+                    List<Segment> segments = scoping.get(w);
+                    if (segments == null) {
+                        result.put(w, shared);
+                        return;
+                    }
+                    List<ServicePort> targets = new ArrayList<>(reach.getOrDefault(w, Set.of()));
+                    targets.sort(order);
+                    List<Object> parts = new ArrayList<>(segments.size() + 1 + targets.size());
+                    parts.addAll(segments);
+                    parts.add(SCOPE_SEPARATOR);
+                    parts.addAll(targets);
+                    IdentityKey key = IdentityKey.ofElements(parts); // IdentityKey compares parts by identity: flat
+                    result.put(w, byScope.computeIfAbsent(key, k -> {
+                        Set<ServicePort> set = new java.util.HashSet<>(targets);
+                        for (Segment s : segments) {
+                            set.addAll(inScope.computeIfAbsent(s, x -> scopeOf(x, all, servicePortsOf)));
+                        }
+                        return sortedInterned(set, order, interned);
+                    }));
+                }));
                 return result;
             }
+            allowedReach(intents, servicePortsOf).forEach((w, set) -> result.put(w, sortedInterned(set, order, interned)));
+            return result;
+        }
+
+        private static List<ServicePort> sortedInterned(Set<ServicePort> set, Comparator<ServicePort> order,
+                                                        Map<IdentityKey, List<ServicePort>> interned) {
+            List<ServicePort> list = new ArrayList<>(set);
+            list.sort(order);
+            return interned.computeIfAbsent(IdentityKey.ofElements(list), k -> List.copyOf(list));
+        }
+
+        /** The service ports each workload may call by an enforcing Allow intent that names it as a source. */
+        private Map<Workload, Set<ServicePort>> allowedReach(List<Intent> intents, Map<Workload, List<ServicePort>> servicePortsOf) {
             Map<Workload, Set<ServicePort>> reach = new IdentityHashMap<>();
             for (Intent intent : intents) {
                 if (intent.action() != Action.ALLOW || intent.mode() != Mode.ENFORCE) {
@@ -267,13 +312,37 @@ public final class IntentLowering {
                     reach.computeIfAbsent(source, k -> new LinkedHashSet<>()).addAll(targets);
                 }
             }
-            Map<IdentityKey, List<ServicePort>> interned = new HashMap<>();
-            reach.forEach((w, set) -> {
-                List<ServicePort> list = new ArrayList<>(set);
-                list.sort(order);
-                result.put(w, interned.computeIfAbsent(IdentityKey.ofElements(list), k -> List.copyOf(list)));
-            });
-            return result;
+            return reach;
+        }
+
+        /** For each workload selected by a Segment with {@code spec.egress}: those Segments (sorted by name). */
+        private Map<Workload, List<Segment>> scopingSegments() {
+            Map<Workload, List<Segment>> out = new IdentityHashMap<>();
+            List<Segment> segments = new ArrayList<>(mesh.mesh().segments());
+            segments.sort(Comparator.comparing(s -> s.ref().toString()));
+            for (Segment s : segments) {
+                if (s.egress() != null) {
+                    for (Workload w : mesh.members(s.ref())) {
+                        out.computeIfAbsent(w, k -> new ArrayList<>()).add(s);
+                    }
+                }
+            }
+            return out;
+        }
+
+        /** The service ports a Segment's {@code spec.egress} names (every port of each Service named). */
+        private Set<ServicePort> scopeOf(Segment segment, List<ServicePort> all, Map<Workload, List<ServicePort>> servicePortsOf) {
+            Set<ServicePort> out = new java.util.HashSet<>();
+            for (EgressRule rule : segment.egress()) {
+                switch (rule) {
+                    case EgressRule.NamespaceRule ns -> all.stream().filter(sp -> sp.namespace().equals(ns.namespace())).forEach(out::add);
+                    case EgressRule.ServiceRule svc -> all.stream()
+                            .filter(sp -> sp.namespace().equals(svc.namespace()) && sp.name().equals(svc.name())).forEach(out::add);
+                    case EgressRule.SegmentRule seg -> mesh.members(seg.segment())
+                            .forEach(m -> out.addAll(servicePortsOf.getOrDefault(m, List.of())));
+                }
+            }
+            return out;
         }
 
         private List<Workload> sources(Intent intent) {

@@ -1,6 +1,7 @@
 package dev.septa.policy.parse;
 
 import dev.septa.policy.model.Diagnostic;
+import dev.septa.policy.model.EgressRule;
 import dev.septa.policy.model.Intent;
 import dev.septa.policy.model.Mesh;
 import dev.septa.policy.model.MeshConfig;
@@ -169,6 +170,19 @@ public final class MeshParser {
                 if (!known.contains(ref.toString())) {
                     diagnostics.add(Diagnostic.error(positions.of(ref, intent.source()), "Intent '" + intent.qualifiedName()
                             + "' names segment '" + ref + "', which does not exist" + Suggestions.didYouMean(ref.toString(), known)));
+                }
+            }
+        }
+        // A Segment's egress naming an unknown segment is an error too: it would silently route nothing.
+        for (Segment segment : segments) {
+            if (segment.egress() == null) {
+                continue;
+            }
+            for (EgressRule rule : segment.egress()) {
+                if (rule instanceof EgressRule.SegmentRule sr && !known.contains(sr.segment().toString())) {
+                    diagnostics.add(Diagnostic.error(positions.of(sr.segment(), segment.source()), "Segment '" + segment.ref()
+                            + "' names segment '" + sr.segment() + "' in 'spec.egress', which does not exist"
+                            + Suggestions.didYouMean(sr.segment().toString(), known)));
                 }
             }
         }

@@ -2,6 +2,7 @@ package dev.septa.policy.parse;
 
 import dev.septa.policy.model.Action;
 import dev.septa.policy.model.DefaultAction;
+import dev.septa.policy.model.EgressRule;
 import dev.septa.policy.model.HttpMatch;
 import dev.septa.policy.model.Intent;
 import dev.septa.policy.model.LabelSelector;
@@ -151,12 +152,79 @@ final class ResourceDecoder {
     }
 
     private Segment segment(ObjectMeta meta, Node spec, Source source) {
-        YamlReader.Fields f = r.fields(spec, "spec", Set.of("selector"));
+        YamlReader.Fields f = r.fields(spec, "spec", Set.of("selector", "egress"));
         if (f == null || !f.require("selector", "use {} to select every workload of the namespace")) {
             return null;
         }
         LabelSelector selector = selector(f.get("selector"), "spec.selector");
-        return selector == null ? null : new Segment(meta, selector, source);
+        List<EgressRule> egress = null;
+        boolean ok = true;
+        if (f.has("egress")) {
+            egress = egress(f.get("egress"), meta.namespace());
+            ok = egress != null;
+        }
+        return selector == null || !ok ? null : new Segment(meta, selector, egress, source);
+    }
+
+    /**
+     * {@code spec.egress}: a list (possibly empty) of {@code {namespace: NS}}, {@code {service: NAME | NS/NAME}} or
+     * {@code {segment: NAME | NS/NAME}}; names without a namespace are in the Segment's (decision 0008).
+     */
+    private List<EgressRule> egress(Node node, String namespace) {
+        List<Node> items = r.list(node, "spec.egress");
+        if (items == null) {
+            return null;
+        }
+        List<EgressRule> rules = new ArrayList<>();
+        boolean ok = true;
+        for (Node item : items) {
+            YamlReader.Fields f = r.fields(item, "spec.egress[]", Set.of("namespace", "service", "segment"));
+            if (f == null) {
+                ok = false;
+                continue;
+            }
+            int given = (f.has("namespace") ? 1 : 0) + (f.has("service") ? 1 : 0) + (f.has("segment") ? 1 : 0);
+            if (given != 1) {
+                if (given > 1 || !f.misspelled()) { // a misspelt kind was reported already ("did you mean")
+                    r.error(item, "an 'egress' entry needs exactly one of 'namespace', 'service' or 'segment'");
+                }
+                ok = false;
+                continue;
+            }
+            EgressRule rule;
+            if (f.has("namespace")) {
+                String ns = f.string("namespace");
+                rule = ns != null && checkName(f.get("namespace"), ns, "namespace", LABEL, 63) ? new EgressRule.NamespaceRule(ns) : null;
+            } else if (f.has("service")) {
+                rule = serviceRef(f.get("service"), namespace);
+            } else {
+                SegmentRef ref = segmentRef(f.get("segment"), "spec.egress[].segment", namespace);
+                rule = ref == null ? null : new EgressRule.SegmentRule(ref);
+            }
+            if (rule == null) {
+                ok = false;
+            } else {
+                rules.add(rule);
+            }
+        }
+        return ok ? rules : null;
+    }
+
+    private EgressRule.ServiceRule serviceRef(Node node, String defaultNamespace) {
+        String value = r.string(node, "spec.egress[].service");
+        if (value == null) {
+            return null;
+        }
+        String[] parts = value.split("/", -1);
+        String ns = parts.length == 2 ? parts[0] : defaultNamespace;
+        String name = parts[parts.length - 1];
+        if (parts.length > 2 || !LABEL.matcher(ns).matches() || ns.length() > 63 || name.length() > 253
+                || !SUBDOMAIN.matcher(name).matches()) {
+            r.error(node, "invalid service reference '" + value
+                    + "': write NAME or NAMESPACE/NAME in lowercase letters, digits and '-'");
+            return null;
+        }
+        return new EgressRule.ServiceRule(ns, name);
     }
 
     private LabelSelector selector(Node node, String where) {

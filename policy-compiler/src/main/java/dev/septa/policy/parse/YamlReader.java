@@ -91,6 +91,11 @@ final class YamlReader {
             return node;
         }
 
+        /** Whether an unknown field was reported as a misspelling of an allowed one ("did you mean"). */
+        boolean misspelled() {
+            return !suggested.isEmpty();
+        }
+
         String where() {
             return where;
         }
