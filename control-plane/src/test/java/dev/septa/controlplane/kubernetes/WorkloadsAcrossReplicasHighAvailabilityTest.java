@@ -251,6 +251,16 @@ class WorkloadsAcrossReplicasHighAvailabilityTest {
         long countedMillis = (System.nanoTime() - countingSince) / 1_000_000;
         watch.close();
 
+        // New channels now (new xDS resolution on a survivor, new TLS handshakes with the final certificates and
+        // bundle on both sides) give each planned call its policy's answer.
+        for (Workload w : workloads) {
+            for (Call c : w.spec.calls()) {
+                String[] servedBy = new String[1];
+                Status status = w.freshCall(c, servedBy);
+                boolean allowed = calls.decide(w.id(), c.target(), c.path(), servedBy[0]).orElseThrow().verdict() == Decision.Verdict.ALLOW;
+                assertThat(status.isOk()).as(w.id() + " -> " + c + " on a new channel: " + status).isEqualTo(allowed);
+            }
+        }
         assertThat(stagesSeen).as("no stage skipped or repeated").containsExactly("bundle_extended", "signer_switched", "none");
         System.out.printf("HA workloads: %d allowed calls ok, %d denied calls refused, over %d ms; leader stopped in stage 1,"
                         + " successor %s leads %d ms later; reconnected (ms after the stop): %s; connections per replica: %s%n",
@@ -438,6 +448,22 @@ class WorkloadsAcrossReplicasHighAvailabilityTest {
                         XdsChannelCredentials.create(InsecureChannelCredentials.create())).disableRetry().build(), Duration.ofSeconds(2))
                         .every(CHANNEL_ROTATION);
                 caller.scheduleAtFixedRate(this::callAll, 0, CALL_EVERY.toMillis(), TimeUnit.MILLISECONDS);
+            }
+        }
+
+        /** One call on a channel of its own, closed after. */
+        Status freshCall(Call c, String[] servedBy) throws InterruptedException {
+            ManagedChannel channel = Grpc.newChannelBuilder(scheme + ":///" + c.target(),
+                    XdsChannelCredentials.create(InsecureChannelCredentials.create())).disableRetry().build();
+            try {
+                byte[] answer = ClientCalls.blockingUnaryCall(channel, Echo.unary(c.path().substring(1)),
+                        CallOptions.DEFAULT.withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS), new byte[0]);
+                servedBy[0] = new String(answer, StandardCharsets.UTF_8);
+                return Status.OK;
+            } catch (RuntimeException e) {
+                return Status.fromThrowable(e);
+            } finally {
+                channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
             }
         }
 
