@@ -34,7 +34,7 @@ import io.grpc.InsecureChannelCredentials;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
-import io.grpc.NameResolverRegistry;
+import io.grpc.MetricRecorder;
 import io.grpc.Server;
 import io.grpc.ServerMethodDefinition;
 import io.grpc.Status;
@@ -42,9 +42,12 @@ import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import io.grpc.xds.XdsChannelCredentials;
+import io.grpc.xds.InternalGrpcBootstrapperImpl;
+import io.grpc.xds.InternalSharedXdsClientPoolProvider;
 import io.grpc.xds.XdsNameResolverProvider;
 import io.grpc.xds.XdsServerBuilder;
 import io.grpc.xds.XdsServerCredentials;
+import io.grpc.xds.client.XdsClient;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -80,9 +83,10 @@ import org.junit.jupiter.api.io.TempDir;
  * between them from Septa's SVIDs, RBAC from Septa's listeners) spread over three control-plane replicas on one fabric8
  * mock API server (CRUD mode), through a root rotation whose leader is stopped in the middle of stage 1.
  *
- * <p>Each workload runs in this JVM with its own bootstrap ({@code overrideBootstrapForTest} for its servers,
- * {@code XdsNameResolverProvider.createForTest} under its own scheme for its channels), its own {@link SdsAgent} and
- * certificate files. Its bootstrap names its own {@link ServiceAddress}: a loopback stand-in for the Service
+ * <p>Each workload runs in this JVM with its own bootstrap ({@code overrideBootstrapForTest} for its servers; for its
+ * channels one xDS client per target made from the bootstrap, as grpc-java keeps one per target in a process, handed to
+ * each channel through {@code XdsNameResolverProvider.XDS_CLIENT_SUPPLIER}), its own {@link SdsAgent} and certificate
+ * files. Its bootstrap names its own {@link ServiceAddress}: a loopback stand-in for the Service
  * {@code septa.septa-system.svc} that sends each new connection to the workload's home replica while it accepts
  * connections, else to the next replica in the workload's order, as kube-proxy sends a connection to a ready endpoint.
  * (grpc-java's own answer, a second entry in {@code xds_servers}, does not help here: gRFC A71 fallback moves only
@@ -91,7 +95,9 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>Every call is judged by the policy ({@link ExpectedDecisions}, Septa's checker on the compiled mesh): an allowed
  * call that failed, whatever the error, and a denied call that was served are both failures. Calls are not retried
  * (channels built with {@code disableRetry()}), and each client replaces its channels every few seconds
- * ({@link RotatingChannels}), so new xDS streams and new TLS handshakes happen throughout the failover and the rotation.
+ * ({@link RotatingChannels}) and also makes each planned call once a second on a channel made for it, so new xDS
+ * resolutions and new TLS handshakes are judged throughout the failover and the rotation, not only long-lived
+ * connections (TLS checks certificates only at the handshake).
  */
 @EnableKubernetesMockClient(crud = true)
 class WorkloadsAcrossReplicasHighAvailabilityTest {
@@ -100,10 +106,13 @@ class WorkloadsAcrossReplicasHighAvailabilityTest {
     static final LeaderElection.Timing TIMING = KubernetesHighAvailabilityTest.TIMING;
     /** Short for the test (production: 60 s): how long a stage waits for workloads the leader does not see. */
     static final Duration ABSENT_GRACE = Duration.ofSeconds(6);
-    static final Duration REISSUE_WINDOW = Duration.ofSeconds(2);
+    /** Longer than the settle time (3 s), so stage 3 depends on the leader waiting for what other replicas re-issue. */
+    static final Duration REISSUE_WINDOW = Duration.ofSeconds(6);
     static final Duration CALL_EVERY = Duration.ofMillis(100);
     static final Duration CALL_DEADLINE = Duration.ofSeconds(5);
     static final Duration CHANNEL_ROTATION = Duration.ofSeconds(4);
+    /** Besides, each planned call once a second on a channel of its own, made for it and closed after it. */
+    static final Duration NEW_CHANNEL_EVERY = Duration.ofSeconds(1);
 
     KubernetesClient client;
     @TempDir
@@ -383,9 +392,9 @@ class WorkloadsAcrossReplicasHighAvailabilityTest {
         private final String trustBundle;
         private final String token;
         private final Calls calls;
-        private final String scheme;
         private SdsAgent agent;
-        private XdsNameResolverProvider resolver;
+        private final Map<String, InternalSharedXdsClientPoolProvider.XdsClientResult> pools = new ConcurrentHashMap<>();
+        private final Map<String, XdsClient> xdsClients = new ConcurrentHashMap<>();
         private Server server;
         private RotatingChannels channels;
         private final ScheduledExecutorService caller = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().factory());
@@ -397,7 +406,6 @@ class WorkloadsAcrossReplicasHighAvailabilityTest {
             this.token = token;
             this.calls = calls;
             this.files = new CertificateFileLayout(Files.createDirectories(dir));
-            this.scheme = "xds-" + spec.name();
         }
 
         String id() {
@@ -442,19 +450,23 @@ class WorkloadsAcrossReplicasHighAvailabilityTest {
                 assertThat(serving.await(WAIT.toSeconds(), TimeUnit.SECONDS)).as(spec.name() + " serves").isTrue();
             }
             if (!spec.calls().isEmpty()) {
-                resolver = XdsNameResolverProvider.createForTest(scheme, bootstrap);
-                NameResolverRegistry.getDefaultRegistry().register(resolver);
-                channels = new RotatingChannels(target -> Grpc.newChannelBuilder(scheme + ":///" + target,
-                        XdsChannelCredentials.create(InsecureChannelCredentials.create())).disableRetry().build(), Duration.ofSeconds(2))
-                        .every(CHANNEL_ROTATION);
+                // As in a workload's process: one xDS client per channel target, shared by every channel to it (a new
+                // channel resolves from its cache, and its stream reconnects on its own), on this workload's bootstrap.
+                var info = InternalGrpcBootstrapperImpl.parseBootstrap(bootstrap);
+                for (Call c : spec.calls()) {
+                    pools.computeIfAbsent(c.target(), t -> InternalSharedXdsClientPoolProvider.getOrCreate(
+                            id() + " " + t, info, new MetricRecorder() { }, null));
+                    xdsClients.computeIfAbsent(c.target(), t -> pools.get(t).getObject());
+                }
+                channels = new RotatingChannels(this::newChannel, Duration.ofSeconds(2)).every(CHANNEL_ROTATION);
                 caller.scheduleAtFixedRate(this::callAll, 0, CALL_EVERY.toMillis(), TimeUnit.MILLISECONDS);
+                caller.scheduleAtFixedRate(this::callAllOnNewChannels, 0, NEW_CHANNEL_EVERY.toMillis(), TimeUnit.MILLISECONDS);
             }
         }
 
         /** One call on a channel of its own, closed after. */
         Status freshCall(Call c, String[] servedBy) throws InterruptedException {
-            ManagedChannel channel = Grpc.newChannelBuilder(scheme + ":///" + c.target(),
-                    XdsChannelCredentials.create(InsecureChannelCredentials.create())).disableRetry().build();
+            ManagedChannel channel = newChannel(c.target());
             try {
                 byte[] answer = ClientCalls.blockingUnaryCall(channel, Echo.unary(c.path().substring(1)),
                         CallOptions.DEFAULT.withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS), new byte[0]);
@@ -472,22 +484,38 @@ class WorkloadsAcrossReplicasHighAvailabilityTest {
                     .generateCertificate(new ByteArrayInputStream(Files.readAllBytes(files.cert())));
         }
 
+        private ManagedChannel newChannel(String target) {
+            XdsClient xds = xdsClients.get(target);
+            return Grpc.newChannelBuilder("xds:///" + target, XdsChannelCredentials.create(InsecureChannelCredentials.create()))
+                    .setNameResolverArg(XdsNameResolverProvider.XDS_CLIENT_SUPPLIER, () -> xds).disableRetry().build();
+        }
+
         private void callAll() {
             for (Call c : spec.calls()) {
                 if (!calls.running.get()) {
                     return;
                 }
-                call(c);
+                call(c, channels.get(c.target()), () -> { });
             }
         }
 
-        private void call(Call c) {
+        /** As a workload that opens a connection now would: xDS resolution and TLS handshakes happen for this call. */
+        private void callAllOnNewChannels() {
+            for (Call c : spec.calls()) {
+                if (!calls.running.get()) {
+                    return;
+                }
+                ManagedChannel channel = newChannel(c.target());
+                call(c, channel, channel::shutdown);
+            }
+        }
+
+        private void call(Call c, ManagedChannel channel, Runnable after) {
             boolean counted = calls.counting.get();
             long started = System.nanoTime();
             if (counted) {
                 calls.inFlight.incrementAndGet();
             }
-            ManagedChannel channel = channels.get(c.target());
             var call = channel.newCall(Echo.unary(c.path().substring(1)), CallOptions.DEFAULT.withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS));
             ClientCalls.asyncUnaryCall(call, new byte[0], new StreamObserver<>() {
                 private String servedBy = "-";
@@ -509,6 +537,7 @@ class WorkloadsAcrossReplicasHighAvailabilityTest {
 
                 private void done(Status status) {
                     try {
+                        after.run();
                         calls.result(id(), c, counted, status, servedBy, started);
                     } finally {
                         if (counted) {
@@ -525,9 +554,7 @@ class WorkloadsAcrossReplicasHighAvailabilityTest {
             if (channels != null) {
                 channels.close();
             }
-            if (resolver != null) {
-                NameResolverRegistry.getDefaultRegistry().deregister(resolver);
-            }
+            xdsClients.forEach((target, xds) -> pools.get(target).returnObject(xds));
             if (server != null) {
                 server.shutdownNow();
             }
