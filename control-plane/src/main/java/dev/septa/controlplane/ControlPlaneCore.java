@@ -62,7 +62,8 @@ public final class ControlPlaneCore implements AutoCloseable {
     private final List<BindableService> extraServices = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final List<Consumer<CompiledMesh>> meshListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private FleetRotationDriver rotator;
-    private java.util.function.BooleanSupplier rotationLeads = () -> true;
+    /** Null: the lone writer of local mode; set with replicas (Kubernetes mode). */
+    private java.util.function.BooleanSupplier rotationLeads;
     /** Local mode's quarantines ordered through the HTTP API (null in Kubernetes mode, where they are CRs). */
     private final dev.septa.controlplane.quarantine.QuarantineStore quarantines;
     private final dev.septa.controlplane.quarantine.QuarantineEvents quarantineEvents =
@@ -242,8 +243,11 @@ public final class ControlPlaneCore implements AutoCloseable {
             rotator = new FleetRotationDriver(ca, secrets, cache, this::refreshServing, this::meshNodes, Clock.systemUTC(),
                     new FleetRotationDriver.Options(options.rootRotationShare(), FleetRotationDriver.Options.DEFAULT.settle(),
                             FleetRotationDriver.Options.DEFAULT.tick(), options.rootRotationReissueWindow()))
-                    .leadOnlyWhile(rotationLeads)
-                    .onStatusChange(st -> audit.rotationStage(st.stage(), st.signer(), st.roots(), st.lastError())).start();
+                    .onStatusChange(st -> audit.rotationStage(st.stage(), st.signer(), st.roots(), st.lastError()));
+            if (rotationLeads != null) {
+                rotator.leadOnlyWhile(rotationLeads);
+            }
+            rotator.start();
             Gauge.builder("septa.ca.rotation.stage", rotator, r -> r.stage().ordinal())
                     .description("Root rotation stage: 0 none, 1 new root in the bundle, 2 new root signs (old still trusted)")
                     .register(metrics.registry());

@@ -31,7 +31,8 @@ import picocli.CommandLine;
  * The command and arguments of manifests/deployment.yaml, run as they are (the image's entrypoint is the septa launcher,
  * so the Deployment's args are septa's) against fabric8's mock API server with manifests/crds applied; only the ports
  * are made free ones (port 0) and the state directory a temporary one. It starts, takes the lease, creates the CA in
- * its Secret, and the probes' path on the probes' port answers 200 once it serves.
+ * its Secret, and the probes' path on the probes' port answers 200 once it serves, and still does, with xDS still
+ * accepting connections, after the API server went away.
  */
 @EnableKubernetesMockClient(crud = true)
 class DeploymentCommandTest {
@@ -94,6 +95,27 @@ class DeploymentCommandTest {
             assertThat(client.leases().inNamespace("septa-system").withName(LeaderElection.LEASE).get().getSpec().getHolderIdentity())
                     .isEqualTo("septa-abc12");
             assertThat(client.secrets().inNamespace("septa-system").withName(SecretRotationStores.CA).get()).isNotNull();
+
+            // Readiness does not go back to false (docs/kubernetes.md, "Probes"): with the API server gone, past the
+            // lease's renew deadline (this replica then stops writing), both probes still answer 200 and xDS/SDS still
+            // accepts connections, serving the last configuration.
+            Matcher xds = Pattern.compile("xDS/SDS/ALS \\(TLS\\) on [^:]+:(\\d+)").matcher(out.toString());
+            assertThat(xds.find()).isTrue();
+            int xdsPort = Integer.parseInt(xds.group(1));
+            server.shutdown();
+            long until = System.nanoTime() + LeaderElection.Timing.DEFAULT.renewDeadline().plusSeconds(2).toNanos();
+            while (System.nanoTime() < until) {
+                for (var probe : List.of(container.getReadinessProbe(), container.getLivenessProbe())) {
+                    var response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                                    URI.create("http://127.0.0.1:" + port + probe.getHttpGet().getPath())).timeout(Duration.ofSeconds(5)).build(),
+                            HttpResponse.BodyHandlers.ofString());
+                    assertThat(response.statusCode()).as(probe.getHttpGet().getPath() + " with the API server gone").isEqualTo(200);
+                }
+                try (var socket = new java.net.Socket()) {
+                    socket.connect(new java.net.InetSocketAddress("127.0.0.1", xdsPort), 2_000);
+                }
+                Thread.sleep(1_000);
+            }
         } finally {
             serve.interrupt();
             serve.join(60_000);

@@ -76,6 +76,9 @@ public final class FleetRotationDriver implements AutoCloseable {
     private String reported; // the status last told to onChange
     /** Four times the agent's longest reconnect backoff (15 s). */
     static final Duration ABSENT_GRACE = Duration.ofSeconds(60);
+    private volatile Duration absentGrace = ABSENT_GRACE;
+    /** Whether other replicas serve part of the fleet (set by {@link #leadOnlyWhile}). */
+    private volatile boolean replicated;
     private final java.util.function.Supplier<Set<String>> meshNodes;
     /** Mesh workloads not connected, and since when this rotator has missed them (touched on the ticker thread). */
     private final java.util.Map<String, Instant> absentSince = new java.util.HashMap<>();
@@ -110,6 +113,19 @@ public final class FleetRotationDriver implements AutoCloseable {
      */
     public FleetRotationDriver leadOnlyWhile(java.util.function.BooleanSupplier leads) {
         this.leads = leads;
+        this.replicated = true;
+        return this;
+    }
+
+    /**
+     * How long a stage waits for a mesh workload this replica does not see connected ({@link #ABSENT_GRACE} unless set;
+     * tests shorten it). With replicas, the workloads connected to the others are never seen by the leader: each stage
+     * then waits the grace again from its start, and stage 3 also the re-issue window, within which their own replica
+     * re-issues them from the new signer (it follows the stage within {@link #FOLLOW_EVERY}). Otherwise the old root
+     * could leave the bundle while a workload served by another replica still holds a certificate it verifies.
+     */
+    public FleetRotationDriver absentGrace(Duration grace) {
+        this.absentGrace = grace;
         return this;
     }
 
@@ -227,6 +243,9 @@ public final class FleetRotationDriver implements AutoCloseable {
                 enter(stage); // at a start with no rotation under way there is nothing to redo
             }
             entered = key;
+            if (replicated) {
+                absentSince.clear(); // on the ticker thread, like behind(): each stage waits for the unseen again
+            }
             settledSince = null;
             since = clock.instant();
             return;
@@ -306,11 +325,12 @@ public final class FleetRotationDriver implements AutoCloseable {
         Set<String> connected = cache.connectedNodes();
         Instant now = clock.instant();
         Set<String> expected = meshNodes.get();
+        Duration grace = replicated && signer != null ? absentGrace.plus(options.reissueWindow()) : absentGrace;
         absentSince.keySet().retainAll(expected);
         for (String node : expected) {
             if (connected.contains(node)) {
                 absentSince.remove(node);
-            } else if (now.isBefore(absentSince.computeIfAbsent(node, n -> now).plus(ABSENT_GRACE))) {
+            } else if (now.isBefore(absentSince.computeIfAbsent(node, n -> now).plus(grace))) {
                 out.add(node);
             }
         }

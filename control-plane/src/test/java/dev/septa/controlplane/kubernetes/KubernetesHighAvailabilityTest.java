@@ -20,6 +20,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
@@ -32,7 +33,10 @@ import org.junit.jupiter.api.io.TempDir;
  * CA in Secrets: one leader at a time; every replica compiles the same informer state to the same configuration; a
  * root rotation started by the leader is followed by the others within seconds; the leader crashes (no lease release)
  * in the middle of stage 1, another takes over once the lease expires and finishes the rotation with no stage skipped
- * or repeated; a replica that never led sent no write to the API.
+ * or repeated. Every write the API server receives is counted per replica (told apart by User-Agent) and kind: the
+ * leaders wrote Secrets, the stage and trust-bundle ConfigMaps, the webhook's caBundle, CR status and the Lease; a
+ * replica that never led wrote nothing but, at most, the Lease. Workloads on the replicas are
+ * {@code WorkloadsAcrossReplicasHighAvailabilityTest}'s.
  */
 @EnableKubernetesMockClient(crud = true)
 class KubernetesHighAvailabilityTest {
@@ -66,6 +70,10 @@ class KubernetesHighAvailabilityTest {
 
     @Test
     void oneLeaderWritesFollowersFollowAndASuccessorFinishesTheRotationAfterTheLeaderCrashes() throws Exception {
+        ShopCluster.createCrds(client);
+        try (var in = java.nio.file.Files.newInputStream(WebhookCaBundlePublisherTest.MANIFEST)) {
+            client.resource(client.admissionRegistration().v1().mutatingWebhookConfigurations().load(in).item()).create();
+        }
         ShopPolicy.create(client);
         replicas.add(start("replica-0"));
         await().atMost(WAIT).until(() -> replicas.getFirst().election().isLeader());
@@ -147,11 +155,24 @@ class KubernetesHighAvailabilityTest {
                 .map(KubernetesHighAvailabilityTest::agent).distinct()).as("who wrote the CA's Secrets and the stage")
                 .containsExactlyInAnyOrder("replica-0", successor.id());
 
-        // A replica that never led wrote nothing but its attempts at the lease.
-        List<String> followerWrites = requests.stream().filter(r -> agent(r).equals(follower.id()) && !r.getMethod().equals("GET")
-                && !r.getPath().contains("/leases")).map(RecordedRequest::getRequestLine).toList();
+        // Every write the API server received, per replica and kind. The leaders wrote every kind a leader writes; a
+        // replica that never led wrote nothing but its attempts at the lease.
+        Map<String, Map<String, Long>> writes = new java.util.TreeMap<>();
+        for (RecordedRequest r : requests) {
+            if (!r.getMethod().equals("GET") && agent(r).startsWith("replica-")) { // not the test's own client
+                writes.computeIfAbsent(agent(r), a -> new java.util.TreeMap<>()).merge(writeKind(r), 1L, Long::sum);
+            }
+        }
+        System.out.println("HA: writes per replica and kind: " + writes);
+        Map<String, Long> leaders = new java.util.TreeMap<>();
+        writes.getOrDefault("replica-0", Map.of()).forEach((k, n) -> leaders.merge(k, n, Long::sum));
+        writes.getOrDefault(successor.id(), Map.of()).forEach((k, n) -> leaders.merge(k, n, Long::sum));
+        assertThat(leaders.keySet()).as("what the leaders wrote").contains("Secret", "ConfigMap septa-ca-rotation",
+                "ConfigMap septa-trust-bundle", "MutatingWebhookConfiguration caBundle", "CR status", "Lease");
+        assertThat(leaders.keySet()).as("every write is of a known kind").allMatch(k -> !k.startsWith("other"));
         assertThat(follower.election().terms()).isZero();
-        assertThat(followerWrites).isEmpty();
+        assertThat(writes.getOrDefault(follower.id(), Map.of()).keySet()).as("what a replica that never led wrote")
+                .isSubsetOf("Lease");
         assertThat(follower.k8s().statuses().writes()).isZero();
         System.out.printf("HA: followers followed stage 1 in %d ms; takeover %d ms after the crash (lease %s); %d requests%n",
                 followMillis, takeoverMillis, TIMING.leaseDuration(), requests.size());
@@ -173,6 +194,7 @@ class KubernetesHighAvailabilityTest {
         core.leadRotationOnlyWhile(election::isLeader);
         core.start();
         k8s.attach(core, Duration.ofMillis(100), Duration.ofSeconds(1));
+        k8s.serveWebhook(core, new java.net.InetSocketAddress("127.0.0.1", 0), Duration.ofMillis(200), Duration.ofSeconds(1));
         return new Replica(id, own, election, k8s, core, applied);
     }
 
@@ -183,6 +205,25 @@ class KubernetesHighAvailabilityTest {
 
     private static String fingerprint(Replica r) {
         return CaWorkloadCertificates.fingerprint(((CaWorkloadCertificates) r.core().certificates()).signingCertificate());
+    }
+
+    /** What a write request writes, by its path. */
+    static String writeKind(RecordedRequest r) {
+        String path = r.getPath().replaceFirst("\\?.*", "");
+        if (path.contains("/leases")) {
+            return "Lease";
+        } else if (path.contains("/secrets")) {
+            return "Secret";
+        } else if (path.contains("/configmaps/")) {
+            return "ConfigMap " + path.substring(path.lastIndexOf('/') + 1);
+        } else if (path.endsWith("/configmaps")) { // a create: the stage in our namespace, a trust bundle elsewhere
+            return path.startsWith("/api/v1/namespaces/" + NS + "/") ? "ConfigMap " + SecretRotationStores.STAGE : "ConfigMap " + TrustBundlePublisher.CONFIG_MAP;
+        } else if (path.contains("/mutatingwebhookconfigurations/")) {
+            return "MutatingWebhookConfiguration caBundle";
+        } else if (path.startsWith("/apis/septa.dev/") && path.endsWith("/status")) {
+            return "CR status";
+        }
+        return "other " + r.getMethod() + " " + path;
     }
 
     private static String agent(RecordedRequest r) {

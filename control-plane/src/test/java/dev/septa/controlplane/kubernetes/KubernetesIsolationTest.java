@@ -3,6 +3,7 @@ package dev.septa.controlplane.kubernetes;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.septa.controlplane.ControlPlaneCore;
 import dev.septa.controlplane.ControlPlaneMetrics;
 import dev.septa.controlplane.ControlPlaneOptions;
@@ -125,6 +126,10 @@ class KubernetesIsolationTest {
         assertThat((String) accepted("storefront-may-pay").get("message")).startsWith("k8s:shop/Intent/storefront-may-pay:")
                 .contains("paymnts").contains("does not exist");
         assertThat(applied.get().mesh().intents()).noneSatisfy(i -> assertThat(i.qualifiedName()).isEqualTo("shop/storefront-may-pay"));
+        // What `kubectl get intents` shows: the CRD's printer columns evaluated on the object as the API server holds it.
+        Map<String, String> columns = printerColumns("intents.septa.dev.yaml", intents.withName("storefront-may-pay").get());
+        assertThat(columns).containsEntry("Accepted", "False").containsEntry("Action", "Allow").containsEntry("To", "paymnts");
+        assertThat(columns.get("Message")).isEqualTo(accepted("storefront-may-pay").get("message"));
 
         // Resyncs (every 500 ms here) find every status equal: nothing is written again.
         String version = intents.withName("storefront-may-pay").get().getMetadata().getResourceVersion();
@@ -145,8 +150,49 @@ class KubernetesIsolationTest {
         leader.set(true);
         await().atMost(WAIT).untilAsserted(() -> assertThat(accepted("storefront-may-pay"))
                 .containsEntry("status", "True").containsEntry("reason", "Accepted"));
+        assertThat(printerColumns("intents.septa.dev.yaml", intents.withName("storefront-may-pay").get()))
+                .containsEntry("Accepted", "True").containsEntry("Message", accepted("storefront-may-pay").get("message").toString());
         // The Deny still decides over the new Allow: fixing an intent never opens what a Deny closes.
         assertThat(new Checker(applied.get()).check(STOREFRONT_PAYS)).hasToString("DENY shop/storefront-never-pays");
+    }
+
+    /** Every additionalPrinterColumn of the CRD in manifests/crds/{@code crdFile}, evaluated on {@code r} (values joined by ","). */
+    static Map<String, String> printerColumns(String crdFile, GenericKubernetesResource r) throws Exception {
+        JsonNode crd = ShopCluster.YAML.readTree(ShopCluster.CRDS.resolve(crdFile).toFile());
+        JsonNode object = ShopCluster.YAML.valueToTree(r);
+        Map<String, String> out = new java.util.LinkedHashMap<>();
+        for (JsonNode column : crd.path("spec").path("versions").get(0).path("additionalPrinterColumns")) {
+            out.put(column.path("name").asText(), String.join(",", jsonPath(object, column.path("jsonPath").asText()).stream()
+                    .map(JsonNode::asText).toList()));
+        }
+        return out;
+    }
+
+    /** kubectl's JSONPath in the two forms the CRDs' columns use: {@code .a.b} and {@code .a[?(@.k=="v")].b}. */
+    static List<JsonNode> jsonPath(JsonNode root, String path) {
+        var step = java.util.regex.Pattern.compile("\\.([A-Za-z]+)|\\[\\?\\(@\\.([A-Za-z]+)==\"([^\"]*)\"\\)]").matcher(path);
+        List<JsonNode> current = List.of(root);
+        for (int at = 0; at < path.length(); at = step.end()) {
+            if (!step.find(at) || step.start() != at) {
+                throw new IllegalArgumentException("JSONPath form not evaluated here: " + path + " at " + at);
+            }
+            List<JsonNode> next = new java.util.ArrayList<>();
+            for (JsonNode node : current) {
+                if (step.group(1) != null) {
+                    if (node.has(step.group(1))) {
+                        next.add(node.get(step.group(1)));
+                    }
+                } else {
+                    node.forEach(e -> {
+                        if (step.group(3).equals(e.path(step.group(2)).asText(null))) {
+                            next.add(e);
+                        }
+                    });
+                }
+            }
+            current = next;
+        }
+        return current;
     }
 
     private static GenericKubernetesResource withSpec(GenericKubernetesResource r, Map<String, Object> spec) {

@@ -29,13 +29,7 @@ final class ShopCluster {
 
     /** manifests/crds as applied (status subresource included), then the shop's namespaces, policy and inventory. */
     static void create(KubernetesClient client) throws Exception {
-        try (var files = Files.list(CRDS)) {
-            for (Path crd : files.sorted().toList()) {
-                try (var in = Files.newInputStream(crd)) {
-                    client.resource(client.apiextensions().v1().customResourceDefinitions().load(in).item()).create();
-                }
-            }
-        }
+        createCrds(client);
         for (String ns : List.of("shop", "monitoring")) {
             client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(ns)
                     .addToLabels("septa.dev/inject", "enabled").endMetadata().build()).create();
@@ -63,6 +57,17 @@ final class ShopCluster {
                         .withPort(p.path("port").asInt()).withTargetPort(new IntOrString(p.path("port").asInt())).withProtocol("TCP").build()));
                 client.services().inNamespace(ns).resource(new ServiceBuilder().withNewMetadata().withName(name).withNamespace(ns).endMetadata()
                         .withNewSpec().withSelector(selector).withPorts(ports).endSpec().build()).create();
+            }
+        }
+    }
+
+    /** manifests/crds as applied (status subresource and printer columns included). */
+    static void createCrds(KubernetesClient client) throws Exception {
+        try (var files = Files.list(CRDS)) {
+            for (Path crd : files.sorted().toList()) {
+                try (var in = Files.newInputStream(crd)) {
+                    client.resource(client.apiextensions().v1().customResourceDefinitions().load(in).item()).create();
+                }
             }
         }
     }
