@@ -74,12 +74,20 @@ class PolicyOnOpenConnectionE2ETest {
 
     @TempDir(cleanup = org.junit.jupiter.api.io.CleanupMode.ON_SUCCESS) Path work;
 
-    /** What one xDS node (this JVM) is served: payments-1's server side, checkout-1's client side. */
-    record Served(List<Listener> listeners, List<RouteConfiguration> routes, List<Cluster> clusters, ProxyResources client) { }
+    /**
+     * What one xDS node (this JVM) is served: payments-1's server side from {@code compiled}, checkout-1's client side
+     * from {@code clientSide} (kept from the first compile: what checkout may reach is not the subject here, and an
+     * edit that takes payments out of its reach would remove the client's route rather than test the server's RBAC).
+     */
+    record Served(List<Listener> listeners, List<RouteConfiguration> routes, List<Cluster> clusters, ProxyResources client) {
+        List<Listener> serverListeners() {
+            return listeners.stream().filter(l -> !l.hasApiListener()).toList();
+        }
+    }
 
-    static Served served(CompiledMesh compiled) {
+    static Served served(CompiledMesh compiled, CompiledMesh clientSide) {
         ProxyResources server = compiled.proxies().get(PAYMENTS).grpc();
-        ProxyResources client = compiled.proxies().get(CHECKOUT).grpc();
+        ProxyResources client = clientSide.proxies().get(CHECKOUT).grpc();
         List<Listener> listeners = new ArrayList<>(server.listeners().stream().filter(l -> !l.hasApiListener()).toList());
         listeners.addAll(client.listeners().stream().filter(Listener::hasApiListener).toList());
         List<RouteConfiguration> routes = new ArrayList<>(server.routes().stream().filter(r -> r.getName().startsWith("inbound|")).toList());
@@ -118,7 +126,7 @@ class PolicyOnOpenConnectionE2ETest {
                 .addService(discovery.getAggregatedDiscoveryServiceImpl()).build().start();
         AtomicReference<Served> current = new AtomicReference<>();
         java.util.function.Consumer<CompiledMesh> publish = mesh -> {
-            Served s = served(mesh);
+            Served s = served(mesh, compiled);
             current.set(s);
             cache.setSnapshot(NODE, Snapshot.create(s.clusters(), s.client().endpoints(), s.listeners(), s.routes(), List.of(),
                     String.valueOf(version.incrementAndGet())));
@@ -159,14 +167,15 @@ class PolicyOnOpenConnectionE2ETest {
         try {
             assertThat(awaitCode(channel, Status.Code.OK, Duration.ofSeconds(120))).as("allowed at first").isPositive();
             assertThat(connections).hasSize(1);
-            String listeners = current.get().listeners().toString();
+            List<Listener> listeners = current.get().serverListeners();
+            assertThat(listeners).extracting(Listener::getName).contains("grpc/server?xds.resource.listening_address=0.0.0.0:8443");
 
             // 1. Quarantine checkout-1: its calls to payments are denied on the connection it has.
             writeQuarantine(example);
             long t = System.nanoTime();
             publish.accept(ShopExample.compile(example));
             double quarantined = seconds(awaitCode(channel, Status.Code.PERMISSION_DENIED, Duration.ofSeconds(30)), t);
-            assertThat(current.get().listeners().toString()).as("a quarantine changes no Listener").isEqualTo(listeners);
+            assertThat(current.get().serverListeners()).as("a quarantine changes no Listener").isEqualTo(listeners);
 
             // 2. Release: allowed again, same connection.
             Files.delete(example.resolve("intents/quarantine.yaml"));
@@ -184,7 +193,7 @@ class PolicyOnOpenConnectionE2ETest {
             t = System.nanoTime();
             publish.accept(ShopExample.compile(example));
             double edited = seconds(awaitCode(channel, Status.Code.PERMISSION_DENIED, Duration.ofSeconds(30)), t);
-            assertThat(current.get().listeners().toString()).as("an intent edit changes no Listener").isEqualTo(listeners);
+            assertThat(current.get().serverListeners()).as("an intent edit changes no Listener").isEqualTo(listeners);
 
             System.out.printf("on the open connection: quarantine denied after %.3f s, release allowed after %.3f s, "
                     + "intent edit denied after %.3f s (load average %s)%n", quarantined, released, edited, loadAverage());
