@@ -101,7 +101,12 @@ class EnvoyAdsE2ETest {
             assertThat(inbound.getAddress().getSocketAddress().getPortValue()).isEqualTo(15006);
             FilterChain chain8443 = inbound.getFilterChainsList().stream()
                     .filter(fc -> fc.getFilterChainMatch().getDestinationPort().getValue() == 8443).findFirst().orElseThrow();
-            Map<String, RBAC> rbac = rbacFilters(chain8443);
+            // Decision 0008: constant filters on the chain (septa.allow fails closed there), the rules on its route.
+            Map<String, RBAC> listenerLevel = rbacFilters(chain8443);
+            assertThat(listenerLevel).containsOnlyKeys("septa.quarantine", "septa.deny", "septa.allow");
+            assertThat(listenerLevel.values()).allSatisfy(r -> assertThat(r.getRules().getPoliciesMap()).isEmpty());
+            assertThat(listenerLevel.get("septa.allow").getRules().getAction()).isEqualTo(io.envoyproxy.envoy.config.rbac.v3.RBAC.Action.ALLOW);
+            Map<String, RBAC> rbac = routeRbac((RouteConfiguration) got.get(RDS).get("inbound|8443"));
             assertThat(rbac).containsOnlyKeys("septa.deny", "septa.allow");
             assertThat(rbac.get("septa.deny").getRules().getPoliciesMap()).containsOnlyKeys("shop/storefront-never-pays");
             assertThat(rbac.get("septa.allow").getRules().getPoliciesMap())
@@ -113,8 +118,8 @@ class EnvoyAdsE2ETest {
             assertThat(got.get(CDS).keySet()).isNotEmpty().noneMatch(name -> name.startsWith("outbound|"));
             assertSvid(got.get(SDS), "spiffe://cluster.local/ns/shop/sa/payments");
 
-            // An intent edit that concerns payments-1: a new Allow policy on its inbound 8443.
-            String lds = envoy.version(LDS);
+            // An intent edit that concerns payments-1: a new Allow policy on its inbound 8443, pushed by RDS.
+            String rds = envoy.version(RDS);
             Files.writeString(shop.resolve("intents/intents.yaml"), """
                     ---
                     apiVersion: septa.dev/v1alpha1
@@ -127,13 +132,10 @@ class EnvoyAdsE2ETest {
                         segment: payments
                         ports: [{port: 8443, protocol: GRPC, http: {paths: ["/shop.Payments/Refund"]}}]
                     """, StandardOpenOption.APPEND);
-            DiscoveryResponse pushed = envoy.stream.next(LDS);
-            assertThat(pushed.getVersionInfo()).isNotEqualTo(lds);
-            Map<String, Message> listeners = envoy.acceptAndAck(pushed);
-            Listener changed = (Listener) listeners.get("inbound");
-            FilterChain changed8443 = changed.getFilterChainsList().stream()
-                    .filter(fc -> fc.getFilterChainMatch().getDestinationPort().getValue() == 8443).findFirst().orElseThrow();
-            assertThat(rbacFilters(changed8443).get("septa.allow").getRules().getPoliciesMap())
+            DiscoveryResponse pushed = envoy.stream.next(RDS);
+            assertThat(pushed.getVersionInfo()).isNotEqualTo(rds);
+            Map<String, Message> routes = envoy.acceptAndAck(pushed);
+            assertThat(routeRbac((RouteConfiguration) routes.get("inbound|8443")).get("septa.allow").getRules().getPoliciesMap())
                     .containsKey("shop/catalog-may-refund");
             awaitInSync();
         }
@@ -222,6 +224,15 @@ class EnvoyAdsE2ETest {
             if (f.getTypedConfig().getTypeUrl().endsWith("rbac.v3.RBAC")) {
                 out.put(f.getName(), f.getTypedConfig().unpack(RBAC.class));
             }
+        }
+        return out;
+    }
+
+    /** The RBAC of each filter the route's {@code typed_per_filter_config} overrides (RBACPerRoute). */
+    static Map<String, RBAC> routeRbac(RouteConfiguration rc) throws InvalidProtocolBufferException {
+        Map<String, RBAC> out = new TreeMap<>();
+        for (var e : rc.getVirtualHosts(0).getRoutes(0).getTypedPerFilterConfigMap().entrySet()) {
+            out.put(e.getKey(), e.getValue().unpack(io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBACPerRoute.class).getRbac());
         }
         return out;
     }

@@ -65,6 +65,7 @@ class GrpcJavaAcceptsCompiledResourcesTest {
                 io.grpc.xds.shaded.io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment.class);
         cla.setAccessible(true);
         int servers = 0;
+        int overrides = 0;
         for (var proxy : mesh.proxies().values()) {
             ProxyResources r = proxy.grpc();
             for (var l : r.listeners()) {
@@ -76,20 +77,40 @@ class GrpcJavaAcceptsCompiledResourcesTest {
                 } else {
                     var parsed = XdsListenerResource.parseServerSideListener(listener, tls, filters, CERT_PROVIDERS, args);
                     assertThat(parsed.address()).isEqualTo("0.0.0.0:" + l.getAddress().getSocketAddress().getPortValue());
-                    // Every HTTP filter emitted ([septa.quarantine,] septa.deny, septa.allow, router) understood, none
-                    // dropped as optional.
+                    // Every HTTP filter emitted (septa.quarantine, septa.deny, septa.allow, router: constant, decision
+                    // 0008) understood, none dropped as optional; the routes come by RDS.
                     var emitted = listener.getFilterChains(0).getFiltersList().stream()
                             .filter(f -> f.getTypedConfig().getTypeUrl().endsWith(".HttpConnectionManager")).findFirst().orElseThrow()
                             .getTypedConfig().unpack(io.grpc.xds.shaded.io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.class);
-                    assertThat(emitted.getHttpFiltersCount()).isBetween(3, 4);
-                    assertThat(parsed.filterChains().getFirst().httpConnectionManager().httpFilterConfigs()).hasSize(emitted.getHttpFiltersCount());
+                    assertThat(emitted.getHttpFiltersCount()).isEqualTo(4);
+                    var hcm = parsed.filterChains().getFirst().httpConnectionManager();
+                    assertThat(hcm.httpFilterConfigs()).hasSize(4);
+                    assertThat(hcm.virtualHosts()).isNull();
+                    assertThat(hcm.rdsName()).isEqualTo("inbound|" + l.getAddress().getSocketAddress().getPortValue());
+                    // Listener level: fail closed. septa.allow (ALLOW, no policy) is an engine that admits nobody.
+                    for (var f : hcm.httpFilterConfigs()) {
+                        if (f.name.equals("septa.allow")) {
+                            assertThat(((RbacConfig) f.filterConfig).authConfig()).isNotNull();
+                            assertThat(((RbacConfig) f.filterConfig).authConfig().policies()).isEmpty();
+                        }
+                    }
+                    assertThat(r.routes().stream().map(rc -> rc.getName())).contains(hcm.rdsName());
                     servers++;
                 }
             }
             for (var rc : r.routes()) {
-                assertThat(XdsRouteConfigureResource.extractVirtualHosts(
-                        io.grpc.xds.shaded.io.envoyproxy.envoy.config.route.v3.RouteConfiguration.parseFrom(rc.toByteArray()), filters, args))
-                        .isNotEmpty();
+                List<VirtualHost> hosts = XdsRouteConfigureResource.extractVirtualHosts(
+                        io.grpc.xds.shaded.io.envoyproxy.envoy.config.route.v3.RouteConfiguration.parseFrom(rc.toByteArray()), filters, args);
+                assertThat(hosts).isNotEmpty();
+                if (rc.getName().startsWith("inbound|")) {
+                    // The port's RBAC, as per-route overrides: every one parsed into an active engine.
+                    var route = hosts.getFirst().routes().getFirst();
+                    var emitted = rc.getVirtualHosts(0).getRoutes(0).getTypedPerFilterConfigMap();
+                    assertThat(emitted).containsKeys("septa.deny", "septa.allow");
+                    assertThat(route.filterConfigOverrides().keySet()).isEqualTo(emitted.keySet());
+                    route.filterConfigOverrides().values().forEach(c -> assertThat(((RbacConfig) c).authConfig()).isNotNull());
+                    overrides += emitted.size();
+                }
             }
             for (var c : r.clusters()) {
                 var cluster = io.grpc.xds.shaded.io.envoyproxy.envoy.config.cluster.v3.Cluster.parseFrom(c.toByteArray());
@@ -106,5 +127,6 @@ class GrpcJavaAcceptsCompiledResourcesTest {
             }
         }
         assertThat(servers).isPositive();
+        assertThat(overrides).isGreaterThanOrEqualTo(2 * servers);
     }
 }

@@ -34,6 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class AuditControlPlaneTest {
     static final String LDS = Resources.V3.LISTENER_TYPE_URL;
+    static final String RDS = Resources.V3.ROUTE_TYPE_URL;
     static final String SDS = Resources.V3.SECRET_TYPE_URL;
     static final String[] CHARGE = {"--from", "shop/checkout-1", "--to", "shop/payments-1", "--port", "8443",
             "--method", "POST", "--path", "/shop.Payments/Charge"};
@@ -65,6 +66,27 @@ class AuditControlPlaneTest {
         return r.build();
     }
 
+    /** The inbound routes (RDS) a proxyless node's server listeners name: where its policy is (decision 0008). */
+    static DiscoveryRequest rds(String node, DiscoveryResponse listeners, DiscoveryResponse previous) throws Exception {
+        DiscoveryRequest.Builder r = DiscoveryRequest.newBuilder().setNode(AdsTestClient.node(node, "grpc"))
+                .setTypeUrl(io.envoyproxy.controlplane.cache.Resources.V3.ROUTE_TYPE_URL);
+        for (var any : listeners.getResourcesList()) {
+            var l = any.unpack(io.envoyproxy.envoy.config.listener.v3.Listener.class);
+            for (var chain : l.getFilterChainsList()) {
+                for (var f : chain.getFiltersList()) {
+                    var hcm = f.getTypedConfig().unpack(
+                            io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.class);
+                    r.addResourceNames(hcm.getRds().getRouteConfigName());
+                }
+            }
+        }
+        assertThat(r.getResourceNamesList()).isNotEmpty();
+        if (previous != null) {
+            r.setVersionInfo(previous.getVersionInfo()).setResponseNonce(previous.getNonce());
+        }
+        return r.build();
+    }
+
     @Test
     void aPolicyEditIsOneChangeRecordWithItsVersionEachProxyItAffectedAcksItAndCheckAtAnswersAsOfEachInstant() throws Exception {
         Path state = dir.resolve("state");
@@ -76,6 +98,8 @@ class AuditControlPlaneTest {
                 var p = payments.sotw().send(lds("shop/payments-1", null));
                 DiscoveryResponse p1 = p.next(LDS);
                 p.send(lds("shop/payments-1", p1)); // ACK
+                DiscoveryResponse r1 = p.send(rds("shop/payments-1", p1, null)).next(RDS);
+                p.send(rds("shop/payments-1", p1, r1)); // ACK
                 var c = checkout.sotw().send(lds("shop/checkout-1", null));
                 DiscoveryResponse c1 = c.next(LDS);
                 c.send(DiscoveryRequest.newBuilder(lds("shop/checkout-1", null)).setResponseNonce(c1.getNonce())
@@ -90,8 +114,9 @@ class AuditControlPlaneTest {
                 Files.writeString(intents, edited);
                 await().atMost(Duration.ofSeconds(30)).until(() -> !v1.equals(core.meshState().status().appliedInput()));
                 String v2 = core.meshState().status().appliedInput();
-                DiscoveryResponse p2 = p.next(LDS);
-                p.send(lds("shop/payments-1", p2));
+                // The policy is in payments-1's inbound routes (decision 0008): the edit is an RDS push, its Listener stays.
+                DiscoveryResponse p2 = p.next(RDS);
+                p.send(rds("shop/payments-1", p1, p2));
                 await().atMost(Duration.ofSeconds(30)).until(() -> of(trail(core, state), AuditLog.XDS_ACK, "shop/payments-1")
                         .stream().anyMatch(e -> v2.equals(e.text("config"))));
                 Instant after = Instant.now();
@@ -120,7 +145,8 @@ class AuditControlPlaneTest {
                                 org.assertj.core.groups.Tuple.tuple(p2.getVersionInfo(), v2));
                 assertThat(of(trail, AuditLog.XDS_ACK, "shop/payments-1")).extracting(e -> e.text("type"), e -> e.text("version"), e -> e.text("config"))
                         .containsExactly(org.assertj.core.groups.Tuple.tuple("Listener", p1.getVersionInfo(), v1),
-                                org.assertj.core.groups.Tuple.tuple("Listener", p2.getVersionInfo(), v2));
+                                org.assertj.core.groups.Tuple.tuple("RouteConfiguration", r1.getVersionInfo(), v1),
+                                org.assertj.core.groups.Tuple.tuple("RouteConfiguration", p2.getVersionInfo(), v2));
                 assertThat(of(trail, AuditLog.XDS_NACK, "shop/checkout-1")).singleElement().satisfies(n -> {
                     assertThat(n.text("version")).isEqualTo(c1.getVersionInfo());
                     assertThat(n.text("config")).isEqualTo(v1);

@@ -45,11 +45,11 @@ class AlsFloodPushLatencyTest {
             String bundle = Files.readString(options.stateDir().resolve("ca").resolve("trust-bundle.pem"));
             try (var proxy = new AdsTestClient(cp.xdsPort(), bundle, cp.core().nodeTokens().mint("shop/checkout-1"), null);
                  var reporter = new AdsTestClient(cp.xdsPort(), bundle, cp.core().nodeTokens().mint("shop/payments-1"), null)) {
-                var lds = proxy.sotw();
-                DiscoveryResponse first = lds.send(request(null)).next();
-                lds.send(request(first));
+                var routes = proxy.sotw();
+                DiscoveryResponse first = routes.send(request(null)).next();
+                routes.send(request(first));
 
-                long quiet = push(options.intentsDir(), "probe-a", lds, first);
+                long quiet = push(options.intentsDir(), "probe-a", routes, first);
                 DiscoveryResponse afterQuiet = lastResponse;
 
                 AtomicBoolean stop = new AtomicBoolean();
@@ -66,7 +66,7 @@ class AlsFloodPushLatencyTest {
                         && System.nanoTime() < until) {
                     Thread.sleep(50);
                 }
-                long flooded = push(options.intentsDir(), "probe-b", lds, afterQuiet);
+                long flooded = push(options.intentsDir(), "probe-b", routes, afterQuiet);
                 stop.set(true);
                 CompletableFuture.allOf(flood.toArray(CompletableFuture[]::new)).get(2, TimeUnit.MINUTES);
 
@@ -84,8 +84,11 @@ class AlsFloodPushLatencyTest {
 
     private DiscoveryResponse lastResponse;
 
-    /** Adds an intent touching checkout's inbound and returns the milliseconds until the proxy receives the new listeners. */
-    private long push(Path intents, String name, AdsTestClient.Stream<DiscoveryRequest, DiscoveryResponse> lds,
+    /**
+     * Adds an intent touching checkout's inbound and returns the milliseconds until the proxy receives its new inbound
+     * route (where its policy is, decision 0008: the Listener does not change).
+     */
+    private long push(Path intents, String name, AdsTestClient.Stream<DiscoveryRequest, DiscoveryResponse> routes,
                       DiscoveryResponse previous) throws Exception {
         long start = System.nanoTime();
         Files.writeString(intents.resolve(name + ".yaml"), """
@@ -99,8 +102,8 @@ class AlsFloodPushLatencyTest {
                 """.formatted(name, name));
         DiscoveryResponse next;
         do {
-            next = lds.next();
-            lds.send(request(next));
+            next = routes.next();
+            routes.send(request(next));
         } while (next.getVersionInfo().equals(previous.getVersionInfo()));
         lastResponse = next;
         return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
@@ -108,7 +111,7 @@ class AlsFloodPushLatencyTest {
 
     private static DiscoveryRequest request(DiscoveryResponse ack) {
         var r = DiscoveryRequest.newBuilder().setNode(AdsTestClient.node("shop/checkout-1", "envoy"))
-                .setTypeUrl(Resources.V3.LISTENER_TYPE_URL);
+                .setTypeUrl(Resources.V3.ROUTE_TYPE_URL).addResourceNames("inbound|8443");
         if (ack != null) {
             r.setVersionInfo(ack.getVersionInfo()).setResponseNonce(ack.getNonce());
         }

@@ -10,6 +10,7 @@ import dev.septa.policy.rbac.RbacFilter;
 import dev.septa.policy.rbac.RbacRequest;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.rbac.v3.RBAC;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -116,12 +117,13 @@ public final class Checker {
             throw new IllegalStateException("the compiled mesh has no proxy for workload " + workloadId);
         }
         var out = new HashMap<Integer, InboundIndex>();
-        proxy.resources(dialect).routes().forEach(rc -> InboundIndex.rejectPerRouteRbac(rc, "proxy " + workloadId));
+        Map<String, RouteConfiguration> routes = new HashMap<>();
+        proxy.resources(dialect).routes().forEach(rc -> routes.put(rc.getName(), rc));
         for (Listener l : proxy.resources(dialect).listeners()) {
             if (dialect == Dialect.ENVOY && l.getName().equals(INBOUND_LISTENER)) {
-                out.put(0, new InboundIndex(l, true));
+                out.put(0, new InboundIndex(l, true, routes));
             } else if (dialect == Dialect.GRPC && l.getName().startsWith(GRPC_SERVER_PREFIX)) {
-                out.put(grpcPort(l), new InboundIndex(l, false));
+                out.put(grpcPort(l), new InboundIndex(l, false, routes));
             }
         }
         return out;

@@ -34,8 +34,12 @@ final class InboundIndex {
     /** Envoy normalizes paths as its HCM says; grpc-java's server reads none of those fields. */
     private final boolean envoy;
 
-    InboundIndex(Listener listener, boolean envoy) {
+    /** The proxy's route configurations by name: where an HttpConnectionManager's RDS name leads. */
+    private final Map<String, RouteConfiguration> routes;
+
+    InboundIndex(Listener listener, boolean envoy, Map<String, RouteConfiguration> routes) {
         this.envoy = envoy;
+        this.routes = routes;
         String where = "listener " + listener.getName();
         Map<Integer, FilterChain> exact = new HashMap<>();
         FilterChain anyPort = null;
@@ -89,6 +93,9 @@ final class InboundIndex {
 
     /** A per-route RBAC override changes the decision by route, which a per-listener evaluation would miss. */
     static void rejectPerRouteRbac(RouteConfiguration rc, String where) {
+        if (rc.getTypedPerFilterConfigMap().values().stream().anyMatch(InboundIndex::isRbacPerRoute)) {
+            throw new UnsupportedRbacException(where + " route " + rc.getName(), "per-route override (RBACPerRoute)");
+        }
         for (VirtualHost vh : rc.getVirtualHostsList()) {
             boolean perRoute = vh.getTypedPerFilterConfigMap().values().stream().anyMatch(InboundIndex::isRbacPerRoute)
                     || vh.getRoutesList().stream().anyMatch(r -> r.getTypedPerFilterConfigMap().values().stream()
@@ -100,8 +107,58 @@ final class InboundIndex {
         }
     }
 
+    /**
+     * The per-filter overrides every request on these routes meets (decision 0008: the inbound routes are one virtual
+     * host for any authority with one route for every path), most specific last: route configuration, virtual host,
+     * route, as Envoy, grpc-java and the C-core resolve them. Routes that could select different overrides for
+     * different requests cannot be answered per port, so they are refused rather than guessed.
+     */
+    static Map<String, com.google.protobuf.Any> overridesForEveryRequest(RouteConfiguration rc, String where) {
+        var out = new HashMap<String, com.google.protobuf.Any>(rc.getTypedPerFilterConfigMap());
+        if (rc.getVirtualHostsCount() == 1 && rc.getVirtualHosts(0).getDomainsList().equals(List.of("*"))
+                && rc.getVirtualHosts(0).getRoutesCount() == 1 && matchesEveryRequest(rc.getVirtualHosts(0).getRoutes(0))) {
+            out.putAll(rc.getVirtualHosts(0).getTypedPerFilterConfigMap());
+            out.putAll(rc.getVirtualHosts(0).getRoutes(0).getTypedPerFilterConfigMap());
+            return out;
+        }
+        rejectPerRouteRbac(rc, where);
+        return out;
+    }
+
+    private static boolean matchesEveryRequest(io.envoyproxy.envoy.config.route.v3.Route route) {
+        var m = route.getMatch();
+        return m.getPathSpecifierCase() == io.envoyproxy.envoy.config.route.v3.RouteMatch.PathSpecifierCase.PREFIX
+                && m.getPrefix().equals("/") && m.getHeadersCount() == 0 && m.getQueryParametersCount() == 0
+                && !m.hasRuntimeFraction() && !m.hasGrpc() && !m.hasTlsContext() && m.getDynamicMetadataCount() == 0;
+    }
+
     private static boolean isRbacPerRoute(com.google.protobuf.Any a) {
         return a.getTypeUrl().equals(RBAC_PER_ROUTE_TYPE);
+    }
+
+    /** The connection manager's routes: inline, or the proxy's route configuration its RDS names. */
+    private RouteConfiguration routeConfig(HttpConnectionManager hcm, String at) {
+        if (hcm.hasRouteConfig()) {
+            return hcm.getRouteConfig();
+        }
+        if (hcm.hasRds()) {
+            RouteConfiguration rc = routes.get(hcm.getRds().getRouteConfigName());
+            if (rc == null) {
+                // Neither Envoy nor grpc-java serves a connection manager whose routes never came.
+                throw new UnsupportedRbacException(at, "RDS route configuration '" + hcm.getRds().getRouteConfigName()
+                        + "' that the proxy is not given");
+            }
+            return rc;
+        }
+        return RouteConfiguration.getDefaultInstance();
+    }
+
+    private static io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBACPerRoute perRoute(com.google.protobuf.Any a, String at) {
+        try {
+            return a.unpack(io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBACPerRoute.class);
+        } catch (InvalidProtocolBufferException e) {
+            throw new UnsupportedRbacException(at, "RBACPerRoute that does not parse");
+        }
     }
 
     /** The RBAC filters of a chain, in the order Envoy runs them: network filters, then the HCM's HTTP filters. */
@@ -126,9 +183,7 @@ final class InboundIndex {
                 if (envoy) {
                     paths = EnvoyPathNormalization.of(hcm);
                 }
-                if (hcm.hasRouteConfig()) {
-                    rejectPerRouteRbac(hcm.getRouteConfig(), at);
-                }
+                Map<String, com.google.protobuf.Any> overrides = overridesForEveryRequest(routeConfig(hcm, at), at);
                 for (HttpFilter hf : hcm.getHttpFiltersList()) {
                     String hat = where + " http filter " + hf.getName();
                     if (!hf.hasTypedConfig()) {
@@ -137,7 +192,13 @@ final class InboundIndex {
                         }
                         continue;
                     }
-                    RbacEvaluator.compile(hf.getTypedConfig(), hf.getName()).ifPresent(out::add);
+                    Optional<RbacFilter> filter = RbacEvaluator.compile(hf.getTypedConfig(), hf.getName());
+                    com.google.protobuf.Any override = overrides.get(hf.getName());
+                    if (filter.isPresent() && override != null && isRbacPerRoute(override)) {
+                        // The route's rules replace the filter's (an override without rbac turns the filter off).
+                        filter = Optional.of(RbacEvaluator.compile(perRoute(override, hat).getRbac(), hf.getName()));
+                    }
+                    filter.ifPresent(out::add);
                 }
             } else {
                 RbacEvaluator.compile(f.getTypedConfig(), f.getName()).ifPresent(out::add);

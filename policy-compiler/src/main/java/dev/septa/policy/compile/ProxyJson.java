@@ -23,6 +23,7 @@ public final class ProxyJson {
     public static final List<Message> ANY_TYPES = List.of(
             HttpConnectionManager.getDefaultInstance(),
             io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.getDefaultInstance(),
+            io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBACPerRoute.getDefaultInstance(),
             io.envoyproxy.envoy.extensions.filters.network.rbac.v3.RBAC.getDefaultInstance(),
             Router.getDefaultInstance(),
             TcpProxy.getDefaultInstance(),

@@ -7,12 +7,14 @@ import dev.septa.policy.ir.SourcePrincipal;
 import dev.septa.policy.model.Action;
 import dev.septa.policy.model.HttpMatch;
 import dev.septa.policy.model.Mode;
+import com.google.protobuf.Any;
 import io.envoyproxy.envoy.config.listener.v3.Filter;
 import io.envoyproxy.envoy.config.rbac.v3.Permission;
 import io.envoyproxy.envoy.config.rbac.v3.Policy;
 import io.envoyproxy.envoy.config.rbac.v3.Principal;
 import io.envoyproxy.envoy.config.rbac.v3.RBAC;
 import io.envoyproxy.envoy.config.route.v3.HeaderMatcher;
+import io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBACPerRoute;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 import io.envoyproxy.envoy.type.matcher.v3.PathMatcher;
 import io.envoyproxy.envoy.type.matcher.v3.RegexMatcher;
@@ -27,8 +29,10 @@ import java.util.Map;
  * intents, DryRun Deny as shadow rules) then {@code septa.allow} (enforcing Allow intents plus the
  * {@code default} policy when the port is open by default, DryRun Allow as shadow rules). Each policy is named
  * after its intent. Policies are cached per IR rule, which every member of a segment shares.
- * When a quarantine is in force, a third filter {@code septa.quarantine} (action DENY, no shadow rules) comes before
- * both, so it beats every intent; without quarantines the output is exactly the two filters.
+ * A third filter {@code septa.quarantine} (action DENY, no shadow rules) comes before both, so a quarantine beats
+ * every intent. On HTTP and gRPC ports the three are constant listener-level filters and their rules are per-route
+ * overrides delivered by RDS (decision 0008); on TCP ports and the default chain they are network filters of the
+ * Listener, {@code septa.quarantine} only while a quarantine is in force.
  * Not thread-safe: one instance per compile.
  */
 public final class RbacConfigurer {
@@ -43,8 +47,7 @@ public final class RbacConfigurer {
     public record Rules(RBAC deny, RBAC denyShadow, RBAC allow, RBAC allowShadow) { }
 
     private final Map<InboundRule, Policy> policies = new IdentityHashMap<>();
-    private final Map<InboundPort, List<HttpFilter>> httpFilters = new IdentityHashMap<>();
-    private final Map<InboundPort, List<HttpFilter>> envoyHttpFilters = new IdentityHashMap<>();
+    private final Map<InboundPort, Map<String, Any>> overrides = new IdentityHashMap<>();
 
     public Rules rules(InboundPort port) {
         RBAC.Builder deny = RBAC.newBuilder().setAction(RBAC.Action.DENY);
@@ -67,37 +70,56 @@ public final class RbacConfigurer {
                 allow.build(), allowShadow.getPoliciesCount() == 0 ? null : allowShadow.build());
     }
 
-    /** The HTTP RBAC filters (deny, then allow) for an HTTP or gRPC port. */
-    public List<HttpFilter> httpFilters(InboundPort port) {
-        return httpFilters.computeIfAbsent(port, p -> {
+    /**
+     * The HTTP RBAC filters of an HTTP or gRPC port's connection manager (decision 0008): always the same three,
+     * whatever the intents say, so that a policy change never changes the Listener. Their listener-level rules only
+     * apply where the route carries no override, and there they fail closed: {@code septa.quarantine} and
+     * {@code septa.deny} deny nothing, {@code septa.allow} (action ALLOW, no policy) denies everything. The real rules
+     * are {@link #perRouteOverrides}. {@code envoy} adds the stat prefixes ({@code septa_quarantine_},
+     * {@code septa_deny_}, {@code septa_allow_}) under which Envoy writes each filter's decision into the request's
+     * dynamic metadata (a per-route override without prefixes keeps them); without them the filters' keys would
+     * overwrite each other and the access log could not tell which intent decided.
+     */
+    public static List<HttpFilter> listenerHttpFilters(boolean envoy) {
+        return envoy ? ENVOY_LISTENER_FILTERS : GRPC_LISTENER_FILTERS;
+    }
+
+    private static final RBAC DENY_NOTHING = RBAC.newBuilder().setAction(RBAC.Action.DENY).build();
+    private static final RBAC ALLOW_NOTHING = RBAC.newBuilder().setAction(RBAC.Action.ALLOW).build();
+    private static final List<HttpFilter> GRPC_LISTENER_FILTERS = List.of(
+            httpFilter(QUARANTINE_FILTER, DENY_NOTHING, null, null),
+            httpFilter(DENY_FILTER, DENY_NOTHING, null, null),
+            httpFilter(ALLOW_FILTER, ALLOW_NOTHING, null, null));
+    private static final List<HttpFilter> ENVOY_LISTENER_FILTERS = List.of(
+            httpFilter(QUARANTINE_FILTER, DENY_NOTHING, null, "septa_quarantine_"),
+            httpFilter(DENY_FILTER, DENY_NOTHING, null, "septa_deny_"),
+            httpFilter(ALLOW_FILTER, ALLOW_NOTHING, null, "septa_allow_"));
+
+    /**
+     * The real RBAC of an HTTP or gRPC port, as the inbound route's {@code typed_per_filter_config}: per filter name an
+     * {@code RBACPerRoute} whose rules replace the filter's listener-level rules (Envoy, grpc-java and the C-core all
+     * let the most specific override win). {@code septa.quarantine} only while a quarantine is in force; the same for
+     * both dialects. Delivered by RDS, a change reaches existing connections without touching the Listener.
+     */
+    public Map<String, Any> perRouteOverrides(InboundPort port) {
+        return overrides.computeIfAbsent(port, p -> {
             Rules r = rules(p);
-            List<HttpFilter> out = new ArrayList<>(3);
+            Map<String, Any> out = new java.util.LinkedHashMap<>();
             if (!p.quarantine().isEmpty()) {
-                out.add(httpFilter(QUARANTINE_FILTER, quarantine(p), null, null));
+                out.put(QUARANTINE_FILTER, perRoute(quarantine(p), null));
             }
-            out.add(httpFilter(DENY_FILTER, r.deny(), r.denyShadow(), null));
-            out.add(httpFilter(ALLOW_FILTER, r.allow(), r.allowShadow(), null));
-            return List.copyOf(out);
+            out.put(DENY_FILTER, perRoute(r.deny(), r.denyShadow()));
+            out.put(ALLOW_FILTER, perRoute(r.allow(), r.allowShadow()));
+            return java.util.Collections.unmodifiableMap(out);
         });
     }
 
-    /**
-     * The HTTP RBAC filters of an Envoy sidecar: as {@link #httpFilters}, plus distinct {@code rules_stat_prefix} and
-     * {@code shadow_rules_stat_prefix} ({@code septa_deny_}, {@code septa_allow_}). Envoy writes each filter's
-     * decision into the request's dynamic metadata under these prefixes; without them the allow filter's keys
-     * overwrite the deny filter's, and the access log could not tell which intent decided.
-     */
-    public List<HttpFilter> envoyHttpFilters(InboundPort port) {
-        return envoyHttpFilters.computeIfAbsent(port, p -> {
-            Rules r = rules(p);
-            List<HttpFilter> out = new ArrayList<>(3);
-            if (!p.quarantine().isEmpty()) {
-                out.add(httpFilter(QUARANTINE_FILTER, quarantine(p), null, "septa_quarantine_"));
-            }
-            out.add(httpFilter(DENY_FILTER, r.deny(), r.denyShadow(), "septa_deny_"));
-            out.add(httpFilter(ALLOW_FILTER, r.allow(), r.allowShadow(), "septa_allow_"));
-            return List.copyOf(out);
-        });
+    private static Any perRoute(RBAC rules, RBAC shadow) {
+        var config = io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.newBuilder().setRules(rules);
+        if (shadow != null) {
+            config.setShadowRules(shadow);
+        }
+        return Any.pack(RBACPerRoute.newBuilder().setRbac(config).build());
     }
 
     /** The network RBAC filters (deny, then allow) for a TCP port or the default chain. */
@@ -155,7 +177,7 @@ public final class RbacConfigurer {
         if (shadow != null) {
             config.setShadowRules(shadow);
         }
-        return HttpFilter.newBuilder().setName(name).setTypedConfig(com.google.protobuf.Any.pack(config.build())).build();
+        return HttpFilter.newBuilder().setName(name).setTypedConfig(Any.pack(config.build())).build();
     }
 
     private static Filter networkFilter(String name, String statPrefix, RBAC rules, RBAC shadow) {

@@ -152,22 +152,73 @@ class CheckerTest {
                 .hasMessageContaining("NAMESPACE/NAME");
     }
 
-    @Test
-    void perRouteRbacOverrideFailsLoudly() {
-        var route = io.envoyproxy.envoy.config.route.v3.RouteConfiguration.newBuilder().setName("inbound|8443")
-                .addVirtualHosts(io.envoyproxy.envoy.config.route.v3.VirtualHost.newBuilder().setName("vh")
-                        .addDomains("*").addRoutes(io.envoyproxy.envoy.config.route.v3.Route.newBuilder()
-                                .putTypedPerFilterConfig("septa.allow", Any.pack(
-                                        io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBACPerRoute
-                                                .getDefaultInstance()))))
+    /** payments-1's inbound with the HTTP chain's routes by RDS ({@code inbound|8443}) and these routes given. */
+    static Checker withRoutes(io.envoyproxy.envoy.config.route.v3.RouteConfiguration... routes) {
+        var hcm = HttpConnectionManager.newBuilder().setStatPrefix("inbound_8443")
+                .setRds(io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds.newBuilder()
+                        .setRouteConfigName("inbound|8443"))
+                .addAllHttpFilters(dev.septa.policy.emit.RbacConfigurer.listenerHttpFilters(true))
+                .addHttpFilters(HttpFilter.newBuilder().setName("envoy.filters.http.router"))
                 .build();
-        CompiledMesh base = mesh(Listener.newBuilder().setName("inbound").build());
+        Listener inbound = Listener.newBuilder().setName("inbound").addFilterChains(FilterChain.newBuilder()
+                .setFilterChainMatch(FilterChainMatch.newBuilder().setDestinationPort(UInt32Value.of(8443)))
+                .addFilters(Filter.newBuilder().setName("envoy.filters.network.http_connection_manager")
+                        .setTypedConfig(Any.pack(hcm)))).build();
+        CompiledMesh base = mesh(inbound);
         var proxies = new TreeMap<>(base.proxies());
         var p = proxies.get("shop/payments-1");
         proxies.put("shop/payments-1", new CompiledProxy(p.workloadId(), new ProxyResources(p.envoy().listeners(),
-                List.of(route), List.of(), List.of()), p.grpc()));
-        Checker checker = new Checker(new CompiledMesh(base.mesh(), proxies, List.of()));
-        assertThatThrownBy(() -> checker.check(Query.of("shop/checkout-1", "shop/payments-1", 8443)))
+                List.of(routes), List.of(), List.of()), p.grpc()));
+        return new Checker(new CompiledMesh(base.mesh(), proxies, List.of()));
+    }
+
+    static Any perRoute(RBAC rules) {
+        return Any.pack(io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBACPerRoute.newBuilder()
+                .setRbac(io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.newBuilder().setRules(rules)).build());
+    }
+
+    static io.envoyproxy.envoy.config.route.v3.Route.Builder route(String prefix) {
+        return io.envoyproxy.envoy.config.route.v3.Route.newBuilder()
+                .setMatch(io.envoyproxy.envoy.config.route.v3.RouteMatch.newBuilder().setPrefix(prefix));
+    }
+
+    static io.envoyproxy.envoy.config.route.v3.RouteConfiguration routes(io.envoyproxy.envoy.config.route.v3.Route.Builder... routes) {
+        var host = io.envoyproxy.envoy.config.route.v3.VirtualHost.newBuilder().setName("vh").addDomains("*");
+        for (var r : routes) {
+            host.addRoutes(r);
+        }
+        return io.envoyproxy.envoy.config.route.v3.RouteConfiguration.newBuilder().setName("inbound|8443").addVirtualHosts(host).build();
+    }
+
+    @Test
+    void perRouteOverridesReplaceTheConstantFiltersFailClosedRules() {
+        RBAC allow = rbac(RBAC.Action.ALLOW, "shop/checkout-may-charge", policy(anyPermission(), exact(CHECKOUT)));
+        RBAC deny = rbac(RBAC.Action.DENY, "shop/storefront-never-pays", policy(anyPermission(), exact(STOREFRONT)));
+        // The routes decision 0008 emits: the listener's septa.allow denies everything, the route's override decides.
+        Checker checker = withRoutes(routes(route("/").putTypedPerFilterConfig("septa.allow", perRoute(allow))
+                .putTypedPerFilterConfig("septa.deny", perRoute(deny))));
+        assertThat(checker.check(Query.of("shop/checkout-1", "shop/payments-1", 8443)))
+                .isEqualTo(new Decision(Decision.Verdict.ALLOW, "shop/checkout-may-charge", Optional.empty()));
+        assertThat(checker.check(Query.of("shop/storefront-1", "shop/payments-1", 8443)))
+                .isEqualTo(new Decision(Decision.Verdict.DENY, "shop/storefront-never-pays", Optional.empty()));
+        // Without an override the listener-level rules hold: septa.allow with no policy admits nobody.
+        assertThat(withRoutes(routes(route("/"))).check(Query.of("shop/checkout-1", "shop/payments-1", 8443)))
+                .isEqualTo(new Decision(Decision.Verdict.DENY, "default", Optional.empty()));
+        // A quarantine override on the virtual host, the route's own overrides for the other filters.
+        var rc = routes(route("/").putTypedPerFilterConfig("septa.allow", perRoute(allow))).toBuilder();
+        rc.getVirtualHostsBuilder(0).putTypedPerFilterConfig("septa.quarantine",
+                perRoute(rbac(RBAC.Action.DENY, "quarantine:x", policy(anyPermission(), exact(CHECKOUT)))));
+        assertThat(withRoutes(rc.build()).check(Query.of("shop/checkout-1", "shop/payments-1", 8443)))
+                .isEqualTo(new Decision(Decision.Verdict.DENY, "quarantine:x", Optional.empty()));
+    }
+
+    @Test
+    void routesNotGivenOrOverridesThatDependOnTheRouteFailLoudly() {
+        assertThatThrownBy(() -> withRoutes().check(Query.of("shop/checkout-1", "shop/payments-1", 8443)))
+                .isInstanceOf(UnsupportedRbacException.class).hasMessageContaining("inbound|8443");
+        RBAC open = rbac(RBAC.Action.ALLOW, "open", policy(anyPermission(), anyPrincipal()));
+        Checker byPath = withRoutes(routes(route("/admin").putTypedPerFilterConfig("septa.allow", perRoute(open)), route("/")));
+        assertThatThrownBy(() -> byPath.check(Query.of("shop/checkout-1", "shop/payments-1", 8443)))
                 .isInstanceOf(UnsupportedRbacException.class).hasMessageContaining("RBACPerRoute");
     }
 

@@ -23,7 +23,10 @@ import io.envoyproxy.envoy.config.listener.v3.FilterChainMatch;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.listener.v3.ListenerFilter;
 import io.envoyproxy.envoy.extensions.filters.listener.original_dst.v3.OriginalDst;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds;
 import io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy;
 import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
 import com.google.protobuf.BoolValue;
@@ -33,8 +36,9 @@ import java.util.List;
 
 /**
  * The sidecar's {@code inbound} listener (0.0.0.0:15006): one filter chain per port, matched on the original
- * destination port, each with the two RBAC filters of decision 0001, and a default chain with network RBAC for
- * every other port. Also the local clusters the chains forward to ({@code inbound|PORT||} on 127.0.0.1).
+ * destination port, each with the RBAC filters of decision 0001, and a default chain with network RBAC for
+ * every other port. HTTP and gRPC chains are constant for a port: their routes, and in them the RBAC, come by RDS
+ * (decision 0008); TCP chains carry network RBAC, so a policy change there changes (and drains) that chain. Also the local clusters the chains forward to ({@code inbound|PORT||} on 127.0.0.1).
  *
  * <p>{@code mtls: Permissive} (a migration mode, as in Istio) also accepts plaintext: the TLS inspector tells the
  * two apart, and each port gets a twin chain for {@code raw_buffer} with the same filters and no TLS. A plaintext
@@ -95,9 +99,9 @@ final class EnvoyInboundConfigurer {
                         .setNormalizePath(BoolValue.of(true))
                         .setMergeSlashes(true)
                         .setPathWithEscapedSlashesAction(ESCAPED_SLASHES)
-                        .setRouteConfig(ProtoBuilders.routes("inbound|" + port.port(),
-                                List.of(ProtoBuilders.forwardAll("inbound|" + port.port(), List.of("*"), cluster))))
-                        .addAllHttpFilters(rbac.envoyHttpFilters(port))
+                        // By RDS, so that a policy change never changes this chain (decision 0008).
+                        .setRds(Rds.newBuilder().setConfigSource(ProtoBuilders.ADS).setRouteConfigName(routeName(port)))
+                        .addAllHttpFilters(RbacConfigurer.listenerHttpFilters(true))
                         .addAccessLog(httpAccessLog())
                         .addHttpFilters(ProtoBuilders.ROUTER)
                         .build();
@@ -123,6 +127,27 @@ final class EnvoyInboundConfigurer {
         }
         listener.setDefaultFilterChain(other.setTransportSocket(tcpTls));
         return listener.build();
+    }
+
+    /**
+     * The routes of the HTTP and gRPC ports ({@code inbound|PORT}): everything to the local cluster, with the port's
+     * RBAC as per-route overrides of the chain's constant filters. Envoy applies an RDS update to the requests that
+     * follow on connections it already has; a changed filter chain is drained instead.
+     */
+    List<RouteConfiguration> routes(WorkloadPlan plan) {
+        List<RouteConfiguration> routes = new ArrayList<>();
+        for (InboundPort port : plan.ports()) {
+            if (port.protocol().isHttp()) {
+                VirtualHost.Builder host = ProtoBuilders.forwardAll(routeName(port), List.of("*"), localCluster(port.port())).toBuilder();
+                host.getRoutesBuilder(0).putAllTypedPerFilterConfig(rbac.perRouteOverrides(port));
+                routes.add(ProtoBuilders.routes(routeName(port), List.of(host.build())));
+            }
+        }
+        return routes;
+    }
+
+    static String routeName(InboundPort port) {
+        return "inbound|" + port.port();
     }
 
     /** The same chain for plaintext connections: matched on {@code raw_buffer}, without the TLS transport socket. */

@@ -35,7 +35,8 @@ public final class EnvoyProxyEmitter {
         List<Cluster> clusters = new ArrayList<>(inbound.clusters(plan));
         clusters.addAll(outbound.clusters(plan));
         clusters.sort(Comparator.comparing(Cluster::getName));
-        List<RouteConfiguration> routes = new ArrayList<>(outbound.routes(plan));
+        List<RouteConfiguration> routes = new ArrayList<>(inbound.routes(plan));
+        routes.addAll(outbound.routes(plan));
         routes.sort(Comparator.comparing(RouteConfiguration::getName));
         return new ProxyResources(listeners, routes, clusters, outbound.endpoints(plan));
     }

@@ -32,7 +32,8 @@ import java.util.Map;
 /**
  * Emits what grpc-java's xDS expects (see FACTS.md): per port a server listener named
  * {@code grpc/server?xds.resource.listening_address=0.0.0.0:PORT} whose own address is also 0.0.0.0 (grpc-java
- * ignores anything else), with the two RBAC filters before the router and a {@code non_forwarding_action} route;
+ * ignores anything else), with the three RBAC filters before the router and its {@code non_forwarding_action} route
+ * by RDS ({@code inbound|PORT}, carrying the RBAC as per-route overrides, decision 0008);
  * per reachable service port a client api_listener {@code NAME.NS:PORT} with RDS, its route config, an EDS
  * cluster and its endpoints. TLS comes from the {@code septa} certificate-provider instance. Client-side
  * resources are cached per service port and shared by all proxies. One instance per compile.
@@ -60,10 +61,11 @@ public final class GrpcProxyEmitter {
     private ProxyResources build(WorkloadPlan plan) {
         List<Listener> listeners = new ArrayList<>();
         var tls = TlsConfigurer.grpcDownstream(plan.mtls() == MtlsMode.STRICT);
+        List<RouteConfiguration> routeConfigs = new ArrayList<>();
         for (InboundPort port : plan.ports()) {
             listeners.add(serverListener(port, tls));
+            routeConfigs.add(serverRoutes(port));
         }
-        List<RouteConfiguration> routeConfigs = new ArrayList<>();
         List<Cluster> clusterList = new ArrayList<>();
         List<ClusterLoadAssignment> claList = new ArrayList<>();
         for (ServicePort sp : plan.reachable()) {
@@ -78,15 +80,17 @@ public final class GrpcProxyEmitter {
         return new ProxyResources(listeners, routeConfigs, clusterList, claList);
     }
 
-    private Listener serverListener(InboundPort port, io.envoyproxy.envoy.config.core.v3.TransportSocket tls) {
-        String name = "inbound|" + port.port();
+    /**
+     * The server listener of one port: TLS, and a connection manager whose filters are the same for every port and
+     * policy (decision 0008) and whose routes come by RDS. A policy change is an RDS update, which grpc-java applies to
+     * the connections it already has; a Listener change would drain them and only new connections would see it.
+     */
+    private static Listener serverListener(InboundPort port, io.envoyproxy.envoy.config.core.v3.TransportSocket tls) {
+        String name = inboundRouteName(port);
         HttpConnectionManager hcm = HttpConnectionManager.newBuilder()
                 .setStatPrefix("inbound_" + port.port())
-                .setRouteConfig(RouteConfiguration.newBuilder().setName(name).addVirtualHosts(VirtualHost.newBuilder()
-                        .setName(name).addDomains("*")
-                        .addRoutes(Route.newBuilder().setMatch(RouteMatch.newBuilder().setPrefix("/"))
-                                .setNonForwardingAction(NonForwardingAction.getDefaultInstance()))))
-                .addAllHttpFilters(rbac.httpFilters(port))
+                .setRds(Rds.newBuilder().setConfigSource(ProtoBuilders.ADS).setRouteConfigName(name))
+                .addAllHttpFilters(RbacConfigurer.listenerHttpFilters(false))
                 .addHttpFilters(ProtoBuilders.ROUTER)
                 .build();
         return Listener.newBuilder()
@@ -95,6 +99,22 @@ public final class GrpcProxyEmitter {
                 .setTrafficDirection(TrafficDirection.INBOUND)
                 .addFilterChains(FilterChain.newBuilder().setName(name).addFilters(ProtoBuilders.filter(ProtoBuilders.HCM, hcm)).setTransportSocket(tls))
                 .build();
+    }
+
+    /** The server's routes for one port: every call to the application ({@code non_forwarding_action}), with the port's RBAC. */
+    private RouteConfiguration serverRoutes(InboundPort port) {
+        String name = inboundRouteName(port);
+        return RouteConfiguration.newBuilder().setName(name).addVirtualHosts(VirtualHost.newBuilder()
+                        .setName(name).addDomains("*")
+                        .addRoutes(Route.newBuilder().setMatch(RouteMatch.newBuilder().setPrefix("/"))
+                                .setNonForwardingAction(NonForwardingAction.getDefaultInstance())
+                                .putAllTypedPerFilterConfig(rbac.perRouteOverrides(port))))
+                .build();
+    }
+
+    /** The RDS name of a port's server routes; unique in the proxy (client route names are {@code NAME.NS:PORT}). */
+    public static String inboundRouteName(InboundPort port) {
+        return "inbound|" + port.port();
     }
 
     private static Listener clientListener(ServicePort sp) {
