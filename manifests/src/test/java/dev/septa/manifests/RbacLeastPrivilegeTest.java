@@ -45,7 +45,7 @@ class RbacLeastPrivilegeTest {
             g.add(new Grant("Role", "", "secrets", verb, CA_SECRETS));
         }
         g.add(new Grant("Role", "", "secrets", "create", null));
-        for (String r : List.of("segments/status", "intents/status", "meshconfigs/status")) { // CustomResourceStatusPublisher: updateStatus
+        for (String r : List.of("segments/status", "intents/status", "meshconfigs/status", "quarantines/status")) { // CustomResourceStatusPublisher: updateStatus
             g.add(new Grant("ClusterRole", "septa.dev", r, "update", null));
         }
         for (String verb : List.of("get", "patch")) { // LeaderElection: fabric8's LeaseLock reads and renews by PATCH

@@ -33,7 +33,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Writes the {@code status} of every Segment, Intent and MeshConfig: condition {@code Accepted} ({@code True}, or
+ * Writes the {@code status} of every Segment, Intent, MeshConfig and Quarantine: condition {@code Accepted} ({@code True}, or
  * {@code False} with reason {@code InvalidLastValidInForce} / {@code InvalidNotApplied} and the first error as
  * {@code k8s:NS/Intent/NAME:7:11: ...}), {@code observedGeneration}, and for Intents {@code selectedWorkloads}
  * ({@code from}, {@code to}: the workloads each side selects in the configuration in force).

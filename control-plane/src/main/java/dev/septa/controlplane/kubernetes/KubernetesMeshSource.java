@@ -148,10 +148,10 @@ public final class KubernetesMeshSource implements MeshSource, AutoCloseable {
         listeners.add(listener);
     }
 
-    /** The Segments, Intents and MeshConfigs as the watches hold them now (with their status). */
+    /** The Segments, Intents, MeshConfigs and Quarantines as the watches hold them now (with their status). */
     public List<GenericKubernetesResource> customResources() {
         List<GenericKubernetesResource> all = new ArrayList<>();
-        for (var informer : List.of(meshConfigs, segments, intents)) {
+        for (var informer : java.util.Arrays.asList(meshConfigs, segments, intents, quarantines)) {
             if (informer != null) {
                 all.addAll(informer.getStore().list());
             }
@@ -159,12 +159,13 @@ public final class KubernetesMeshSource implements MeshSource, AutoCloseable {
         return all;
     }
 
-    /** The resource definition of a Septa kind ({@code Intent}, {@code Segment}, {@code MeshConfig}). */
+    /** The resource definition of a Septa kind ({@code Intent}, {@code Segment}, {@code MeshConfig}, {@code Quarantine}). */
     public static ResourceDefinitionContext definition(String kind) {
         return switch (kind) {
             case "Intent" -> INTENTS;
             case "Segment" -> SEGMENTS;
             case "MeshConfig" -> MESH_CONFIGS;
+            case "Quarantine" -> QUARANTINES;
             default -> throw new IllegalArgumentException("not a Septa kind: " + kind);
         };
     }
