@@ -199,6 +199,13 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
         }
     }
 
+    @Override
+    public boolean connected(String nodeId) {
+        synchronized (lock) {
+            return proxies.containsKey(nodeId);
+        }
+    }
+
     /**
      * Per connected node that was given secrets, the SDS version each of its streams that was sent secrets last
      * ACKed (null: none yet). A root rotation stage checks these against what each version carried.
