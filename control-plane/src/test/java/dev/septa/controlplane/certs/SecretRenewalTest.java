@@ -321,6 +321,24 @@ class SecretRenewalTest {
         assertThat(certificates.ttls).last().isEqualTo(Duration.ofMinutes(10));
     }
 
+    /** A mesh change that leaves identities as they were sends no node its secrets again (nor builds them). */
+    @Test
+    void aMeshChangeThatKeepsIdentitiesSendsNoSecrets() throws Exception {
+        issuer(() -> 0.5);
+        for (int i = 0; i < 10; i++) {
+            connect("shop/w-" + i);
+        }
+        issuer.renewDueNow();
+        int sent = sink.calls.get();
+        assertThat(sent).isEqualTo(10);
+        issuer.meshChanged();
+        issuer.renewDueNow(); // runs after the mesh change on the issuing thread
+        assertThat(sink.calls.get()).isEqualTo(sent);
+        issuer.trustBundleChanged(); // a new bundle does go to everyone
+        issuer.renewDueNow();
+        assertThat(sink.calls.get()).isEqualTo(sent + 10);
+    }
+
     @Test
     void aNewIdentityIsCertifiedAtOnce() throws Exception {
         issuer(() -> 0.5);
@@ -401,6 +419,7 @@ class SecretRenewalTest {
     static final class FakeSink implements SecretSink {
         final Set<String> connected = ConcurrentHashMap.newKeySet();
         final Map<String, List<String>> published = new ConcurrentHashMap<>();
+        final java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
 
         @Override
         public Set<String> connectedNodes() {
@@ -409,6 +428,7 @@ class SecretRenewalTest {
 
         @Override
         public void publishSecrets(String nodeId, TypeResources secrets, Instant certificateExpiry) {
+            calls.incrementAndGet();
             List<String> versions = published.computeIfAbsent(nodeId, k -> new CopyOnWriteArrayList<>());
             if (versions.isEmpty() || !versions.getLast().equals(secrets.version())) {
                 versions.add(secrets.version());
