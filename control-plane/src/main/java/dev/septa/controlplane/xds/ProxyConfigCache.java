@@ -137,6 +137,15 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
         events.connectionsChanged();
     }
 
+    /**
+     * Types whose state-of-the-world answers to an unchanged subscription carry only the resources that changed since
+     * the version the client holds (the xDS protocol, "Grouping Resources into Responses": every type but Listener and
+     * Cluster is grouped as in delta; a resource left out is kept by the client, not deleted). After an endpoint
+     * change a proxy is sent that one ClusterLoadAssignment, not all it subscribes to. A new subscription (other
+     * names), a NACK or an answer the client did not get (its request names another version) gets them all.
+     */
+    private static final Set<String> CHANGES_ONLY_IN_SOTW = Set.of(Resources.V3.ROUTE_TYPE_URL, Resources.V3.ENDPOINT_TYPE_URL);
+
     /** Below this many proxies to answer, one thread is quicker than handing work out. */
     private static final int PARALLEL_SENDS_FROM = 64;
 
@@ -439,16 +448,25 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
             Watch watch = open.sotw();
             Set<String> names = new TreeSet<>(watch.request().getResourceNamesList());
             StreamSession.Sent last = session.lastSent(open.typeUrl());
-            if (last != null && current.version().equals(watch.request().getVersionInfo())
-                    && new TreeSet<>(last.requestedNames()).equals(names)) {
+            boolean sameNames = last != null && new TreeSet<>(last.requestedNames()).equals(names);
+            if (sameNames && current.version().equals(watch.request().getVersionInfo())) {
                 return null; // the client has this version with these names: an ACK, wait for a change
             }
+            TypeResources held = sameNames && !names.isEmpty() && CHANGES_ONLY_IN_SOTW.contains(open.typeUrl())
+                    && last.version().equals(watch.request().getVersionInfo()) ? last.state() : null;
             Collection<Message> resources = new ArrayList<>();
             if (names.isEmpty()) {
                 current.byName().values().forEach(r -> resources.add(r.resource()));
             } else {
                 for (String name : names) {
                     VersionedResource<?> r = current.byName().get(name);
+                    if (held != null) {
+                        VersionedResource<?> before = held.byName().get(name);
+                        if (r != null && (before == null || !before.version().equals(r.version()))) {
+                            resources.add(r.resource());
+                        }
+                        continue; // unchanged (the client holds it) or gone (SotW cannot say so for this type)
+                    }
                     Message standIn = r != null || proxy.dialect != Dialect.GRPC ? null
                             : UnroutedListener.standIn(open.typeUrl(), name);
                     if (r != null) {
@@ -458,7 +476,7 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
                     } // otherwise absent from a full-state answer: "does not exist"
                 }
             }
-            session.recordSent(open.typeUrl(), new StreamSession.Sent(current.version(), List.copyOf(names)));
+            session.recordSent(open.typeUrl(), new StreamSession.Sent(current.version(), List.copyOf(names), current));
             Runnable audit = firstSent(proxy, open.typeUrl(), current.version());
             Response response = Response.create(watch.request(), resources, current.version());
             return () -> {
@@ -474,8 +492,10 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
         DeltaWatch watch = open.delta();
         Map<String, String> tracked = watch.trackedResources();
         Map<String, VersionedResource<?>> changed = new LinkedHashMap<>();
+        Set<String> subscribed = session.deltaSubscribed(open.typeUrl());
         current.byName().forEach((name, r) -> {
-            boolean wanted = watch.isWildcard() || tracked.containsKey(name) || watch.pendingResources().contains(name);
+            boolean wanted = watch.isWildcard() || tracked.containsKey(name) || watch.pendingResources().contains(name)
+                    || subscribed.contains(name);
             if (wanted && !r.version().equals(tracked.get(name))) {
                 changed.put(name, r);
             }
@@ -490,7 +510,7 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
         if (changed.isEmpty() && removed.isEmpty() && !(firstAnswer && watch.isWildcard())) {
             return null;
         }
-        session.recordSent(open.typeUrl(), new StreamSession.Sent(current.version(), List.of()));
+        session.recordSent(open.typeUrl(), new StreamSession.Sent(current.version(), List.of(), current));
         Runnable audit = firstSent(proxy, open.typeUrl(), current.version());
         DeltaResponse response = DeltaResponse.create(watch.request(), changed, List.copyOf(removed), current.version());
         return () -> {

@@ -27,6 +27,7 @@ public final class StreamSession {
     final java.util.Set<String> watchedTypes = new java.util.HashSet<>();
     /** Delta only: per type, whether the client subscribed as a wildcard (requests of one stream arrive in order). */
     private final Map<String, Boolean> deltaWildcard = new ConcurrentHashMap<>();
+    private final Map<String, java.util.Set<String>> deltaNames = new ConcurrentHashMap<>();
 
     StreamSession(Principal principal) {
         this.principal = principal;
@@ -87,6 +88,9 @@ public final class StreamSession {
      * that asked for one listener all of them.)
      */
     boolean deltaWildcard(String typeUrl, List<String> subscribe, List<String> unsubscribe) {
+        java.util.Set<String> names = deltaNames.computeIfAbsent(typeUrl, t -> ConcurrentHashMap.newKeySet());
+        subscribe.stream().filter(n -> !n.equals("*")).forEach(names::add);
+        unsubscribe.forEach(names::remove);
         return deltaWildcard.compute(typeUrl, (type, before) -> {
             boolean wildcard = before == null ? subscribe.isEmpty() || subscribe.contains("*") : before;
             if (subscribe.contains("*")) {
@@ -99,10 +103,22 @@ public final class StreamSession {
         });
     }
 
+    /**
+     * Delta only: the names the client subscribed to by name and has not unsubscribed. A resource that was removed
+     * stays subscribed (the protocol: removal is not unsubscription) and must be sent when it exists again;
+     * java-control-plane forgets it, since it drops removed names from both its tracked and pending sets.
+     */
+    java.util.Set<String> deltaSubscribed(String typeUrl) {
+        return deltaNames.getOrDefault(typeUrl, java.util.Set.of());
+    }
+
     Map<String, OpenWatch> watches() {
         return watches;
     }
 
-    /** What went out last for one type: the version, and (SotW) the names the client had asked for. */
-    record Sent(String version, List<String> requestedNames) {}
+    /**
+     * What went out last for one type: the version, (SotW) the names the client had asked for, and the type's
+     * resources at that version, which a client that ACKed it holds (shared with the snapshot, not a copy).
+     */
+    record Sent(String version, List<String> requestedNames, TypeResources state) {}
 }
