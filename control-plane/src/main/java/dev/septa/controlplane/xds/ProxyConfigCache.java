@@ -492,10 +492,11 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
         DeltaWatch watch = open.delta();
         Map<String, String> tracked = watch.trackedResources();
         Map<String, VersionedResource<?>> changed = new LinkedHashMap<>();
-        Set<String> subscribed = session.deltaSubscribed(open.typeUrl());
+        Set<String> removedBefore = session.deltaRemoved(open.typeUrl());
+        removedBefore.removeIf(tracked::containsKey); // the client ACKed it back
         current.byName().forEach((name, r) -> {
             boolean wanted = watch.isWildcard() || tracked.containsKey(name) || watch.pendingResources().contains(name)
-                    || subscribed.contains(name);
+                    || removedBefore.contains(name);
             if (wanted && !r.version().equals(tracked.get(name))) {
                 changed.put(name, r);
             }
@@ -511,6 +512,9 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
             return null;
         }
         session.recordSent(open.typeUrl(), new StreamSession.Sent(current.version(), List.of(), current));
+        if (!watch.isWildcard()) {
+            removedBefore.addAll(removed); // still subscribed: sent again if it comes back
+        }
         Runnable audit = firstSent(proxy, open.typeUrl(), current.version());
         DeltaResponse response = DeltaResponse.create(watch.request(), changed, List.copyOf(removed), current.version());
         return () -> {

@@ -27,7 +27,7 @@ public final class StreamSession {
     final java.util.Set<String> watchedTypes = new java.util.HashSet<>();
     /** Delta only: per type, whether the client subscribed as a wildcard (requests of one stream arrive in order). */
     private final Map<String, Boolean> deltaWildcard = new ConcurrentHashMap<>();
-    private final Map<String, java.util.Set<String>> deltaNames = new ConcurrentHashMap<>();
+    private final Map<String, java.util.Set<String>> deltaRemoved = new ConcurrentHashMap<>();
 
     StreamSession(Principal principal) {
         this.principal = principal;
@@ -88,9 +88,10 @@ public final class StreamSession {
      * that asked for one listener all of them.)
      */
     boolean deltaWildcard(String typeUrl, List<String> subscribe, List<String> unsubscribe) {
-        java.util.Set<String> names = deltaNames.computeIfAbsent(typeUrl, t -> ConcurrentHashMap.newKeySet());
-        subscribe.stream().filter(n -> !n.equals("*")).forEach(names::add);
-        unsubscribe.forEach(names::remove);
+        java.util.Set<String> gone = deltaRemoved.get(typeUrl);
+        if (gone != null) {
+            unsubscribe.forEach(gone::remove);
+        }
         return deltaWildcard.compute(typeUrl, (type, before) -> {
             boolean wildcard = before == null ? subscribe.isEmpty() || subscribe.contains("*") : before;
             if (subscribe.contains("*")) {
@@ -104,12 +105,13 @@ public final class StreamSession {
     }
 
     /**
-     * Delta only: the names the client subscribed to by name and has not unsubscribed. A resource that was removed
-     * stays subscribed (the protocol: removal is not unsubscription) and must be sent when it exists again;
-     * java-control-plane forgets it, since it drops removed names from both its tracked and pending sets.
+     * Delta only: names this by-name subscriber was told were removed and has not unsubscribed. Removal is not
+     * unsubscription (the protocol), so such a resource must be sent when it exists again; java-control-plane forgets
+     * the name, dropping it from both its tracked and pending sets. Only removed names are kept, not every subscribed
+     * one. Guarded by the cache's lock where written from an answer; unsubscriptions remove concurrently.
      */
-    java.util.Set<String> deltaSubscribed(String typeUrl) {
-        return deltaNames.getOrDefault(typeUrl, java.util.Set.of());
+    java.util.Set<String> deltaRemoved(String typeUrl) {
+        return deltaRemoved.computeIfAbsent(typeUrl, t -> ConcurrentHashMap.newKeySet());
     }
 
     Map<String, OpenWatch> watches() {
