@@ -493,7 +493,9 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
         Map<String, String> tracked = watch.trackedResources();
         Map<String, VersionedResource<?>> changed = new LinkedHashMap<>();
         Set<String> removedBefore = session.deltaRemoved(open.typeUrl());
-        removedBefore.removeIf(tracked::containsKey); // the client ACKed it back
+        if (!removedBefore.isEmpty()) {
+            removedBefore.removeIf(tracked::containsKey); // the client ACKed it back
+        }
         current.byName().forEach((name, r) -> {
             boolean wanted = watch.isWildcard() || tracked.containsKey(name) || watch.pendingResources().contains(name)
                     || removedBefore.contains(name);
@@ -513,7 +515,7 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
         }
         session.recordSent(open.typeUrl(), new StreamSession.Sent(current.version(), List.of(), current));
         if (!watch.isWildcard()) {
-            removedBefore.addAll(removed); // still subscribed: sent again if it comes back
+            session.deltaRemoved(open.typeUrl(), removed); // still subscribed: sent again if it comes back
         }
         Runnable audit = firstSent(proxy, open.typeUrl(), current.version());
         DeltaResponse response = DeltaResponse.create(watch.request(), changed, List.copyOf(removed), current.version());

@@ -111,7 +111,14 @@ public final class StreamSession {
      * one. Guarded by the cache's lock where written from an answer; unsubscriptions remove concurrently.
      */
     java.util.Set<String> deltaRemoved(String typeUrl) {
-        return deltaRemoved.computeIfAbsent(typeUrl, t -> ConcurrentHashMap.newKeySet());
+        return deltaRemoved.getOrDefault(typeUrl, java.util.Set.of());
+    }
+
+    /** Records names reported removed to a by-name subscriber (the set is made on first use only). */
+    void deltaRemoved(String typeUrl, java.util.Collection<String> names) {
+        if (!names.isEmpty()) {
+            deltaRemoved.computeIfAbsent(typeUrl, t -> ConcurrentHashMap.newKeySet()).addAll(names);
+        }
     }
 
     Map<String, OpenWatch> watches() {
