@@ -142,7 +142,8 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
      * the version the client holds (the xDS protocol, "Grouping Resources into Responses": every type but Listener and
      * Cluster is grouped as in delta; a resource left out is kept by the client, not deleted). After an endpoint
      * change a proxy is sent that one ClusterLoadAssignment, not all it subscribes to. A new subscription (other
-     * names), a NACK or an answer the client did not get (its request names another version) gets them all.
+     * names), a NACK or an answer the client did not get (its request names another version) gets them all, and so
+     * does an EDS answer after the proxy's clusters changed.
      */
     private static final Set<String> CHANGES_ONLY_IN_SOTW = Set.of(Resources.V3.ROUTE_TYPE_URL, Resources.V3.ENDPOINT_TYPE_URL);
 
@@ -454,6 +455,13 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
             }
             TypeResources held = sameNames && !names.isEmpty() && CHANGES_ONLY_IN_SOTW.contains(open.typeUrl())
                     && last.version().equals(watch.request().getVersionInfo()) ? last.state() : null;
+            boolean endpoints = Resources.V3.ENDPOINT_TYPE_URL.equals(open.typeUrl());
+            String clusters = endpoints ? current(proxy, Resources.V3.CLUSTER_TYPE_URL).version() : null;
+            if (endpoints && !clusters.equals(session.clustersAtLastEndpoints)) {
+                // Clusters changed since: an Envoy re-warms each updated cluster and waits for its endpoints, which
+                // an answer of changed endpoints only would leave out (java-control-plane's hasClusterChanged case).
+                held = null;
+            }
             Collection<Message> resources = new ArrayList<>();
             if (names.isEmpty()) {
                 current.byName().values().forEach(r -> resources.add(r.resource()));
@@ -477,6 +485,9 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
                 }
             }
             session.recordSent(open.typeUrl(), new StreamSession.Sent(current.version(), List.copyOf(names), current));
+            if (endpoints) {
+                session.clustersAtLastEndpoints = clusters;
+            }
             Runnable audit = firstSent(proxy, open.typeUrl(), current.version());
             Response response = Response.create(watch.request(), resources, current.version());
             return () -> {

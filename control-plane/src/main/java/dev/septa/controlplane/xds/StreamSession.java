@@ -28,6 +28,8 @@ public final class StreamSession {
     /** Delta only: per type, whether the client subscribed as a wildcard (requests of one stream arrive in order). */
     private final Map<String, Boolean> deltaWildcard = new ConcurrentHashMap<>();
     private final Map<String, java.util.Set<String>> deltaRemoved = new ConcurrentHashMap<>();
+    /** SotW: the cluster version in force when endpoints were last sent on this stream (guarded by the cache's lock). */
+    String clustersAtLastEndpoints;
 
     StreamSession(Principal principal) {
         this.principal = principal;
