@@ -34,8 +34,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Renewal follows {@link RenewalSchedule}: each certificate gets its own renewal instant, drawn once at issuance
  * at 50 % ± 10 % of its lifetime, so a fleet issued together renews spread over a fifth of the lifetime. A tick
- * (every {@link Options#tick()}) renews what is due and pushes it over SDS; a workload disconnected past its
- * renewal instant is renewed when it reconnects (its node asks for secrets, the certificate is found due). A failed
+ * (every {@link Options#tick()}) renews what is due and pushes it over SDS; it takes the due nodes from a
+ * {@link RenewalQueue} ordered by due time, so a tick costs what is due, never a walk over the fleet. A workload
+ * disconnected past its renewal instant is renewed when it reconnects (its node asks for secrets, the certificate is
+ * found due); its certificate is kept for such a reconnect until it expires. A failed
  * issuance is retried after {@link RetryBackoff} and reported to the {@link Listener} and {@link #renewals()} at
  * once, so it shows in metrics and {@code septa status} while the old certificate still has about half its life.
  * The TTL is read from the mesh at each issuance: a new {@code certificateTTL} applies to certificates issued from
@@ -118,11 +120,10 @@ public final class SecretIssuer implements SecretSource, AutoCloseable {
 
     private record Carried(String bundle, String signer) {}
     /**
-     * The earliest {@link NodeCert#nextAction()} of any node: a tick before it has nothing to renew and skips the scan
-     * of every connected node (10,000 of them, five times a second, at fleet scale). Read and written on the issuing
-     * thread only, like {@link #nodes}' updates.
+     * Every node with a certificate (or a failed first issuance) by its {@link NodeCert#nextAction()}, withheld nodes
+     * excepted. Read and written on the issuing thread only, like {@link #nodes}' updates.
      */
-    private Instant nextDue = Instant.MIN;
+    private final RenewalQueue queue = new RenewalQueue();
 
     public SecretIssuer(WorkloadCertificates certificates, MeshState mesh, ProxyConfigCache cache, Clock clock, Listener listener) {
         this(certificates, mesh, cache, clock, listener, Options.DEFAULT);
@@ -182,9 +183,13 @@ public final class SecretIssuer implements SecretSource, AutoCloseable {
         issuing.execute(() -> refresh(nodeId, true));
     }
 
-    /** After a new mesh: identities may have changed, and nodes unknown before may now be known. */
+    /**
+     * After a new mesh: identities may have changed, and nodes unknown before may now be known; those are certified.
+     * A node whose certificate still fits is not sent it again: building and hashing every node's secrets on every
+     * edit cost as much as the edit at 10,000 nodes, to change nothing.
+     */
     public void meshChanged() {
-        issuing.execute(() -> refreshAll(true));
+        issuing.execute(() -> refreshAll(false));
     }
 
     /** After the trust bundle changed: every connected node gets the new {@code ROOTCA}. */
@@ -220,6 +225,11 @@ public final class SecretIssuer implements SecretSource, AutoCloseable {
             Instant now = clock.instant();
             long spread = Math.max(0, window.toMillis());
             nodes.replaceAll((id, n) -> n.dueBy(now.plusMillis((long) (options.random().getAsDouble() * spread))));
+            nodes.forEach((id, n) -> {
+                if (!withheld.contains(id)) {
+                    queue.schedule(id, n.nextAction());
+                }
+            });
             refreshAll(false);
         });
     }
@@ -284,11 +294,45 @@ public final class SecretIssuer implements SecretSource, AutoCloseable {
         done.await();
     }
 
+    /** The tick: only the nodes whose next action is due are looked at, earliest first. */
     private void renewDue() {
-        if (clock.instant().isBefore(nextDue)) {
-            return;
+        Instant now = clock.instant();
+        for (String nodeId : queue.takeDue(now)) {
+            NodeCert n = nodes.get(nodeId);
+            if (n == null) {
+                continue;
+            }
+            if (!cache.connected(nodeId)) {
+                // Away: the certificate is kept for a reconnect (which renews it then if due) until it expires.
+                if (n.cert() == null || !now.isBefore(n.cert().notAfter())) {
+                    forget(nodeId);
+                } else {
+                    queue.schedule(nodeId, n.cert().notAfter());
+                }
+                continue;
+            }
+            refresh(nodeId, false);
+            requeue(nodeId, now);
         }
-        refreshAll(false);
+    }
+
+    /**
+     * Queues a node whose next action lies ahead and that is not queued: one found not due, say. A withheld node
+     * waits for a mesh change instead; a node without identity is looked at again when the mesh gives it one.
+     */
+    private void requeue(String nodeId, Instant now) {
+        NodeCert n = nodes.get(nodeId);
+        if (n != null && !queue.contains(nodeId) && !withheld.contains(nodeId) && n.nextAction().isAfter(now)) {
+            queue.schedule(nodeId, n.nextAction());
+        }
+    }
+
+    private void forget(String nodeId) {
+        nodes.remove(nodeId);
+        queue.remove(nodeId);
+        bundleSent.remove(nodeId);
+        withheld.remove(nodeId);
+        carried.remove(nodeId);
     }
 
     private void refreshAll(boolean republish) {
@@ -296,18 +340,19 @@ public final class SecretIssuer implements SecretSource, AutoCloseable {
         Instant now = clock.instant();
         // A node that went away keeps its certificate while it is valid: a reconnect (or a flapping stream) reuses
         // it instead of costing an issuance, and is renewed then if it passed its renewal instant meanwhile.
-        nodes.entrySet().removeIf(e -> !connected.contains(e.getKey())
-                && (e.getValue().cert() == null || !now.isBefore(e.getValue().cert().notAfter())));
+        for (String nodeId : List.copyOf(nodes.keySet())) {
+            NodeCert n = nodes.get(nodeId);
+            if (!connected.contains(nodeId) && (n.cert() == null || !now.isBefore(n.cert().notAfter()))) {
+                forget(nodeId);
+            }
+        }
         bundleSent.keySet().retainAll(connected);
         withheld.retainAll(connected);
         carried.keySet().retainAll(connected);
         for (String nodeId : connected) {
             refresh(nodeId, republish);
+            requeue(nodeId, now);
         }
-        // Only connected nodes count: one that went away is looked at again when it reconnects (requestSecrets).
-        nextDue = nodes.entrySet().stream().filter(e -> connected.contains(e.getKey()) && !withheld.contains(e.getKey()))
-                .map(e -> e.getValue().nextAction())
-                .min(Instant::compareTo).orElse(Instant.MAX);
     }
 
     private void refresh(String nodeId, boolean republish) {
@@ -381,9 +426,7 @@ public final class SecretIssuer implements SecretSource, AutoCloseable {
 
     private void remember(String nodeId, NodeCert cert) {
         nodes.put(nodeId, cert);
-        if (cert.nextAction().isBefore(nextDue)) {
-            nextDue = cert.nextAction();
-        }
+        queue.schedule(nodeId, cert.nextAction());
     }
 
     private void publish(String nodeId, KeyedCertificate cert) {

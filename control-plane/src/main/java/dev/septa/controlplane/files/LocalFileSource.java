@@ -74,6 +74,12 @@ public final class LocalFileSource implements MeshSource {
         return new SourceSnapshot(files, contentHash, contentHash + "@" + SourceSnapshot.contentHash(List.of(new InputFile("stamps", after.toString()))));
     }
 
+    /** The listing and every file's stamp, hashed: no file is read. */
+    @Override
+    public String stamp() throws SourceException {
+        return SourceSnapshot.contentHash(List.of(new InputFile("stamps", stamps().toString())));
+    }
+
     /** Every input file in read order (sorted intents, then the inventory) with its stamp. */
     private Map<Path, FileStamp> stamps() throws SourceException {
         List<Path> paths = new ArrayList<>();

@@ -32,6 +32,11 @@ public final class QuarantineSource implements MeshSource {
     }
 
     @Override
+    public String stamp() throws SourceException {
+        return delegate.stamp() + "+" + SourceSnapshot.contentHash(List.of(store.input()));
+    }
+
+    @Override
     public String describe() {
         return delegate.describe() + ", quarantines " + store.input().name();
     }

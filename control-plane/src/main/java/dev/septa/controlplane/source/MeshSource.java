@@ -8,6 +8,15 @@ package dev.septa.controlplane.source;
 public interface MeshSource {
     SourceSnapshot read() throws SourceException;
 
+    /**
+     * A cheap stand-in for {@link SourceSnapshot#revision()} for the publisher's periodic safety-net poll: it changes
+     * whenever the input was rewritten as far as the source can tell without reading it (for files: the listing and
+     * each file's size, modification time and inode). The default reads everything.
+     */
+    default String stamp() throws SourceException {
+        return read().revision();
+    }
+
     /** Human-readable origin for logs ("intents examples/shop/intents, inventory examples/shop/inventory.yaml"). */
     String describe();
 

@@ -137,6 +137,16 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
         events.connectionsChanged();
     }
 
+    /**
+     * Types whose state-of-the-world answers to an unchanged subscription carry only the resources that changed since
+     * the version the client holds (the xDS protocol, "Grouping Resources into Responses": every type but Listener and
+     * Cluster is grouped as in delta; a resource left out is kept by the client, not deleted). After an endpoint
+     * change a proxy is sent that one ClusterLoadAssignment, not all it subscribes to. A new subscription (other
+     * names), a NACK or an answer the client did not get (its request names another version) gets them all, and so
+     * does an EDS answer after the proxy's clusters changed.
+     */
+    private static final Set<String> CHANGES_ONLY_IN_SOTW = Set.of(Resources.V3.ROUTE_TYPE_URL, Resources.V3.ENDPOINT_TYPE_URL);
+
     /** Below this many proxies to answer, one thread is quicker than handing work out. */
     private static final int PARALLEL_SENDS_FROM = 64;
 
@@ -196,6 +206,13 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
     public Set<String> connectedNodes() {
         synchronized (lock) {
             return Set.copyOf(proxies.keySet());
+        }
+    }
+
+    @Override
+    public boolean connected(String nodeId) {
+        synchronized (lock) {
+            return proxies.containsKey(nodeId);
         }
     }
 
@@ -432,9 +449,18 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
             Watch watch = open.sotw();
             Set<String> names = new TreeSet<>(watch.request().getResourceNamesList());
             StreamSession.Sent last = session.lastSent(open.typeUrl());
-            if (last != null && current.version().equals(watch.request().getVersionInfo())
-                    && new TreeSet<>(last.requestedNames()).equals(names)) {
+            boolean sameNames = last != null && new TreeSet<>(last.requestedNames()).equals(names);
+            if (sameNames && current.version().equals(watch.request().getVersionInfo())) {
                 return null; // the client has this version with these names: an ACK, wait for a change
+            }
+            TypeResources held = sameNames && !names.isEmpty() && CHANGES_ONLY_IN_SOTW.contains(open.typeUrl())
+                    && last.version().equals(watch.request().getVersionInfo()) ? last.state() : null;
+            boolean endpoints = Resources.V3.ENDPOINT_TYPE_URL.equals(open.typeUrl());
+            String clusters = endpoints ? current(proxy, Resources.V3.CLUSTER_TYPE_URL).version() : null;
+            if (endpoints && !clusters.equals(session.clustersAtLastEndpoints)) {
+                // Clusters changed since: an Envoy re-warms each updated cluster and waits for its endpoints, which
+                // an answer of changed endpoints only would leave out (java-control-plane's hasClusterChanged case).
+                held = null;
             }
             Collection<Message> resources = new ArrayList<>();
             if (names.isEmpty()) {
@@ -442,6 +468,13 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
             } else {
                 for (String name : names) {
                     VersionedResource<?> r = current.byName().get(name);
+                    if (held != null) {
+                        VersionedResource<?> before = held.byName().get(name);
+                        if (r != null && (before == null || !before.version().equals(r.version()))) {
+                            resources.add(r.resource());
+                        }
+                        continue; // unchanged (the client holds it) or gone (SotW cannot say so for this type)
+                    }
                     Message standIn = r != null || proxy.dialect != Dialect.GRPC ? null
                             : UnroutedListener.standIn(open.typeUrl(), name);
                     if (r != null) {
@@ -451,7 +484,10 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
                     } // otherwise absent from a full-state answer: "does not exist"
                 }
             }
-            session.recordSent(open.typeUrl(), new StreamSession.Sent(current.version(), List.copyOf(names)));
+            session.recordSent(open.typeUrl(), new StreamSession.Sent(current.version(), List.copyOf(names), current));
+            if (endpoints) {
+                session.clustersAtLastEndpoints = clusters;
+            }
             Runnable audit = firstSent(proxy, open.typeUrl(), current.version());
             Response response = Response.create(watch.request(), resources, current.version());
             return () -> {
@@ -467,8 +503,13 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
         DeltaWatch watch = open.delta();
         Map<String, String> tracked = watch.trackedResources();
         Map<String, VersionedResource<?>> changed = new LinkedHashMap<>();
+        Set<String> removedBefore = session.deltaRemoved(open.typeUrl());
+        if (!removedBefore.isEmpty()) {
+            removedBefore.removeIf(tracked::containsKey); // the client ACKed it back
+        }
         current.byName().forEach((name, r) -> {
-            boolean wanted = watch.isWildcard() || tracked.containsKey(name) || watch.pendingResources().contains(name);
+            boolean wanted = watch.isWildcard() || tracked.containsKey(name) || watch.pendingResources().contains(name)
+                    || removedBefore.contains(name);
             if (wanted && !r.version().equals(tracked.get(name))) {
                 changed.put(name, r);
             }
@@ -483,7 +524,10 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
         if (changed.isEmpty() && removed.isEmpty() && !(firstAnswer && watch.isWildcard())) {
             return null;
         }
-        session.recordSent(open.typeUrl(), new StreamSession.Sent(current.version(), List.of()));
+        session.recordSent(open.typeUrl(), new StreamSession.Sent(current.version(), List.of(), current));
+        if (!watch.isWildcard()) {
+            session.deltaRemoved(open.typeUrl(), removed); // still subscribed: sent again if it comes back
+        }
         Runnable audit = firstSent(proxy, open.typeUrl(), current.version());
         DeltaResponse response = DeltaResponse.create(watch.request(), changed, List.copyOf(removed), current.version());
         return () -> {

@@ -27,6 +27,9 @@ public final class StreamSession {
     final java.util.Set<String> watchedTypes = new java.util.HashSet<>();
     /** Delta only: per type, whether the client subscribed as a wildcard (requests of one stream arrive in order). */
     private final Map<String, Boolean> deltaWildcard = new ConcurrentHashMap<>();
+    private final Map<String, java.util.Set<String>> deltaRemoved = new ConcurrentHashMap<>();
+    /** SotW: the cluster version in force when endpoints were last sent on this stream (guarded by the cache's lock). */
+    String clustersAtLastEndpoints;
 
     StreamSession(Principal principal) {
         this.principal = principal;
@@ -87,6 +90,10 @@ public final class StreamSession {
      * that asked for one listener all of them.)
      */
     boolean deltaWildcard(String typeUrl, List<String> subscribe, List<String> unsubscribe) {
+        java.util.Set<String> gone = deltaRemoved.get(typeUrl);
+        if (gone != null) {
+            unsubscribe.forEach(gone::remove);
+        }
         return deltaWildcard.compute(typeUrl, (type, before) -> {
             boolean wildcard = before == null ? subscribe.isEmpty() || subscribe.contains("*") : before;
             if (subscribe.contains("*")) {
@@ -99,10 +106,30 @@ public final class StreamSession {
         });
     }
 
+    /**
+     * Delta only: names this by-name subscriber was told were removed and has not unsubscribed. Removal is not
+     * unsubscription (the protocol), so such a resource must be sent when it exists again; java-control-plane forgets
+     * the name, dropping it from both its tracked and pending sets. Only removed names are kept, not every subscribed
+     * one. Guarded by the cache's lock where written from an answer; unsubscriptions remove concurrently.
+     */
+    java.util.Set<String> deltaRemoved(String typeUrl) {
+        return deltaRemoved.getOrDefault(typeUrl, java.util.Set.of());
+    }
+
+    /** Records names reported removed to a by-name subscriber (the set is made on first use only). */
+    void deltaRemoved(String typeUrl, java.util.Collection<String> names) {
+        if (!names.isEmpty()) {
+            deltaRemoved.computeIfAbsent(typeUrl, t -> ConcurrentHashMap.newKeySet()).addAll(names);
+        }
+    }
+
     Map<String, OpenWatch> watches() {
         return watches;
     }
 
-    /** What went out last for one type: the version, and (SotW) the names the client had asked for. */
-    record Sent(String version, List<String> requestedNames) {}
+    /**
+     * What went out last for one type: the version, (SotW) the names the client had asked for, and the type's
+     * resources at that version, which a client that ACKed it holds (shared with the snapshot, not a copy).
+     */
+    record Sent(String version, List<String> requestedNames, TypeResources state) {}
 }

@@ -149,7 +149,7 @@ class SecretRenewalTest {
         assertThat(issuer.renewals()).allSatisfy(r -> assertThat(r.renewAt()).isAfter(T0.plus(Duration.ofMinutes(24))));
     }
 
-    /** A tick before anything is due does not walk the fleet; the first tick at a renewal instant does. */
+    /** A tick before anything is due looks at no node; the first tick at the renewal instant looks at the 100 due. */
     @Test
     void ticksBeforeTheEarliestRenewalSkipTheScanOfEveryNode() throws Exception {
         issuer(() -> 0.5);
@@ -166,8 +166,61 @@ class SecretRenewalTest {
         assertThat(identities.lookups.get()).as("lookups while nothing is due").isEqualTo(before);
         clock.set(first);
         issuer.renewDueNow();
-        assertThat(identities.lookups.get() - before).as("one scan of the fleet").isEqualTo(100);
+        assertThat(identities.lookups.get() - before).as("each due node once").isEqualTo(100);
         assertThat(certificates.issued).hasSize(200);
+    }
+
+    /**
+     * The renewal queue: a tick looks up exactly the nodes that are due (not the fleet) and renews them in the order
+     * they fell due, so a backlog is worked off oldest first.
+     */
+    @Test
+    void aTickLooksOnlyAtWhatIsDueAndRenewsItInDueOrder() throws Exception {
+        var random = new SplittableRandom(11);
+        issuer(random::nextDouble);
+        for (int i = 0; i < 1_000; i++) {
+            connect("shop/w-" + i);
+        }
+        issuer.renewDueNow();
+        List<SecretIssuer.Renewal> byDue = issuer.renewals().stream()
+                .sorted(java.util.Comparator.comparing(SecretIssuer.Renewal::renewAt)).toList();
+        Instant tick = byDue.get(99).renewAt();
+        List<String> due = byDue.stream().filter(r -> !r.renewAt().isAfter(tick)).map(SecretIssuer.Renewal::spiffeId).toList();
+        assertThat(due).hasSize(100);
+
+        long lookups = identities.lookups.get();
+        clock.set(tick);
+        issuer.renewDueNow();
+        assertThat(identities.lookups.get() - lookups).as("identity lookups in the tick").isEqualTo(100);
+        assertThat(certificates.issued.subList(1_000, certificates.issued.size()))
+                .extracting(KeyedCertificate::spiffeId).as("renewed oldest due first").containsExactlyElementsOf(due);
+
+        lookups = identities.lookups.get();
+        issuer.renewDueNow(); // the same instant again: nothing is due any more
+        assertThat(identities.lookups.get()).isEqualTo(lookups);
+        assertThat(certificates.issued).hasSize(1_100);
+    }
+
+    /** A node that went away keeps its certificate while valid, and the issuer forgets it once it expired. */
+    @Test
+    void aNodeAwayUntilItsCertificateExpiredIsForgottenAndCertifiedAfreshOnReturn() throws Exception {
+        issuer(() -> 0.5);
+        connect("shop/web-1");
+        issuer.renewDueNow();
+        sink.connected.remove("shop/web-1");
+        clock.set(T0.plus(Duration.ofMinutes(30)));
+        issuer.renewDueNow(); // due while away: not renewed, kept until it expires
+        assertThat(certificates.issued).hasSize(1);
+        clock.set(T0.plus(Duration.ofMinutes(61)));
+        issuer.renewDueNow(); // expired while away: dropped
+        long lookups = identities.lookups.get();
+        clock.set(T0.plus(Duration.ofHours(5)));
+        issuer.renewDueNow();
+        assertThat(identities.lookups.get()).as("nothing left to look at").isEqualTo(lookups);
+        connect("shop/web-1");
+        issuer.renewDueNow();
+        assertThat(certificates.issued).hasSize(2);
+        assertThat(issuer.renewals().getFirst().notAfter()).isEqualTo(T0.plus(Duration.ofHours(6)));
     }
 
     @Test
@@ -268,6 +321,24 @@ class SecretRenewalTest {
         assertThat(certificates.ttls).last().isEqualTo(Duration.ofMinutes(10));
     }
 
+    /** A mesh change that leaves identities as they were sends no node its secrets again (nor builds them). */
+    @Test
+    void aMeshChangeThatKeepsIdentitiesSendsNoSecrets() throws Exception {
+        issuer(() -> 0.5);
+        for (int i = 0; i < 10; i++) {
+            connect("shop/w-" + i);
+        }
+        issuer.renewDueNow();
+        int sent = sink.calls.get();
+        assertThat(sent).isEqualTo(10);
+        issuer.meshChanged();
+        issuer.renewDueNow(); // runs after the mesh change on the issuing thread
+        assertThat(sink.calls.get()).isEqualTo(sent);
+        issuer.trustBundleChanged(); // a new bundle does go to everyone
+        issuer.renewDueNow();
+        assertThat(sink.calls.get()).isEqualTo(sent + 10);
+    }
+
     @Test
     void aNewIdentityIsCertifiedAtOnce() throws Exception {
         issuer(() -> 0.5);
@@ -348,6 +419,7 @@ class SecretRenewalTest {
     static final class FakeSink implements SecretSink {
         final Set<String> connected = ConcurrentHashMap.newKeySet();
         final Map<String, List<String>> published = new ConcurrentHashMap<>();
+        final java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
 
         @Override
         public Set<String> connectedNodes() {
@@ -356,6 +428,7 @@ class SecretRenewalTest {
 
         @Override
         public void publishSecrets(String nodeId, TypeResources secrets, Instant certificateExpiry) {
+            calls.incrementAndGet();
             List<String> versions = published.computeIfAbsent(nodeId, k -> new CopyOnWriteArrayList<>());
             if (versions.isEmpty() || !versions.getLast().equals(secrets.version())) {
                 versions.add(secrets.version());
