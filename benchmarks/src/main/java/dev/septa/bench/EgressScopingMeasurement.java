@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.stream.Stream;
 
 /**
- * Bytes per proxy under {@code defaultAction: Allow} with and without Segment {@code spec.egress} (decision 0008), on
+ * Bytes per proxy under {@code defaultAction: Allow} with and without Segment {@code spec.egress} (decision 0009), on
  * the fleet benchmark's mesh shape: N workloads in one namespace, N/10 apps of 10 replicas, one Service per app, a
  * chain of Allow intents app-i -> app-(i+1). A plain main (one compile per variant is the measurement):
  * {@code java -cp benchmarks/target/benchmarks.jar dev.septa.bench.EgressScopingMeasurement 10000}.

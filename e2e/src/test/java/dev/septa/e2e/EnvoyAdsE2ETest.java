@@ -101,7 +101,7 @@ class EnvoyAdsE2ETest {
             assertThat(inbound.getAddress().getSocketAddress().getPortValue()).isEqualTo(15006);
             FilterChain chain8443 = inbound.getFilterChainsList().stream()
                     .filter(fc -> fc.getFilterChainMatch().getDestinationPort().getValue() == 8443).findFirst().orElseThrow();
-            // Decision 0008: constant filters on the chain (septa.allow fails closed there), the rules on its route.
+            // Decision 0009: constant filters on the chain (septa.allow fails closed there), the rules on its route.
             Map<String, RBAC> listenerLevel = rbacFilters(chain8443);
             assertThat(listenerLevel).containsOnlyKeys("septa.quarantine", "septa.deny", "septa.allow");
             assertThat(listenerLevel.values()).allSatisfy(r -> assertThat(r.getRules().getPoliciesMap()).isEmpty());

@@ -58,7 +58,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Decision 0008 with real grpc-java on both ends: an intent edit and a quarantine take effect on a connection that is
+ * Decision 0009 with real grpc-java on both ends: an intent edit and a quarantine take effect on a connection that is
  * already open, with no new Listener. A grpc-java xDS server (payments-1's compiled server listener and routes) and a
  * grpc-java xDS client (checkout-1's compiled client resources) share this JVM's one xDS node and one SVID
  * (checkout's: the server sees the caller as checkout); the client's check of the server's SPIFFE ID is left out for

@@ -29,7 +29,7 @@ import org.junit.jupiter.api.TestInstance;
 /**
  * {@code septa quarantine} on the shop demo with real proxyless grpc-java workloads (one process each, own SVID, own
  * loopback address): quarantining checkout-1 stops its calls and the calls to it (the time is printed; the goal is a second;
- * no proxy's Listener changes, decision 0008), leaves every other
+ * no proxy's Listener changes, decision 0009), leaves every other
  * call as it was, lets the forensics segment (monitoring/forensics: prometheus-1) still call it; release brings the
  * calls back and the whole matrix back to what it was. The CLI runs as an operator would run it, with
  * the HTTP token.
@@ -258,7 +258,7 @@ class QuarantineE2ETest {
         assertThat(events).containsExactly("quarantined shop/checkout-1 IR-7 beaconing monitoring/forensics restored=false");
         // The goal is < 1 s from the order. Printed by phase: order persisted -> configuration applied (the publisher)
         // -> first denied answer (an RDS push to the six workloads, applied by grpc-java to the connections they have,
-        // decision 0008). When the policy was in the Listeners, every server drained its connections and the last
+        // decision 0009). When the policy was in the Listeners, every server drained its connections and the last
         // phase alone took 3-5 s at load ~24 (4.9-6.6 s in all); by RDS it took ~0.4 s at load ~30 (1.0 s in all).
         // Asserted: that last phase under 3 s (the publisher's own time depends on the machine's load, so it is not),
         // and, below, that no proxy's Listener changed, which drain-based enforcement cannot pass.

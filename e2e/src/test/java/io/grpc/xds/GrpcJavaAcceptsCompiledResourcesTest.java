@@ -78,7 +78,7 @@ class GrpcJavaAcceptsCompiledResourcesTest {
                     var parsed = XdsListenerResource.parseServerSideListener(listener, tls, filters, CERT_PROVIDERS, args);
                     assertThat(parsed.address()).isEqualTo("0.0.0.0:" + l.getAddress().getSocketAddress().getPortValue());
                     // Every HTTP filter emitted (septa.quarantine, septa.deny, septa.allow, router: constant, decision
-                    // 0008) understood, none dropped as optional; the routes come by RDS.
+                    // 0009) understood, none dropped as optional; the routes come by RDS.
                     var emitted = listener.getFilterChains(0).getFiltersList().stream()
                             .filter(f -> f.getTypedConfig().getTypeUrl().endsWith(".HttpConnectionManager")).findFirst().orElseThrow()
                             .getTypedConfig().unpack(io.grpc.xds.shaded.io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.class);

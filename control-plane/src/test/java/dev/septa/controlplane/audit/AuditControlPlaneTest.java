@@ -66,7 +66,7 @@ class AuditControlPlaneTest {
         return r.build();
     }
 
-    /** The inbound routes (RDS) a proxyless node's server listeners name: where its policy is (decision 0008). */
+    /** The inbound routes (RDS) a proxyless node's server listeners name: where its policy is (decision 0009). */
     static DiscoveryRequest rds(String node, DiscoveryResponse listeners, DiscoveryResponse previous) throws Exception {
         DiscoveryRequest.Builder r = DiscoveryRequest.newBuilder().setNode(AdsTestClient.node(node, "grpc"))
                 .setTypeUrl(io.envoyproxy.controlplane.cache.Resources.V3.ROUTE_TYPE_URL);
@@ -114,7 +114,7 @@ class AuditControlPlaneTest {
                 Files.writeString(intents, edited);
                 await().atMost(Duration.ofSeconds(30)).until(() -> !v1.equals(core.meshState().status().appliedInput()));
                 String v2 = core.meshState().status().appliedInput();
-                // The policy is in payments-1's inbound routes (decision 0008): the edit is an RDS push, its Listener stays.
+                // The policy is in payments-1's inbound routes (decision 0009): the edit is an RDS push, its Listener stays.
                 DiscoveryResponse p2 = p.next(RDS);
                 p.send(rds("shop/payments-1", p1, p2));
                 await().atMost(Duration.ofSeconds(30)).until(() -> of(trail(core, state), AuditLog.XDS_ACK, "shop/payments-1")

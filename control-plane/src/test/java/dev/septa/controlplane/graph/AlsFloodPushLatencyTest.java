@@ -86,7 +86,7 @@ class AlsFloodPushLatencyTest {
 
     /**
      * Adds an intent touching checkout's inbound and returns the milliseconds until the proxy receives its new inbound
-     * route (where its policy is, decision 0008: the Listener does not change).
+     * route (where its policy is, decision 0009: the Listener does not change).
      */
     private long push(Path intents, String name, AdsTestClient.Stream<DiscoveryRequest, DiscoveryResponse> routes,
                       DiscoveryResponse previous) throws Exception {

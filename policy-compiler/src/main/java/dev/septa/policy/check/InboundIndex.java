@@ -108,7 +108,7 @@ final class InboundIndex {
     }
 
     /**
-     * The per-filter overrides every request on these routes meets (decision 0008: the inbound routes are one virtual
+     * The per-filter overrides every request on these routes meets (decision 0009: the inbound routes are one virtual
      * host for any authority with one route for every path), most specific last: route configuration, virtual host,
      * route, as Envoy, grpc-java and the C-core resolve them. Routes that could select different overrides for
      * different requests cannot be answered per port, so they are refused rather than guessed.

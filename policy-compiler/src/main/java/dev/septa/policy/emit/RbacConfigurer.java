@@ -31,7 +31,7 @@ import java.util.Map;
  * after its intent. Policies are cached per IR rule, which every member of a segment shares.
  * A third filter {@code septa.quarantine} (action DENY, no shadow rules) comes before both, so a quarantine beats
  * every intent. On HTTP and gRPC ports the three are constant listener-level filters and their rules are per-route
- * overrides delivered by RDS (decision 0008); on TCP ports and the default chain they are network filters of the
+ * overrides delivered by RDS (decision 0009); on TCP ports and the default chain they are network filters of the
  * Listener, {@code septa.quarantine} only while a quarantine is in force.
  * Not thread-safe: one instance per compile.
  */
@@ -71,7 +71,7 @@ public final class RbacConfigurer {
     }
 
     /**
-     * The HTTP RBAC filters of an HTTP or gRPC port's connection manager (decision 0008): always the same three,
+     * The HTTP RBAC filters of an HTTP or gRPC port's connection manager (decision 0009): always the same three,
      * whatever the intents say, so that a policy change never changes the Listener. Their listener-level rules only
      * apply where the route carries no override, and there they fail closed: {@code septa.quarantine} and
      * {@code septa.deny} deny nothing, {@code septa.allow} (action ALLOW, no policy) denies everything. The real rules

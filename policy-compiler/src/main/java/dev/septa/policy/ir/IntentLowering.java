@@ -241,7 +241,7 @@ public final class IntentLowering {
             Map<IdentityKey, List<ServicePort>> interned = new HashMap<>();
             if (mesh.mesh().config().defaultAction() == DefaultAction.ALLOW) {
                 // Open by default: any service may be reachable, so none is scoped away unless a Segment of the
-                // workload scopes its egress (decision 0008); then its Allow intents' targets are added, so that what
+                // workload scopes its egress (decision 0009); then its Allow intents' targets are added, so that what
                 // policy allows is always routed.
                 List<ServicePort> shared = List.copyOf(all);
                 Map<Workload, List<Segment>> scoping = scopingSegments();

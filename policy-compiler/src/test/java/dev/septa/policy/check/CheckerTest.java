@@ -194,7 +194,7 @@ class CheckerTest {
     void perRouteOverridesReplaceTheConstantFiltersFailClosedRules() {
         RBAC allow = rbac(RBAC.Action.ALLOW, "shop/checkout-may-charge", policy(anyPermission(), exact(CHECKOUT)));
         RBAC deny = rbac(RBAC.Action.DENY, "shop/storefront-never-pays", policy(anyPermission(), exact(STOREFRONT)));
-        // The routes decision 0008 emits: the listener's septa.allow denies everything, the route's override decides.
+        // The routes decision 0009 emits: the listener's septa.allow denies everything, the route's override decides.
         Checker checker = withRoutes(routes(route("/").putTypedPerFilterConfig("septa.allow", perRoute(allow))
                 .putTypedPerFilterConfig("septa.deny", perRoute(deny))));
         assertThat(checker.check(Query.of("shop/checkout-1", "shop/payments-1", 8443)))

@@ -16,7 +16,7 @@ import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
 /**
- * Decision 0008: an intent edit or a quarantine changes the inbound routes, never a gRPC server listener nor an Envoy
+ * Decision 0009: an intent edit or a quarantine changes the inbound routes, never a gRPC server listener nor an Envoy
  * HTTP filter chain, so it reaches the connections the proxies already have (a changed Listener or chain is drained).
  * Each case compiles the same mesh twice, with and without the change, and checks that the decision did change.
  */

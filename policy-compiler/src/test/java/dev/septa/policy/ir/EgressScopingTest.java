@@ -42,7 +42,7 @@ import net.jqwik.api.Provide;
 import org.junit.jupiter.api.Test;
 
 /**
- * Segment {@code spec.egress} (decision 0008) on the golden case {@code egress-scoping}: under
+ * Segment {@code spec.egress} (decision 0009) on the golden case {@code egress-scoping}: under
  * {@code defaultAction: Allow} it narrows what each proxy is routed to, never below its Allow intents' targets;
  * it changes no decision, and under {@code defaultAction: Deny} nothing at all.
  */

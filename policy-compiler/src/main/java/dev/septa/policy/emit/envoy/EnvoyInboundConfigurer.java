@@ -38,7 +38,7 @@ import java.util.List;
  * The sidecar's {@code inbound} listener (0.0.0.0:15006): one filter chain per port, matched on the original
  * destination port, each with the RBAC filters of decision 0001, and a default chain with network RBAC for
  * every other port. HTTP and gRPC chains are constant for a port: their routes, and in them the RBAC, come by RDS
- * (decision 0008); TCP chains carry network RBAC, so a policy change there changes (and drains) that chain. Also the local clusters the chains forward to ({@code inbound|PORT||} on 127.0.0.1).
+ * (decision 0009); TCP chains carry network RBAC, so a policy change there changes (and drains) that chain. Also the local clusters the chains forward to ({@code inbound|PORT||} on 127.0.0.1).
  *
  * <p>{@code mtls: Permissive} (a migration mode, as in Istio) also accepts plaintext: the TLS inspector tells the
  * two apart, and each port gets a twin chain for {@code raw_buffer} with the same filters and no TLS. A plaintext
@@ -99,7 +99,7 @@ final class EnvoyInboundConfigurer {
                         .setNormalizePath(BoolValue.of(true))
                         .setMergeSlashes(true)
                         .setPathWithEscapedSlashesAction(ESCAPED_SLASHES)
-                        // By RDS, so that a policy change never changes this chain (decision 0008).
+                        // By RDS, so that a policy change never changes this chain (decision 0009).
                         .setRds(Rds.newBuilder().setConfigSource(ProtoBuilders.ADS).setRouteConfigName(routeName(port)))
                         .addAllHttpFilters(RbacConfigurer.listenerHttpFilters(true))
                         .addAccessLog(httpAccessLog())

@@ -33,7 +33,7 @@ import java.util.Map;
  * Emits what grpc-java's xDS expects (see FACTS.md): per port a server listener named
  * {@code grpc/server?xds.resource.listening_address=0.0.0.0:PORT} whose own address is also 0.0.0.0 (grpc-java
  * ignores anything else), with the three RBAC filters before the router and its {@code non_forwarding_action} route
- * by RDS ({@code inbound|PORT}, carrying the RBAC as per-route overrides, decision 0008);
+ * by RDS ({@code inbound|PORT}, carrying the RBAC as per-route overrides, decision 0009);
  * per reachable service port a client api_listener {@code NAME.NS:PORT} with RDS, its route config, an EDS
  * cluster and its endpoints. TLS comes from the {@code septa} certificate-provider instance. Client-side
  * resources are cached per service port and shared by all proxies. One instance per compile.
@@ -82,7 +82,7 @@ public final class GrpcProxyEmitter {
 
     /**
      * The server listener of one port: TLS, and a connection manager whose filters are the same for every port and
-     * policy (decision 0008) and whose routes come by RDS. A policy change is an RDS update, which grpc-java applies to
+     * policy (decision 0009) and whose routes come by RDS. A policy change is an RDS update, which grpc-java applies to
      * the connections it already has; a Listener change would drain them and only new connections would see it.
      */
     private static Listener serverListener(InboundPort port, io.envoyproxy.envoy.config.core.v3.TransportSocket tls) {
