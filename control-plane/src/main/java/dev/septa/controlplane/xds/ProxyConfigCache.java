@@ -522,6 +522,9 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
         }
         boolean firstAnswer = session.lastSent(open.typeUrl()) == null;
         if (changed.isEmpty() && removed.isEmpty() && !(firstAnswer && watch.isWildcard())) {
+            // The client already holds what is in force for everything it subscribes, so it is sent nothing and no
+            // ACK will come: it holds this version. (An open watch means no response is in flight on this stream.)
+            session.acked.put(open.typeUrl(), current.version());
             return null;
         }
         session.recordSent(open.typeUrl(), new StreamSession.Sent(current.version(), List.of(), current));

@@ -351,6 +351,25 @@ class PushContentTest {
     }
 
     /**
+     * A change that touches no resource a delta client subscribes sends it nothing, so no ACK follows; the node must
+     * still count as holding the version in force (the fleet benchmark saw delta proxies stay "not in sync" for good
+     * after an edit that another edit reverted).
+     */
+    @Test
+    void aDeltaClientThatIsSentNothingStillConverges() {
+        ResourceInterner interner = new ResourceInterner();
+        publish(snapshot(state(new int[][] {{0}, {0}, {0, 0}, {0, 0}}), interner), "shop/web-1");
+        DeltaClient client = new DeltaClient("shop/web-1");
+        client.subscribeAll(1); // endpoints-0 by name, not endpoints-1
+        assertThat(cache.status()).singleElement().satisfies(s -> assertThat(s.inSync()).isTrue());
+        int sent = client.received.size();
+        interner.nextGeneration();
+        publish(snapshot(state(new int[][] {{0}, {0}, {0, 0}, {0, 1}}), interner), "shop/web-1");
+        assertThat(client.received.subList(sent, client.received.size())).as("nothing it subscribes changed").isEmpty();
+        assertThat(cache.status()).singleElement().satisfies(s -> assertThat(s.inSync()).isTrue());
+    }
+
+    /**
      * Over random edit sequences a delta client and a state-of-the-world client that apply every response end with
      * the same resources, and with exactly the mesh's: listeners and clusters as published, every existing route and
      * endpoint set as published (delta also drops removed ones; SotW cannot be told of those, by the protocol).
