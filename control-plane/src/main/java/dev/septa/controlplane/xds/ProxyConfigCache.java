@@ -413,6 +413,9 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
             } else {
                 session.watches().put(typeUrl, open);
                 setStop.accept(() -> session.watches().remove(typeUrl, open));
+                if (!secrets) {
+                    checkConverged(proxy, sends); // a delta request answered with nothing may have completed the node
+                }
             }
             needSecrets = secrets && proxy.secrets == null;
         }
