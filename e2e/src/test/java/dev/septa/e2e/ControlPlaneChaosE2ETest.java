@@ -90,6 +90,7 @@ class ControlPlaneChaosE2ETest {
             awaitConverged(cp, state, workloads, fleet);
 
             for (int k = 1; k <= KILLS; k++) {
+                Set<String> leftOver = saveFiles(state.resolve("ca"));
                 String during;
                 long delay;
                 switch (k % 5) {
@@ -107,20 +108,21 @@ class ControlPlaneChaosE2ETest {
                         // A rotation's stage changes each save the CA store; the failpoint makes every step of a
                         // save last CA_SAVE_STEP_MILLIS, and the kill falls at a random step of the first save seen:
                         // among its pending files (discarded on opening) or after its commit (applied on opening).
+                        // Files an earlier kill left (a commit is applied only by the next save of that directory)
+                        // are not this save's.
+                        leftOver = saveFiles(state.resolve("ca"));
                         requestRotationIfIdle(cp, state);
-                        awaitSaveUnderWay(state.resolve("ca"));
+                        awaitSaveUnderWay(state.resolve("ca"), leftOver);
                         during = "CA store save";
                         delay = random.nextInt((int) (SAVE_STEPS * CA_SAVE_STEP_MILLIS));
                     }
                     case 4 -> {
-                        requestRotationIfIdle(cp, state);
-                        awaitStage(cp, "1-2");
+                        awaitStage(cp, state, "1-2");
                         during = "rotation stage 1-2";
                         delay = random.nextInt(2_000);
                     }
                     default -> {
-                        requestRotationIfIdle(cp, state);
-                        awaitStage(cp, "3");
+                        awaitStage(cp, state, "3");
                         during = "rotation stage 3";
                         delay = random.nextInt(2_000);
                     }
@@ -132,7 +134,7 @@ class ControlPlaneChaosE2ETest {
                 long killedAt = System.nanoTime();
                 cp.kill();
                 kills++;
-                String save = saveState(state.resolve("ca"));
+                String save = saveState(state.resolve("ca"), leftOver);
                 killedDuring.merge(during + " (rotation stage: " + stage + "; CA store: " + save + ")", 1, Integer::sum);
 
                 // What the CA store committed before the kill must be what the control plane comes back with.
@@ -198,35 +200,59 @@ class ControlPlaneChaosE2ETest {
         }
     }
 
-    /** Waits until the rotation's status stage starts with {@code prefix} ("1-2", "3"). */
-    private static void awaitStage(ControlPlaneProcess cp, String prefix) {
-        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(20))
-                .until(() -> stageOrUnknown(cp).startsWith(prefix + " "));
+    /**
+     * Waits until the rotation's status stage starts with {@code prefix} ("1-2", "3"), requesting a rotation whenever
+     * none is under way: a rotation resumed after the last restart may already be past that stage, and then the next
+     * one is waited for.
+     */
+    private static void awaitStage(ControlPlaneProcess cp, Path state, String prefix) {
+        await().atMost(Duration.ofSeconds(240)).pollInterval(Duration.ofMillis(20)).until(() -> {
+            String stage = stageOrUnknown(cp);
+            if (stage.equals("idle")) {
+                assertThat(cp.requestRotation(state.resolve("http-token"))).isLessThan(300);
+            }
+            return stage.startsWith(prefix + " ");
+        });
     }
 
-    /** Waits until a save of the CA store (in {@code ca/} or {@code ca/next/}) has written its first pending file. */
-    private static void awaitSaveUnderWay(Path ca) {
+    /** Waits until a save of the CA store (in {@code ca/} or {@code ca/next/}) has written a pending file of its own. */
+    private static void awaitSaveUnderWay(Path ca, Set<String> leftOver) {
         await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(5))
-                .until(() -> !saveState(ca).equals("no save under way"));
+                .until(() -> !saveState(ca, leftOver).equals("no save under way"));
     }
 
     /**
-     * What a save of the CA store had done when the process died, from the files it leaves ({@code FileCaKeyStore}):
-     * pending {@code .NAME.new} files without the commit marker (to be discarded on opening), or the marker (the
-     * save committed, to be applied on opening).
+     * What a save of the CA store had done when the process died, from the files it leaves ({@code FileCaKeyStore})
+     * beyond those an earlier kill left: pending {@code .NAME.new} files without the commit marker (to be discarded on
+     * opening), or the marker (the save committed, to be applied on opening).
      */
-    static String saveState(Path ca) {
+    static String saveState(Path ca, Set<String> leftOver) {
+        Set<String> now = saveFiles(ca);
+        now.removeAll(leftOver);
+        if (now.stream().anyMatch(f -> f.contains("/.save-commit@"))) {
+            return "committed, not yet applied";
+        }
+        return now.isEmpty() ? "no save under way" : "pending files written, not committed";
+    }
+
+    /**
+     * The CA store's pending files and commit markers, as {@code /PATH@MTIME} relative to {@code ca}: a file a later
+     * save writes again under the same name is a different entry.
+     */
+    static Set<String> saveFiles(Path ca) {
         try (var files = Files.walk(ca, 2)) {
-            List<String> names = files.map(p -> p.getFileName().toString()).toList();
-            if (names.contains(".save-commit")) {
-                return "committed, not yet applied";
-            }
-            if (names.stream().anyMatch(n -> n.startsWith(".") && n.endsWith(".new"))) {
-                return "pending files written, not committed";
-            }
-            return "no save under way";
+            return files.filter(p -> {
+                String n = p.getFileName().toString();
+                return n.equals(".save-commit") || (n.startsWith(".") && n.endsWith(".new"));
+            }).map(p -> {
+                try {
+                    return "/" + ca.relativize(p) + "@" + Files.getLastModifiedTime(p);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }).collect(java.util.stream.Collectors.toCollection(HashSet::new));
         } catch (IOException | java.io.UncheckedIOException e) {
-            return "no save under way"; // a file removed while listing: the save moved on
+            return new HashSet<>(); // a file removed while listing: the save moved on
         }
     }
 
