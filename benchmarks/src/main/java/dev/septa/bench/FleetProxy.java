@@ -1,5 +1,6 @@
 package dev.septa.bench;
 
+import dev.septa.sidecar.grpc.BytesMethods;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
@@ -20,9 +21,6 @@ import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -53,32 +51,16 @@ final class FleetProxy {
     static final String SDS = Resources.V3.SECRET_TYPE_URL;
     static final List<String> SECRETS = List.of("default", "ROOTCA");
 
-    /** Responses are read as raw bytes: the proxy parses only what it needs ({@link FleetWire}). */
-    static final MethodDescriptor.Marshaller<byte[]> RAW = new MethodDescriptor.Marshaller<>() {
-        @Override
-        public InputStream stream(byte[] value) {
-            throw new UnsupportedOperationException("responses only");
-        }
-
-        @Override
-        public byte[] parse(InputStream stream) {
-            try {
-                return stream.readAllBytes();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-    };
     static final MethodDescriptor<DiscoveryRequest, byte[]> SOTW = MethodDescriptor.<DiscoveryRequest, byte[]>newBuilder()
             .setType(MethodDescriptor.MethodType.BIDI_STREAMING)
             .setFullMethodName(AggregatedDiscoveryServiceGrpc.getStreamAggregatedResourcesMethod().getFullMethodName())
             .setRequestMarshaller(ProtoUtils.marshaller(DiscoveryRequest.getDefaultInstance()))
-            .setResponseMarshaller(RAW).build();
+            .setResponseMarshaller(BytesMethods.MARSHALLER).build();
     static final MethodDescriptor<DeltaDiscoveryRequest, byte[]> DELTA = MethodDescriptor.<DeltaDiscoveryRequest, byte[]>newBuilder()
             .setType(MethodDescriptor.MethodType.BIDI_STREAMING)
             .setFullMethodName(AggregatedDiscoveryServiceGrpc.getDeltaAggregatedResourcesMethod().getFullMethodName())
             .setRequestMarshaller(ProtoUtils.marshaller(DeltaDiscoveryRequest.getDefaultInstance()))
-            .setResponseMarshaller(RAW).build();
+            .setResponseMarshaller(BytesMethods.MARSHALLER).build();
 
     /** Where a proxy reports each response it got after the mark (the floor's capture). */
     interface Recorder {

@@ -1,17 +1,13 @@
 package dev.septa.demo;
 
+import dev.septa.sidecar.grpc.BytesMethods;
 import dev.septa.sidecar.grpc.PeerIdentities;
 import io.grpc.HandlerRegistry;
 import io.grpc.Metadata;
-import io.grpc.MethodDescriptor;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerMethodDefinition;
 import io.grpc.Status;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.function.BiConsumer;
 
@@ -20,21 +16,6 @@ import java.util.function.BiConsumer;
  * workload needs no generated stubs and the caller learns which instance served it and what identity it proved.
  */
 final class AnyMethodRegistry extends HandlerRegistry {
-    static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
-        @Override
-        public InputStream stream(byte[] value) {
-            return new ByteArrayInputStream(value);
-        }
-
-        @Override
-        public byte[] parse(InputStream stream) {
-            try {
-                return stream.readAllBytes();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-    };
 
     private final String workloadId;
     private final BiConsumer<String, String> served;
@@ -61,11 +42,6 @@ final class AnyMethodRegistry extends HandlerRegistry {
         return "-";
     }
 
-    static MethodDescriptor<byte[], byte[]> unary(String fullMethodName) {
-        return MethodDescriptor.<byte[], byte[]>newBuilder().setType(MethodDescriptor.MethodType.UNARY)
-                .setFullMethodName(fullMethodName).setRequestMarshaller(BYTES).setResponseMarshaller(BYTES).build();
-    }
-
     @Override
     public ServerMethodDefinition<?, ?> lookupMethod(String methodName, String authority) {
         ServerCallHandler<byte[], byte[]> handler = (call, headers) -> {
@@ -81,6 +57,6 @@ final class AnyMethodRegistry extends HandlerRegistry {
                 }
             };
         };
-        return ServerMethodDefinition.create(unary(methodName), handler);
+        return ServerMethodDefinition.create(BytesMethods.unary(methodName), handler);
     }
 }

@@ -1,5 +1,6 @@
 package dev.septa.demo;
 
+import dev.septa.sidecar.grpc.BytesMethods;
 import dev.septa.sidecar.agent.CertificateBundle;
 import dev.septa.sidecar.agent.SdsAgent;
 import dev.septa.sidecar.bootstrap.CertificateFileLayout;
@@ -264,7 +265,7 @@ public final class DemoWorkload implements java.util.concurrent.Callable<Integer
         ManagedChannel channel = current.get(target);
         String method = path.startsWith("/") ? path.substring(1) : path;
         long start = System.nanoTime();
-        var call = channel.newCall(AnyMethodRegistry.unary(method),
+        var call = channel.newCall(BytesMethods.unary(method),
                 CallOptions.DEFAULT.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS));
         ClientCalls.asyncUnaryCall(call, new byte[0], new io.grpc.stub.StreamObserver<>() {
             private byte[] answer;

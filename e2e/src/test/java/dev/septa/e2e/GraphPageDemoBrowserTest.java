@@ -1,5 +1,6 @@
 package dev.septa.e2e;
 
+import dev.septa.sidecar.grpc.BytesMethods;
 import static dev.septa.controlplane.support.GraphPageBrowser.screenPoint;
 import static dev.septa.controlplane.support.GraphPageBrowser.style;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -26,14 +27,12 @@ import dev.septa.e2e.support.ShopExample;
 import io.grpc.CallOptions;
 import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
-import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.TlsChannelCredentials;
 import io.grpc.netty.shaded.io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import io.grpc.stub.ClientCalls;
 import java.io.ByteArrayInputStream;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -237,12 +236,6 @@ class GraphPageDemoBrowserTest {
         }
     }
 
-    static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
-        @Override public InputStream stream(byte[] value) { return new ByteArrayInputStream(value); }
-        @Override public byte[] parse(InputStream stream) {
-            try { return stream.readAllBytes(); } catch (java.io.IOException e) { throw new java.io.UncheckedIOException(e); }
-        }
-    };
 
     /** One call straight to a workload's address with this SVID, bypassing the caller's xDS routes. */
     static Status directCall(WorkloadCredential credential, String host, int port, String path) throws Exception {
@@ -251,8 +244,7 @@ class GraphPageDemoBrowserTest {
                         new ByteArrayInputStream(credential.privateKeyPkcs8Pem().getBytes(StandardCharsets.US_ASCII)))
                 .trustManager(InsecureTrustManagerFactory.INSTANCE.getTrustManagers()).build();
         ManagedChannel channel = Grpc.newChannelBuilderForAddress(host, port, creds).build();
-        var method = MethodDescriptor.<byte[], byte[]>newBuilder().setType(MethodDescriptor.MethodType.UNARY)
-                .setFullMethodName(path.substring(1)).setRequestMarshaller(BYTES).setResponseMarshaller(BYTES).build();
+        var method = BytesMethods.unary(path.substring(1));
         try {
             ClientCalls.blockingUnaryCall(channel, method, CallOptions.DEFAULT.withDeadlineAfter(20, TimeUnit.SECONDS), new byte[0]);
             return Status.OK;

@@ -1,5 +1,6 @@
 package dev.septa.e2e;
 
+import dev.septa.sidecar.grpc.BytesMethods;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.septa.ca.CaConfig;
@@ -40,8 +41,6 @@ import io.grpc.stub.ServerCalls;
 import io.grpc.xds.XdsChannelCredentials;
 import io.grpc.xds.XdsServerBuilder;
 import io.grpc.xds.XdsServerCredentials;
-import java.io.ByteArrayInputStream;
-import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.file.Files;
@@ -226,7 +225,7 @@ class PolicyOnOpenConnectionE2ETest {
         Status.Code last = null;
         while (System.nanoTime() < deadline) {
             try {
-                ClientCalls.blockingUnaryCall(channel, AnswerAll.method(CHARGE), CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), new byte[0]);
+                ClientCalls.blockingUnaryCall(channel, BytesMethods.unary(CHARGE), CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), new byte[0]);
                 last = Status.Code.OK;
             } catch (StatusRuntimeException e) {
                 last = e.getStatus().getCode();
@@ -268,30 +267,10 @@ class PolicyOnOpenConnectionE2ETest {
 
     /** Answers every unary call with an empty message. */
     static final class AnswerAll extends HandlerRegistry {
-        static MethodDescriptor<byte[], byte[]> method(String fullName) {
-            return MethodDescriptor.<byte[], byte[]>newBuilder().setType(MethodDescriptor.MethodType.UNARY)
-                    .setFullMethodName(fullName).setRequestMarshaller(BYTES).setResponseMarshaller(BYTES).build();
-        }
-
-        static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
-            @Override
-            public InputStream stream(byte[] value) {
-                return new ByteArrayInputStream(value);
-            }
-
-            @Override
-            public byte[] parse(InputStream stream) {
-                try {
-                    return stream.readAllBytes();
-                } catch (java.io.IOException e) {
-                    throw Status.INTERNAL.withCause(e).asRuntimeException();
-                }
-            }
-        };
 
         @Override
         public ServerMethodDefinition<?, ?> lookupMethod(String methodName, String authority) {
-            return ServerMethodDefinition.create(method(methodName),
+            return ServerMethodDefinition.create(BytesMethods.unary(methodName),
                     ServerCalls.asyncUnaryCall((byte[] request, io.grpc.stub.StreamObserver<byte[]> out) -> {
                         out.onNext(new byte[0]);
                         out.onCompleted();

@@ -1,5 +1,6 @@
 package dev.septa.e2e;
 
+import dev.septa.sidecar.grpc.BytesMethods;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.septa.ca.CaConfig;
@@ -24,14 +25,12 @@ import io.envoyproxy.envoy.service.secret.v3.SecretDiscoveryServiceGrpc;
 import io.grpc.CallOptions;
 import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
-import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.TlsChannelCredentials;
 import io.grpc.netty.shaded.io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import io.grpc.stub.ClientCalls;
 import java.io.ByteArrayInputStream;
-import java.io.InputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
@@ -167,16 +166,9 @@ class ShopDemoE2ETest {
 
     // ---- mTLS ------------------------------------------------------------------------------------------------
 
-    static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
-        @Override public InputStream stream(byte[] value) { return new ByteArrayInputStream(value); }
-        @Override public byte[] parse(InputStream stream) {
-            try { return stream.readAllBytes(); } catch (java.io.IOException e) { throw new java.io.UncheckedIOException(e); }
-        }
-    };
 
     static Status directCall(ManagedChannel channel, String path) {
-        var method = MethodDescriptor.<byte[], byte[]>newBuilder().setType(MethodDescriptor.MethodType.UNARY)
-                .setFullMethodName(path.substring(1)).setRequestMarshaller(BYTES).setResponseMarshaller(BYTES).build();
+        var method = BytesMethods.unary(path.substring(1));
         try {
             byte[] answer = ClientCalls.blockingUnaryCall(channel, method, CallOptions.DEFAULT.withDeadlineAfter(20, TimeUnit.SECONDS), new byte[0]);
             return Status.OK.withDescription(new String(answer, StandardCharsets.UTF_8));

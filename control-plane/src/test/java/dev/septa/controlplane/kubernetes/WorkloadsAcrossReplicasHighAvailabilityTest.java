@@ -1,5 +1,6 @@
 package dev.septa.controlplane.kubernetes;
 
+import dev.septa.sidecar.grpc.BytesMethods;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -464,7 +465,7 @@ class WorkloadsAcrossReplicasHighAvailabilityTest {
         Status freshCall(Call c, String[] servedBy) throws InterruptedException {
             ManagedChannel channel = newChannel(c.target());
             try {
-                byte[] answer = ClientCalls.blockingUnaryCall(channel, EchoRegistry.unary(c.path().substring(1)),
+                byte[] answer = ClientCalls.blockingUnaryCall(channel, BytesMethods.unary(c.path().substring(1)),
                         CallOptions.DEFAULT.withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS), new byte[0]);
                 servedBy[0] = new String(answer, StandardCharsets.UTF_8);
                 return Status.OK;
@@ -512,7 +513,7 @@ class WorkloadsAcrossReplicasHighAvailabilityTest {
             if (counted) {
                 calls.inFlight.incrementAndGet();
             }
-            var call = channel.newCall(EchoRegistry.unary(c.path().substring(1)), CallOptions.DEFAULT.withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS));
+            var call = channel.newCall(BytesMethods.unary(c.path().substring(1)), CallOptions.DEFAULT.withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS));
             ClientCalls.asyncUnaryCall(call, new byte[0], new StreamObserver<>() {
                 private String servedBy = "-";
 

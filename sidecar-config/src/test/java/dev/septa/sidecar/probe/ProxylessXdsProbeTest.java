@@ -1,5 +1,6 @@
 package dev.septa.sidecar.probe;
 
+import dev.septa.sidecar.grpc.BytesMethods;
 import static dev.septa.sidecar.probe.ProbeResources.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -24,7 +25,6 @@ import io.grpc.InsecureChannelCredentials;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
-import io.grpc.MethodDescriptor;
 import io.grpc.Server;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
@@ -44,8 +44,6 @@ import io.grpc.xds.XdsServerBuilder;
 import io.grpc.xds.XdsServerCredentials;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -77,12 +75,6 @@ class ProxylessXdsProbeTest {
     static final String CP_ID = TD + "/ns/septa-system/sa/control-plane";
     static final String HOST = "127.0.77.1";
     static final String TARGET = "catalog.shop";
-    static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
-        @Override public InputStream stream(byte[] value) { return new ByteArrayInputStream(value); }
-        @Override public byte[] parse(InputStream stream) {
-            try { return stream.readAllBytes(); } catch (IOException e) { throw new UncheckedIOException(e); }
-        }
-    };
 
     final TestPki pki = new TestPki("septa-probe-root");
     final TestPki foreign = new TestPki("someone-else");
@@ -229,8 +221,7 @@ class ProxylessXdsProbeTest {
 
     /** Unary call with an empty body; OK carries the server's answer (the caller's SPIFFE ID) as description. */
     static Status call(Channel channel, String fullMethod) {
-        var method = MethodDescriptor.<byte[], byte[]>newBuilder().setType(MethodDescriptor.MethodType.UNARY)
-                .setFullMethodName(fullMethod).setRequestMarshaller(BYTES).setResponseMarshaller(BYTES).build();
+        var method = BytesMethods.unary(fullMethod);
         try {
             byte[] answer = ClientCalls.blockingUnaryCall(channel, method, CallOptions.DEFAULT.withDeadlineAfter(30, TimeUnit.SECONDS), new byte[0]);
             return Status.OK.withDescription(new String(answer, StandardCharsets.UTF_8));
@@ -249,8 +240,7 @@ class ProxylessXdsProbeTest {
     static final class AnyMethod extends HandlerRegistry {
         @Override
         public ServerMethodDefinition<?, ?> lookupMethod(String methodName, String authority) {
-            var method = MethodDescriptor.<byte[], byte[]>newBuilder().setType(MethodDescriptor.MethodType.UNARY)
-                    .setFullMethodName(methodName).setRequestMarshaller(BYTES).setResponseMarshaller(BYTES).build();
+            var method = BytesMethods.unary(methodName);
             ServerCallHandler<byte[], byte[]> handler = (call, headers) -> {
                 String peer = PeerIdentities.spiffeId(call.getAttributes()).orElse("anonymous");
                 call.request(1);
