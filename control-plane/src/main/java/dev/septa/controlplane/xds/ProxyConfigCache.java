@@ -19,7 +19,6 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -465,28 +464,7 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
                 // an answer of changed endpoints only would leave out (java-control-plane's hasClusterChanged case).
                 held = null;
             }
-            Collection<Message> resources = new ArrayList<>();
-            if (names.isEmpty()) {
-                current.byName().values().forEach(r -> resources.add(r.resource()));
-            } else {
-                for (String name : names) {
-                    VersionedResource<?> r = current.byName().get(name);
-                    if (held != null) {
-                        VersionedResource<?> before = held.byName().get(name);
-                        if (r != null && (before == null || !before.version().equals(r.version()))) {
-                            resources.add(r.resource());
-                        }
-                        continue; // unchanged (the client holds it) or gone (SotW cannot say so for this type)
-                    }
-                    Message standIn = r != null || proxy.dialect != Dialect.GRPC ? null
-                            : UnroutedListener.standIn(open.typeUrl(), name);
-                    if (r != null) {
-                        resources.add(r.resource());
-                    } else if (standIn != null) {
-                        resources.add(standIn); // fails calls at once, see UnroutedListener
-                    } // otherwise absent from a full-state answer: "does not exist"
-                }
-            }
+            Collection<Message> resources = WatchAnswers.sotw(open.typeUrl(), names, current, held, proxy.dialect);
             session.recordSent(open.typeUrl(), new StreamSession.Sent(current.version(), List.copyOf(names), current));
             if (endpoints) {
                 session.clustersAtLastEndpoints = clusters;
@@ -504,25 +482,12 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
             };
         }
         DeltaWatch watch = open.delta();
-        Map<String, String> tracked = watch.trackedResources();
-        Map<String, VersionedResource<?>> changed = new LinkedHashMap<>();
         Set<String> removedBefore = session.deltaRemoved(open.typeUrl());
         if (!removedBefore.isEmpty()) {
-            removedBefore.removeIf(tracked::containsKey); // the client ACKed it back
+            removedBefore.removeIf(watch.trackedResources()::containsKey); // the client ACKed it back
         }
-        current.byName().forEach((name, r) -> {
-            boolean wanted = watch.isWildcard() || tracked.containsKey(name) || watch.pendingResources().contains(name)
-                    || removedBefore.contains(name);
-            if (wanted && !r.version().equals(tracked.get(name))) {
-                changed.put(name, r);
-            }
-        });
-        Set<String> removed = new TreeSet<>();
-        tracked.keySet().stream().filter(name -> !current.byName().containsKey(name)).forEach(removed::add);
-        if (fresh) {
-            watch.request().getResourceNamesSubscribeList().stream()
-                    .filter(name -> !name.equals("*") && !current.byName().containsKey(name)).forEach(removed::add);
-        }
+        Map<String, VersionedResource<?>> changed = WatchAnswers.deltaChanged(watch, current, removedBefore);
+        Set<String> removed = WatchAnswers.deltaRemoved(watch, current, fresh);
         boolean firstAnswer = session.lastSent(open.typeUrl()) == null;
         if (changed.isEmpty() && removed.isEmpty() && !(firstAnswer && watch.isWildcard())) {
             // The client already holds what is in force for everything it subscribes, so it is sent nothing and no

@@ -1,14 +1,12 @@
 package dev.septa.policy.parse;
 
 import dev.septa.policy.model.Action;
-import dev.septa.policy.model.DefaultAction;
 import dev.septa.policy.model.EgressRule;
 import dev.septa.policy.model.HttpMatch;
 import dev.septa.policy.model.Intent;
 import dev.septa.policy.model.LabelSelector;
 import dev.septa.policy.model.MeshConfig;
 import dev.septa.policy.model.Mode;
-import dev.septa.policy.model.MtlsMode;
 import dev.septa.policy.model.ObjectMeta;
 import dev.septa.policy.model.Peer;
 import dev.septa.policy.model.PortRule;
@@ -23,14 +21,12 @@ import dev.septa.policy.model.Target;
 import dev.septa.policy.model.Workload;
 import dev.septa.policy.model.WorkloadPort;
 import java.net.InetAddress;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.snakeyaml.engine.v2.nodes.Node;
 
@@ -45,13 +41,10 @@ final class ResourceDecoder {
     static final List<String> METHODS = List.of("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT");
 
     private static final Pattern LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
-    private static final Pattern SUBDOMAIN = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
-    private static final Pattern DURATION = Pattern.compile("(?:(\\d+)h)?(?:(\\d+)m)?(?:(\\d+)s)?");
+    static final Pattern SUBDOMAIN = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
 
     private static final Map<String, Action> ACTIONS = ordered("Allow", Action.ALLOW, "Deny", Action.DENY);
     private static final Map<String, Mode> MODES = ordered("Enforce", Mode.ENFORCE, "DryRun", Mode.DRY_RUN);
-    private static final Map<String, DefaultAction> DEFAULT_ACTIONS = ordered("Allow", DefaultAction.ALLOW, "Deny", DefaultAction.DENY);
-    private static final Map<String, MtlsMode> MTLS = ordered("Strict", MtlsMode.STRICT, "Permissive", MtlsMode.PERMISSIVE);
     private static final Map<String, Protocol> PROTOCOLS = ordered("HTTP", Protocol.HTTP, "GRPC", Protocol.GRPC, "TCP", Protocol.TCP);
     private static final Map<String, SelectorRequirement.Operator> OPERATORS = ordered(
             "In", SelectorRequirement.Operator.In, "NotIn", SelectorRequirement.Operator.NotIn,
@@ -59,10 +52,12 @@ final class ResourceDecoder {
 
     private final YamlReader r;
     private final Positions positions;
+    private final MeshConfigDecoder meshConfigs;
 
     ResourceDecoder(YamlReader reader, Positions positions) {
         this.r = reader;
         this.positions = positions;
+        this.meshConfigs = new MeshConfigDecoder(reader);
     }
 
     /** Returns a Segment, Intent, MeshConfig, Workload, Service or Quarantine, or null when the document cannot be identified. */
@@ -106,7 +101,7 @@ final class ResourceDecoder {
             case "Workload" -> doc.require("spec", null) ? workload(meta, spec, source) : null;
             case "Service" -> doc.require("spec", null) ? service(meta, spec, source) : null;
             case "Quarantine" -> doc.require("spec", null) ? quarantine(meta, spec, source) : null;
-            default -> meshConfig(doc.has("spec") ? spec : null);
+            default -> meshConfigs.decode(doc.has("spec") ? spec : null);
         };
         if (resource != null) {
             positions.put(resource, r.pos(doc.get("metadata")));
@@ -255,7 +250,7 @@ final class ResourceDecoder {
             return null;
         }
         String key = f.string("key");
-        SelectorRequirement.Operator op = enumValue(f.get("operator"), "selector operator", OPERATORS);
+        SelectorRequirement.Operator op = r.enumValue(f.get("operator"), "selector operator", OPERATORS);
         List<String> values = f.has("values") ? r.stringList(f.get("values"), where + ".values") : List.of();
         if (key == null || op == null || values == null) {
             return null;
@@ -278,8 +273,8 @@ final class ResourceDecoder {
             return null;
         }
         boolean ok = f.require("action", "Allow or Deny") & f.require("from", "a list of sources") & f.require("to", null);
-        Action action = f.has("action") ? enumValue(f.get("action"), "action", ACTIONS) : null;
-        Mode mode = f.has("mode") ? enumValue(f.get("mode"), "mode", MODES) : Mode.ENFORCE;
+        Action action = f.has("action") ? r.enumValue(f.get("action"), "action", ACTIONS) : null;
+        Mode mode = f.has("mode") ? r.enumValue(f.get("mode"), "mode", MODES) : Mode.ENFORCE;
         List<Peer> from = f.has("from") ? peers(f.get("from"), meta.namespace()) : null;
         Target to = f.has("to") ? target(f.get("to"), meta.namespace()) : null;
         if (!ok || action == null || mode == null || from == null || to == null) {
@@ -391,7 +386,7 @@ final class ResourceDecoder {
         // Omitted: the protocol the destination workload declares for the port (null in the model).
         Protocol protocol = null;
         if (f.has("protocol")) {
-            protocol = enumValue(f.get("protocol"), "protocol", PROTOCOLS);
+            protocol = r.enumValue(f.get("protocol"), "protocol", PROTOCOLS);
             ok &= protocol != null;
         }
         HttpMatch http = null;
@@ -451,96 +446,6 @@ final class ResourceDecoder {
             }
         }
         return ok ? new HttpMatch(methods, paths) : null;
-    }
-
-    private Object meshConfig(Node spec) {
-        MeshConfig d = MeshConfig.DEFAULT;
-        if (spec == null) {
-            return d;
-        }
-        YamlReader.Fields f = r.fields(spec, "spec", Set.of("trustDomain", "defaultAction", "mtls", "certificateTTL", "detection"));
-        if (f == null) {
-            return null;
-        }
-        String trustDomain = f.has("trustDomain") ? f.string("trustDomain") : d.trustDomain();
-        if (trustDomain != null && (trustDomain.length() > 255 || !SUBDOMAIN.matcher(trustDomain).matches())) {
-            r.error(f.get("trustDomain"), "invalid trustDomain '" + trustDomain + "': a lowercase DNS name such as cluster.local");
-            trustDomain = null;
-        }
-        DefaultAction defaultAction = f.has("defaultAction") ? enumValue(f.get("defaultAction"), "defaultAction", DEFAULT_ACTIONS) : d.defaultAction();
-        MtlsMode mtls = f.has("mtls") ? enumValue(f.get("mtls"), "mtls", MTLS) : d.mtls();
-        Duration ttl = f.has("certificateTTL") ? boundedDuration(f.get("certificateTTL"), "spec.certificateTTL",
-                MeshConfig.MIN_CERTIFICATE_TTL, MeshConfig.MAX_CERTIFICATE_TTL, "5m and 24h (the CA issues no longer certificates)",
-                "30m, 1h or 24h") : d.certificateTTL();
-        MeshConfig.Detection detection = f.has("detection") ? detection(f.get("detection")) : d.detection();
-        if (trustDomain == null || defaultAction == null || mtls == null || ttl == null || detection == null) {
-            return null;
-        }
-        return new MeshConfig(trustDomain, defaultAction, mtls, ttl, detection);
-    }
-
-    /** {@code spec.detection}: each field optional, each bounded (docs/incident-response.md). */
-    private MeshConfig.Detection detection(Node node) {
-        MeshConfig.Detection d = MeshConfig.Detection.DEFAULT;
-        YamlReader.Fields f = r.fields(node, "spec.detection", Set.of("probeThreshold", "probeWindow", "learningWindow"));
-        if (f == null) {
-            return null;
-        }
-        Integer threshold = d.probeThreshold();
-        if (f.has("probeThreshold")) {
-            threshold = f.integer("probeThreshold");
-            if (threshold != null && (threshold < MeshConfig.Detection.MIN_PROBE_THRESHOLD
-                    || threshold > MeshConfig.Detection.MAX_PROBE_THRESHOLD)) {
-                r.error(f.get("probeThreshold"), "invalid probeThreshold " + threshold
-                        + ": must be between 1 and 1000000 denied calls");
-                threshold = null;
-            }
-        }
-        Duration probeWindow = f.has("probeWindow") ? boundedDuration(f.get("probeWindow"), "spec.detection.probeWindow",
-                MeshConfig.Detection.MIN_PROBE_WINDOW, MeshConfig.Detection.MAX_PROBE_WINDOW, "1s and 1h", "30s, 5m or 1h") : d.probeWindow();
-        Duration learning = f.has("learningWindow") ? boundedDuration(f.get("learningWindow"), "spec.detection.learningWindow",
-                MeshConfig.Detection.MIN_LEARNING_WINDOW, MeshConfig.Detection.MAX_LEARNING_WINDOW, "10s and 168h", "30s, 5m or 1h") : d.learningWindow();
-        if (threshold == null || probeWindow == null || learning == null) {
-            return null;
-        }
-        return new MeshConfig.Detection(threshold, probeWindow, learning);
-    }
-
-    /** A duration field ({@code XhYmZs}) between {@code min} and {@code max}; one error naming the field otherwise. */
-    private Duration boundedDuration(Node node, String what, Duration min, Duration max, String range, String examples) {
-        String value = r.string(node, what);
-        if (value == null) {
-            return null;
-        }
-        String field = what.substring(what.lastIndexOf('.') + 1);
-        Matcher m = DURATION.matcher(value);
-        if (value.isEmpty() || !m.matches()) {
-            r.error(node, "invalid " + field + " '" + value + "': expected a duration such as " + examples);
-            return null;
-        }
-        Duration d = ttl(m);
-        if (d == null || d.compareTo(min) < 0 || d.compareTo(max) > 0) {
-            r.error(node, "invalid " + field + " '" + value + "': must be between " + range);
-            return null;
-        }
-        return d;
-    }
-
-    /** The duration of {@code XhYmZs}, or null when a number is too large for any valid TTL (and for a long). */
-    private static Duration ttl(Matcher m) {
-        long total = 0;
-        long[] unit = {3600, 60, 1};
-        for (int i = 0; i < 3; i++) {
-            String digits = m.group(i + 1);
-            if (digits == null) {
-                continue;
-            }
-            if (digits.length() > 9) {
-                return null;
-            }
-            total += Long.parseLong(digits) * unit[i];
-        }
-        return Duration.ofSeconds(total);
     }
 
     private Workload workload(ObjectMeta meta, Node spec, Source source) {
@@ -628,7 +533,7 @@ final class ResourceDecoder {
             }
             String name = f.has("name") ? f.string("name") : "";
             Integer port = port(f.get("port"), where + "[].port");
-            Protocol protocol = f.has("protocol") ? enumValue(f.get("protocol"), "protocol", PROTOCOLS) : Protocol.TCP;
+            Protocol protocol = f.has("protocol") ? r.enumValue(f.get("protocol"), "protocol", PROTOCOLS) : Protocol.TCP;
             if (name == null || port == null || protocol == null) {
                 ok = false;
                 continue;
@@ -652,19 +557,6 @@ final class ResourceDecoder {
         return port;
     }
 
-    private <E> E enumValue(Node node, String what, Map<String, E> values) {
-        String s = r.string(node, what);
-        if (s == null) {
-            return null;
-        }
-        E e = values.get(s);
-        if (e == null) {
-            r.error(node, "invalid " + what + " '" + s + "'" + Suggestions.didYouMean(s, values.keySet())
-                    + " (expected one of " + String.join(", ", values.keySet()) + ")");
-        }
-        return e;
-    }
-
     private static boolean isIpLiteral(String s) {
         try {
             InetAddress.ofLiteral(s);
@@ -675,7 +567,7 @@ final class ResourceDecoder {
     }
 
     @SuppressWarnings("unchecked")
-    private static <E> Map<String, E> ordered(Object... pairs) {
+    static <E> Map<String, E> ordered(Object... pairs) {
         Map<String, E> m = new LinkedHashMap<>();
         for (int i = 0; i < pairs.length; i += 2) {
             m.put((String) pairs[i], (E) pairs[i + 1]);

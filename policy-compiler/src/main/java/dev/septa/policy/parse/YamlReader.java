@@ -141,6 +141,20 @@ final class YamlReader {
         }
     }
 
+    /** The scalar at {@code node} as one of {@code values}' keys; an error naming them (and the nearest) otherwise. */
+    <E> E enumValue(Node node, String what, Map<String, E> values) {
+        String s = string(node, what);
+        if (s == null) {
+            return null;
+        }
+        E e = values.get(s);
+        if (e == null) {
+            error(node, "invalid " + what + " '" + s + "'" + Suggestions.didYouMean(s, values.keySet())
+                    + " (expected one of " + String.join(", ", values.keySet()) + ")");
+        }
+        return e;
+    }
+
     String string(Node node, String what) {
         if (node instanceof ScalarNode s && (s.getTag().equals(Tag.STR) || !s.isPlain())) {
             return s.getValue();
