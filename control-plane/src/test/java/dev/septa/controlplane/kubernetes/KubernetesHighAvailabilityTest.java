@@ -53,6 +53,31 @@ class KubernetesHighAvailabilityTest {
 
     record Replica(String id, KubernetesClient client, LeaderElection election, KubernetesMode k8s, ControlPlaneCore core,
                    AtomicReference<CompiledMesh> applied) implements AutoCloseable {
+        /**
+         * A control-plane core on the shared API server as {@code septa serve --kubernetes} runs it (its own client
+         * named {@code id}, leader election, leader-only CA writes, object-by-object compile), started and attached;
+         * {@code options} adjusts what a test needs.
+         */
+        static Replica start(KubernetesClient api, java.nio.file.Path stateDir, String id,
+                             java.util.function.UnaryOperator<ControlPlaneOptions.Builder> options) throws Exception {
+            KubernetesClient own = new KubernetesClientBuilder()
+                    .withConfig(new ConfigBuilder(api.getConfiguration()).withUserAgent(id).build()).build();
+            LeaderElection election = new LeaderElection(own, NS, id, TIMING, false).start();
+            KubernetesMode k8s = KubernetesMode.connect(own, WAIT).writeOnlyWhile(election::isLeader);
+            assertThat(k8s.awaitCaOrLeadership(NS, WAIT)).isTrue();
+            ControlPlaneCore core = new ControlPlaneCore(options.apply(ControlPlaneOptions.builder().source(k8s.source())
+                    .compilation(k8s.compilation()).caStores(k8s.leaderOnly(new SecretRotationStores(own, NS)))
+                    .stateDir(stateDir).xdsHost("127.0.0.1").xdsPort(0).httpPort(0)
+                    .debounce(Duration.ofMillis(50), Duration.ofMillis(500)).pollInterval(Duration.ofHours(1)))
+                    .build(), new ControlPlaneMetrics(new SimpleMeterRegistry()));
+            AtomicReference<CompiledMesh> applied = new AtomicReference<>();
+            core.onMeshApplied(applied::set);
+            core.leadRotationOnlyWhile(election::isLeader);
+            core.start();
+            k8s.attach(core, Duration.ofMillis(100), Duration.ofSeconds(1));
+            return new Replica(id, own, election, k8s, core, applied);
+        }
+
         /** Stops as a crash would for the API: the lease is not released, it expires. */
         @Override
         public void close() {
@@ -179,23 +204,9 @@ class KubernetesHighAvailabilityTest {
     }
 
     private Replica start(String id) throws Exception {
-        KubernetesClient own = new KubernetesClientBuilder()
-                .withConfig(new ConfigBuilder(client.getConfiguration()).withUserAgent(id).build()).build();
-        LeaderElection election = new LeaderElection(own, NS, id, TIMING, false).start();
-        KubernetesMode k8s = KubernetesMode.connect(own, WAIT).writeOnlyWhile(election::isLeader);
-        assertThat(k8s.awaitCaOrLeadership(NS, WAIT)).isTrue();
-        ControlPlaneCore core = new ControlPlaneCore(ControlPlaneOptions.builder().source(k8s.source()).compilation(k8s.compilation())
-                .caStores(k8s.leaderOnly(new SecretRotationStores(own, NS)))
-                .stateDir(dir.resolve(id)).xdsHost("127.0.0.1").xdsPort(0).httpPort(0)
-                .debounce(Duration.ofMillis(50), Duration.ofMillis(500)).pollInterval(Duration.ofHours(1))
-                .build(), new ControlPlaneMetrics(new SimpleMeterRegistry()));
-        AtomicReference<CompiledMesh> applied = new AtomicReference<>();
-        core.onMeshApplied(applied::set);
-        core.leadRotationOnlyWhile(election::isLeader);
-        core.start();
-        k8s.attach(core, Duration.ofMillis(100), Duration.ofSeconds(1));
-        k8s.serveWebhook(core, new java.net.InetSocketAddress("127.0.0.1", 0), Duration.ofMillis(200), Duration.ofSeconds(1));
-        return new Replica(id, own, election, k8s, core, applied);
+        Replica replica = Replica.start(client, dir.resolve(id), id, options -> options);
+        replica.k8s().serveWebhook(replica.core(), new java.net.InetSocketAddress("127.0.0.1", 0), Duration.ofMillis(200), Duration.ofSeconds(1));
+        return replica;
     }
 
     private String stage() {

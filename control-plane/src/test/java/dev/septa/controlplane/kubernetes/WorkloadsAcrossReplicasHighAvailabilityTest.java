@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.septa.controlplane.ControlPlaneCore;
-import dev.septa.controlplane.ControlPlaneMetrics;
-import dev.septa.controlplane.ControlPlaneOptions;
 import dev.septa.controlplane.certs.CaWorkloadCertificates;
 import dev.septa.demo.ExpectedDecisions;
 import dev.septa.demo.RotatingChannels;
@@ -22,9 +20,7 @@ import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ContainerPortBuilder;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
-import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.Watcher;
 import io.fabric8.kubernetes.client.WatcherException;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
@@ -45,7 +41,6 @@ import io.grpc.xds.XdsNameResolverProvider;
 import io.grpc.xds.XdsServerBuilder;
 import io.grpc.xds.XdsServerCredentials;
 import io.grpc.xds.client.XdsClient;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -66,7 +61,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -287,24 +281,10 @@ class WorkloadsAcrossReplicasHighAvailabilityTest {
     }
 
     private KubernetesHighAvailabilityTest.Replica start(String id) throws Exception {
-        KubernetesClient own = new KubernetesClientBuilder()
-                .withConfig(new ConfigBuilder(client.getConfiguration()).withUserAgent(id).build()).build();
-        LeaderElection election = new LeaderElection(own, NS, id, TIMING, false).start();
-        KubernetesMode k8s = KubernetesMode.connect(own, WAIT).writeOnlyWhile(election::isLeader);
-        assertThat(k8s.awaitCaOrLeadership(NS, WAIT)).isTrue();
-        ControlPlaneCore core = new ControlPlaneCore(ControlPlaneOptions.builder().source(k8s.source()).compilation(k8s.compilation())
-                .caStores(k8s.leaderOnly(new SecretRotationStores(own, NS)))
-                .stateDir(dir.resolve(id)).xdsHost("127.0.0.1").xdsPort(0).httpPort(0)
-                .rootRotationReissueWindow(REISSUE_WINDOW)
-                .debounce(Duration.ofMillis(50), Duration.ofMillis(500)).pollInterval(Duration.ofHours(1))
-                .build(), new ControlPlaneMetrics(new SimpleMeterRegistry()));
-        AtomicReference<CompiledMesh> applied = new AtomicReference<>();
-        core.onMeshApplied(applied::set);
-        core.leadRotationOnlyWhile(election::isLeader);
-        core.start();
-        core.rootRotator().orElseThrow().absentGrace(ABSENT_GRACE);
-        k8s.attach(core, Duration.ofMillis(100), Duration.ofSeconds(1));
-        return new KubernetesHighAvailabilityTest.Replica(id, own, election, k8s, core, applied);
+        var replica = KubernetesHighAvailabilityTest.Replica.start(client, dir.resolve(id), id,
+                options -> options.rootRotationReissueWindow(REISSUE_WINDOW));
+        replica.core().rootRotator().orElseThrow().absentGrace(ABSENT_GRACE);
+        return replica;
     }
 
     private String stage() {
