@@ -38,7 +38,9 @@ import java.util.function.BooleanSupplier;
  * every figure are printed. The output ends with one line
  * {@code fleet N=.. added-p99=.. edited-p99=.. churn-p99=.. flip-p99=.. storm=.. flip-floor-ratio=.. rss-per-proxy-kb=..}.
  * Properties: {@code fleet.kinds} (mixed, sotw, delta), {@code fleet.nackShare} (0.01), {@code fleet.warmup} (5),
- * {@code fleet.clientXmx} (3g), {@code fleet.clientThreads} (2).
+ * {@code fleet.clientXmx} (3g), {@code fleet.clientThreads} (2), {@code fleet.egress} (10: each app's Segment scopes its
+ * egress to the next 10 apps and app-0, see {@link #segmentsYaml(int, int)}; {@code all}: no scoping),
+ * {@code fleet.settleSeconds} (the larger of 60 and N/50).
  */
 public final class FleetBenchmark {
     static final List<String> FIGURES = List.of("added-p99", "edited-p99", "churn-p99", "flip-p99", "storm",
@@ -101,7 +103,7 @@ public final class FleetBenchmark {
         Path intents = Files.createDirectories(dir.resolve("intents"));
         Path inventory = dir.resolve("inventory.yaml");
         Files.writeString(intents.resolve("mesh.yaml"), meshYaml("Deny"));
-        Files.writeString(intents.resolve("segments.yaml"), segmentsYaml(apps));
+        Files.writeString(intents.resolve("segments.yaml"), segmentsYaml(apps, egress()));
         Files.writeString(intents.resolve("intents.yaml"), chainYaml(apps));
         Files.writeString(inventory, inventoryYaml(n, apps));
         ControlPlaneOptions options = ControlPlaneOptions.builder().intentsDir(intents).inventoryFile(inventory)
@@ -124,8 +126,8 @@ public final class FleetBenchmark {
             fleet = FleetClients.Fleet.start(cp.xdsPort(), dir, bundle, nodes, tokens);
             fleet.awaitSynced();
             awaitSettled(cp, fleet, Duration.ofMinutes(10));
-            System.out.printf("n=%d: %d proxies (%s) synced in %d ms, client JVM %d%n", n, n,
-                    System.getProperty("fleet.kinds", "mixed"), (System.nanoTime() - connectStart) / 1_000_000, fleet.pid());
+            System.out.printf("n=%d: %d proxies (%s, egress %s) synced in %d ms, client JVM %d%n", n, n,
+                    System.getProperty("fleet.kinds", "mixed"), egress() < 0 ? "all" : "next " + egress() + " apps + app-0", (System.nanoTime() - connectStart) / 1_000_000, fleet.pid());
             // The CA issues every node its certificate right after connect; let that finish before measuring.
             long issuing = System.nanoTime();
             await(Duration.ofMinutes(5), () -> secretsAcked(cp, n));
@@ -276,11 +278,11 @@ public final class FleetBenchmark {
      * Every proxy ACKed the configuration in force; or, when some proxies NACKed once on purpose, every proxy that
      * has not is converged and the others are exactly those whose last response of a type was the NACKed one (the
      * server does not resend a NACKed version, as Envoy keeps its last good configuration until a new one comes).
-     * Bounded by {@code -Dfleet.settleSeconds} (default 60; raise it at 10,000): a proxy the server leaves unconverged for good is
+     * Bounded by {@code -Dfleet.settleSeconds} (default the larger of 60 s and N/50 s): a proxy the server leaves unconverged for good is
      * reported (a finding, not a benchmark failure), not waited for again, and the run goes on with the ACKs it has.
      */
     static void awaitSettled(ControlPlane cp, FleetClients.Fleet fleet, Duration max) throws InterruptedException {
-        Duration bound = Duration.ofSeconds(Integer.getInteger("fleet.settleSeconds", 60));
+        Duration bound = Duration.ofSeconds(Integer.getInteger("fleet.settleSeconds", Math.max(60, fleet.size() / 50)));
         int[] polls = {0};
         try {
             await(bound.compareTo(max) < 0 ? bound : max, () -> {
@@ -462,17 +464,47 @@ public final class FleetBenchmark {
     }
 
     static String segmentsYaml(int apps) {
+        return segmentsYaml(apps, -1);
+    }
+
+    /**
+     * One Segment per app. With {@code egress >= 0} each app's Segment scopes its egress (decision 0008) to the Services
+     * of the next {@code egress} apps, and apps 1 to 100 also name app-0: under {@code defaultAction: Allow} a proxy is
+     * then routed to about {@code egress + 1} Services, and app-0 (the churn scenario's Service) is called by the 1,000
+     * proxies of those 100 apps at every N >= 1,010 (by all but app-0's own below that). {@code egress < 0}: no
+     * {@code egress}, every proxy is routed to every Service.
+     */
+    static String segmentsYaml(int apps, int egress) {
         StringBuilder y = new StringBuilder();
         for (int a = 0; a < apps; a++) {
             y.append("""
                     apiVersion: septa.dev/v1alpha1
                     kind: Segment
                     metadata: {name: app-%d, namespace: bench}
-                    spec: {selector: {matchLabels: {app: app-%d}}}
-                    ---
+                    spec:
+                      selector: {matchLabels: {app: app-%d}}
                     """.formatted(a, a));
+            if (egress >= 0) {
+                java.util.TreeSet<Integer> callees = new java.util.TreeSet<>();
+                for (int k = 1; k <= egress && k < apps; k++) {
+                    callees.add((a + k) % apps);
+                }
+                if (a >= 1 && a <= 100) {
+                    callees.add(0);
+                }
+                y.append("  egress: [");
+                y.append(String.join(", ", callees.stream().map(c -> "{segment: app-" + c + "}").toList()));
+                y.append("]\n");
+            }
+            y.append("---\n");
         }
         return y.toString();
+    }
+
+    /** {@code -Dfleet.egress}: {@code all} (no scoping, every proxy gets every Service) or the number of next apps (10). */
+    static int egress() {
+        String v = System.getProperty("fleet.egress", "10");
+        return v.equals("all") ? -1 : Integer.parseInt(v);
     }
 
     static String intentYaml(String name, int from, int to) {

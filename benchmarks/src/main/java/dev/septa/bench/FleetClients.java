@@ -51,9 +51,11 @@ public final class FleetClients {
         private final Process process;
         private final BufferedReader out;
         private final PrintStream in;
+        private final int size;
 
-        private Fleet(Process process) {
+        private Fleet(Process process, int size) {
             this.process = process;
+            this.size = size;
             this.out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
             this.in = new PrintStream(process.getOutputStream(), true, StandardCharsets.UTF_8);
         }
@@ -77,7 +79,12 @@ public final class FleetClients {
             command.addAll(List.of("-cp", System.getProperty("java.class.path"), FleetClients.class.getName(),
                     String.valueOf(port), bundleFile.toString(), tokenFile.toString()));
             Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-            return new Fleet(p);
+            return new Fleet(p, nodes.size());
+        }
+
+        /** How many proxies the fleet has. */
+        int size() {
+            return size;
         }
 
         private String ask(String command, String answer) throws IOException, InterruptedException {
