@@ -48,7 +48,14 @@ class PushContentTest {
     static final String EDS = Resources.V3.ENDPOINT_TYPE_URL;
     static final List<String> TYPES = List.of(LDS, RDS, CDS, EDS);
 
-    private final ProxyConfigCache cache = new ProxyConfigCache(XdsEvents.NONE);
+    /** The audit's records: "node type outcome version". */
+    private final List<String> audit = java.util.Collections.synchronizedList(new ArrayList<>());
+    private final ProxyConfigCache cache = new ProxyConfigCache(new XdsEvents() {
+        @Override
+        public void version(String nodeId, String typeUrl, String version, String configVersion, VersionOutcome outcome, String error) {
+            audit.add(nodeId + " " + typeUrl + " " + outcome + " " + version);
+        }
+    });
 
     /** A mesh state: per type, name -> content variant. */
     private static Map<String, Map<String, Integer>> state(int[][] variants) {
@@ -170,43 +177,110 @@ class PushContentTest {
         }
     }
 
-    /** A delta client: LDS/CDS by wildcard, RDS/EDS by name; applies resources and removals; ACKs everything. */
+    /**
+     * A delta client: LDS/CDS by wildcard, RDS/EDS by name; applies resources and removals; ACKs everything (or
+     * NACKs the next response of a type when told to). The server side of its stream is modelled as
+     * java-control-plane's AdsDeltaDiscoveryRequestStreamObserver keeps it: a tracked map updated from a response only
+     * when it is ACKed, pending names, one response in flight per type; all three start empty on every stream.
+     */
     final class DeltaClient {
-        final StreamSession session;
+        final String nodeId;
+        StreamSession session;
         final Map<String, Map<String, Any>> held = new TreeMap<>();
+        /** What the client holds, by version: what it announces when it reconnects. */
         final Map<String, Map<String, String>> versions = new HashMap<>();
-        final Map<String, Set<String>> pending = new HashMap<>();
+        final Map<String, List<String>> subscribed = new HashMap<>();
         final List<DeltaResponse> received = new ArrayList<>();
+        final Set<String> nackNext = new HashSet<>();
+        // java-control-plane's per-stream state
+        private final Map<String, Map<String, String>> tracked = new HashMap<>();
+        private final Map<String, Set<String>> pending = new HashMap<>();
+        private final Map<String, DeltaResponse> inFlight = new HashMap<>();
 
         DeltaClient(String nodeId) {
-            session = new StreamSession(new Principal.NodeToken(nodeId, Instant.MAX));
-            assertThat(cache.bind(session, nodeId, Dialect.ENVOY)).isTrue();
+            this.nodeId = nodeId;
             TYPES.forEach(t -> {
                 held.put(t, new TreeMap<>());
                 versions.put(t, new TreeMap<>());
+            });
+            connect();
+        }
+
+        private void connect() {
+            session = new StreamSession(new Principal.NodeToken(nodeId, Instant.MAX));
+            assertThat(cache.bind(session, nodeId, Dialect.ENVOY)).isTrue();
+            tracked.clear();
+            pending.clear();
+            inFlight.clear();
+            TYPES.forEach(t -> {
+                tracked.put(t, new HashMap<>());
                 pending.put(t, new HashSet<>());
             });
         }
 
+        void disconnect() {
+            cache.close(session);
+        }
+
+        /** A new stream that subscribes as before, announcing every version it holds (Envoy's reconnect). */
+        void reconnect() {
+            disconnect();
+            connect();
+            for (String type : TYPES) {
+                if (subscribed.containsKey(type)) {
+                    request(DeltaDiscoveryRequest.newBuilder().setTypeUrl(type).addAllResourceNamesSubscribe(subscribed.get(type))
+                            .putAllInitialResourceVersions(versions.get(type)).build());
+                }
+            }
+        }
+
         void subscribe(String typeUrl, List<String> resourceNames) {
-            pending.get(typeUrl).addAll(resourceNames);
+            subscribed.put(typeUrl, resourceNames);
             request(DeltaDiscoveryRequest.newBuilder().setTypeUrl(typeUrl).addAllResourceNamesSubscribe(resourceNames).build());
         }
 
         private void request(DeltaDiscoveryRequest request) {
             String type = request.getTypeUrl();
-            Context.current().withValue(StreamSession.KEY, session).run(() ->
-                    cache.createDeltaWatch(DeltaXdsRequest.create(request), "", Map.copyOf(versions.get(type)),
-                            Set.copyOf(pending.get(type)), request.getResourceNamesSubscribeCount() == 0, this::onResponse, false));
+            request.getResourceNamesUnsubscribeList().forEach(name -> {
+                tracked.get(type).remove(name);
+                pending.get(type).remove(name);
+            });
+            pending.get(type).addAll(request.getResourceNamesSubscribeList());
+            if (!request.getResponseNonce().isEmpty()) {
+                DeltaResponse answered = inFlight.remove(type);
+                if (!request.hasErrorDetail()) {
+                    answered.resources().forEach((name, r) -> {
+                        tracked.get(type).put(name, r.version());
+                        pending.get(type).remove(name);
+                    });
+                    answered.removedResources().forEach(tracked.get(type)::remove);
+                }
+            }
+            if (inFlight.containsKey(type)) {
+                return; // java-control-plane opens no watch while a response awaits its ACK
+            }
+            StreamSession stream = session;
+            Context.current().withValue(StreamSession.KEY, stream).run(() ->
+                    cache.createDeltaWatch(DeltaXdsRequest.create(request), "", Map.copyOf(tracked.get(type)),
+                            Set.copyOf(pending.get(type)), type.equals(LDS) || type.equals(CDS),
+                            r -> onResponse(stream, r), false));
         }
 
-        private void onResponse(DeltaResponse response) {
+        private void onResponse(StreamSession stream, DeltaResponse response) {
+            if (stream != session) {
+                return; // an answer on a stream that is gone
+            }
             received.add(response);
             String type = response.request().getTypeUrl();
+            inFlight.put(type, response);
+            if (nackNext.remove(type)) {
+                request(DeltaDiscoveryRequest.newBuilder().setTypeUrl(type).setResponseNonce("n")
+                        .setErrorDetail(com.google.rpc.Status.newBuilder().setCode(3).setMessage("rejected")).build());
+                return;
+            }
             response.resources().forEach((name, r) -> {
                 held.get(type).put(name, (Any) r.resource());
                 versions.get(type).put(name, r.version());
-                pending.get(type).remove(name);
             });
             for (String name : response.removedResources()) {
                 held.get(type).remove(name);
@@ -370,9 +444,140 @@ class PushContentTest {
     }
 
     /**
+     * A delta proxy that reconnects (the control plane restarted) announcing the versions it holds is sent nothing
+     * when it holds them all, and still counts as in sync: status, allInSync and the audit's ACK (the fleet
+     * benchmark's reconnect storm sent an all-delta fleet everything again).
+     */
+    @Test
+    void aDeltaClientThatReconnectsHoldingEverythingIsSentNothingAndConverges() {
+        ResourceInterner interner = new ResourceInterner();
+        var state = state(new int[][] {{0, 0}, {0, 0}, {0, 0}, {0, 0}});
+        ProxySnapshot snapshot = snapshot(state, interner);
+        publish(snapshot, "shop/web-1");
+        DeltaClient client = new DeltaClient("shop/web-1");
+        client.subscribeAll(2);
+        int sent = client.received.size();
+        client.reconnect();
+        assertThat(client.received.subList(sent, client.received.size())).as("it holds everything").isEmpty();
+        for (String type : TYPES) {
+            assertThat(contents(client.held.get(type))).isEqualTo(expected(state, type));
+        }
+        assertThat(cache.allInSync()).isTrue();
+        assertThat(cache.status()).singleElement().satisfies(s -> {
+            assertThat(s.inSync()).isTrue();
+            TYPES.forEach(t -> assertThat(s.ackedVersions()).containsEntry(t, snapshot.type(t).version()));
+        });
+        // The new stream's node is ACKed at each version in force, and nothing is recorded as sent again.
+        List<String> records = List.copyOf(audit);
+        List<String> afterReconnect = records.subList(records.lastIndexOf("shop/web-1 " + EDS + " SENT " + snapshot.type(EDS).version()) + 1,
+                records.size());
+        assertThat(afterReconnect).containsExactlyInAnyOrderElementsOf(TYPES.stream()
+                .map(t -> "shop/web-1 " + t + " ACKED " + snapshot.type(t).version()).toList());
+    }
+
+    /**
+     * A delta proxy that was away during a change is sent, on reconnecting, only the resources whose version differs
+     * from the one it announces, and is told of those it holds that are gone: by wildcard (listeners) and by name
+     * (routes, endpoints).
+     */
+    @Test
+    void aDeltaClientThatReconnectsGetsOnlyWhatChangedAndIsToldWhatIsGone() {
+        ResourceInterner interner = new ResourceInterner();
+        publish(snapshot(state(new int[][] {{0, 0, 0}, {0, 0}, {0, 0}, {0, 0}}), interner), "shop/web-1");
+        DeltaClient client = new DeltaClient("shop/web-1");
+        client.subscribeAll(2);
+        client.disconnect();
+        interner.nextGeneration();
+        var after = state(new int[][] {{0, 1, -1}, {0, -1}, {0, 0}, {1, 0}});
+        publish(snapshot(after, interner), "shop/web-1");
+        int sent = client.received.size();
+        client.reconnect();
+        List<DeltaResponse> push = client.received.subList(sent, client.received.size());
+        assertThat(push).extracting(r -> r.request().getTypeUrl()).containsExactlyInAnyOrder(LDS, RDS, EDS);
+        assertThat(client.last(LDS).resources()).containsOnlyKeys("listener-1");
+        assertThat(client.last(LDS).removedResources()).containsExactly("listener-2");
+        assertThat(client.last(RDS).resources()).isEmpty();
+        assertThat(client.last(RDS).removedResources()).containsExactly("route-1");
+        assertThat(client.last(EDS).resources()).containsOnlyKeys("endpoints-0");
+        assertThat(client.last(EDS).removedResources()).isEmpty();
+        for (String type : TYPES) {
+            assertThat(contents(client.held.get(type))).as(type).isEqualTo(expected(after, type));
+        }
+        assertThat(cache.allInSync()).isTrue();
+
+        // A route it is told is gone but still subscribes comes back: it is sent again.
+        interner.nextGeneration();
+        var back = state(new int[][] {{0, 1, -1}, {0, 0}, {0, 0}, {1, 0}});
+        publish(snapshot(back, interner), "shop/web-1");
+        assertThat(client.last(RDS).resources()).containsOnlyKeys("route-1");
+        assertThat(contents(client.held.get(RDS))).isEqualTo(expected(back, RDS));
+    }
+
+    /**
+     * A resource the proxy holds only by its announcement (it was never sent on this stream) that disappears in a
+     * later publish is still reported removed; otherwise the proxy would keep a stale resource for good.
+     */
+    @Test
+    void aResourceHeldSinceTheStreamBeganIsReportedRemovedWhenItGoesLater() {
+        ResourceInterner interner = new ResourceInterner();
+        publish(snapshot(state(new int[][] {{0, 0}, {0, 0}, {0, 0}, {0, 0}}), interner), "shop/web-1");
+        DeltaClient client = new DeltaClient("shop/web-1");
+        client.subscribeAll(2);
+        int sent = client.received.size();
+        client.reconnect();
+        assertThat(client.received).hasSize(sent);
+        interner.nextGeneration();
+        var after = state(new int[][] {{-1, 0}, {0, -1}, {0, 1}, {0, 0}});
+        publish(snapshot(after, interner), "shop/web-1");
+        assertThat(client.last(LDS).removedResources()).containsExactly("listener-0");
+        assertThat(client.last(LDS).resources()).isEmpty();
+        assertThat(client.last(RDS).removedResources()).containsExactly("route-1");
+        assertThat(client.last(CDS).resources()).containsOnlyKeys("cluster-1");
+        for (String type : TYPES) {
+            assertThat(contents(client.held.get(type))).as(type).isEqualTo(expected(after, type));
+        }
+        assertThat(cache.allInSync()).isTrue();
+    }
+
+    /**
+     * A NACKed response does not make the server think the proxy holds what it rejected: the proxy keeps the version
+     * it announced, so that resource is still reported removed when it goes, and sent when it changes again.
+     */
+    @Test
+    void aNackedResponseLeavesTheAnnouncedVersionsInForce() {
+        ResourceInterner interner = new ResourceInterner();
+        var first = state(new int[][] {{0, 0}, {}, {0}, {}});
+        publish(snapshot(first, interner), "shop/web-1");
+        DeltaClient client = new DeltaClient("shop/web-1");
+        client.subscribe(LDS, List.of());
+        client.subscribe(CDS, List.of());
+        client.disconnect();
+        interner.nextGeneration();
+        publish(snapshot(state(new int[][] {{1, 1}, {}, {0}, {}}), interner), "shop/web-1");
+        client.nackNext.add(LDS);
+        int sent = client.received.size();
+        client.reconnect();
+        assertThat(client.received.subList(sent, client.received.size())).singleElement()
+                .satisfies(r -> assertThat(r.resources()).containsOnlyKeys("listener-0", "listener-1"));
+        assertThat(contents(client.held.get(LDS))).as("rejected").isEqualTo(expected(first, LDS));
+        assertThat(cache.allInSync()).isFalse();
+
+        // listener-0 goes and listener-1 changes again: the proxy, still holding variant 0 of both, hears of both.
+        interner.nextGeneration();
+        var fixed = state(new int[][] {{-1, 2}, {}, {0}, {}});
+        publish(snapshot(fixed, interner), "shop/web-1");
+        assertThat(client.last(LDS).removedResources()).containsExactly("listener-0");
+        assertThat(client.last(LDS).resources()).containsOnlyKeys("listener-1");
+        assertThat(contents(client.held.get(LDS))).isEqualTo(expected(fixed, LDS));
+        assertThat(cache.allInSync()).isTrue();
+    }
+
+    /**
      * Over random edit sequences a delta client and a state-of-the-world client that apply every response end with
      * the same resources, and with exactly the mesh's: listeners and clusters as published, every existing route and
      * endpoint set as published (delta also drops removed ones; SotW cannot be told of those, by the protocol).
+     * The delta client also reconnects at random points, announcing what it holds: sometimes after missing publishes
+     * while away, sometimes right after one.
      */
     @Test
     void deltaAndSotwClientsEndWithTheSameResourcesOverRandomEdits() {
@@ -404,7 +609,18 @@ class PushContentTest {
             }
             current = state(variants);
             interner.nextGeneration();
+            int reconnect = random.nextInt(10); // 0-1: away during this publish, 2: reconnects after it
+            if (reconnect < 2) {
+                delta.disconnect();
+            }
             publish(snapshot(current, interner), node + "-s", node + "-d");
+            if (reconnect <= 2) {
+                int sent = delta.received.size();
+                delta.reconnect();
+                if (reconnect == 2) {
+                    assertThat(delta.received).as("reconnects holding everything at step %s", step).hasSize(sent);
+                }
+            }
             for (String type : TYPES) {
                 Map<String, String> want = expected(current, type);
                 assertThat(contents(delta.held.get(type))).as("delta %s at step %s", type, step).isEqualTo(want);
@@ -417,7 +633,7 @@ class PushContentTest {
                     assertThat(existing).as("sotw %s at step %s", type, step).isEqualTo(want);
                 }
             }
+            assertThat(cache.allInSync()).as("in sync at step %s", step).isTrue();
         }
-        assertThat(cache.allInSync()).isTrue();
     }
 }
