@@ -3,8 +3,10 @@ package dev.septa.controlplane.xds;
 import io.envoyproxy.controlplane.cache.VersionedResource;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Stream;
 
 /**
  * What a delta client said it held of one type when its stream began ({@code initial_resource_versions}) and the
@@ -17,21 +19,37 @@ import java.util.Set;
 final class DeltaHoldings {
     static final DeltaHoldings NONE = new DeltaHoldings(Map.of(), null);
 
-    private final Map<String, String> held;
+    /**
+     * The type in force when the stream began, if most of the announcement matched it: the client holds each of its
+     * resources at that version, except those in {@link #notFromBase}. A storm of reconnects holding the current
+     * configuration then costs no per-resource memory (the snapshot is shared).
+     */
+    private final TypeResources base;
+    private final Set<String> notFromBase = new HashSet<>();
+    /** Announced entries {@link #base} does not cover, and entries put back after a NACK. */
+    private final Map<String, String> held = new HashMap<>();
     /** Entries of the response in flight on this type (at most one, java-control-plane waits for its ACK). */
     private final Map<String, String> inFlight = new HashMap<>();
     private final boolean claimedAny;
 
     private DeltaHoldings(Map<String, String> initial, TypeResources current) {
-        held = new HashMap<>(initial.size() * 4 / 3 + 1);
+        Map<String, String> matching = new HashMap<>();
         initial.forEach((name, version) -> {
-            if (!name.equals("*")) {
-                // Share the snapshot's version string where it matches: thousands of streams reconnect at once.
-                VersionedResource<?> r = current == null ? null : current.byName().get(name);
-                held.put(name, r != null && r.version().equals(version) ? r.version() : version);
+            VersionedResource<?> r = current == null ? null : current.byName().get(name);
+            if (r != null && r.version().equals(version)) {
+                matching.put(name, r.version());
+            } else if (!name.equals("*")) {
+                held.put(name, version);
             }
         });
-        claimedAny = !held.isEmpty();
+        if (!matching.isEmpty() && matching.size() * 2 >= current.byName().size()) {
+            base = current;
+            base.byName().keySet().stream().filter(name -> !matching.containsKey(name)).forEach(notFromBase::add);
+        } else {
+            base = null;
+            held.putAll(matching); // the snapshot's version strings, shared
+        }
+        claimedAny = !initial.isEmpty();
     }
 
     /** The holdings a stream's first request of a type announces, with {@code current} the type in force (may be null). */
@@ -39,16 +57,27 @@ final class DeltaHoldings {
         return new DeltaHoldings(initialVersions, current);
     }
 
-    /** The version the client holds of {@code name} by its initial announcement, or null. */
+    /** The version the client holds of {@code name} by its announcement, or null. */
     String version(String name) {
-        return held.get(name);
+        String version = held.get(name);
+        if (version != null || base == null || notFromBase.contains(name)) {
+            return version;
+        }
+        VersionedResource<?> r = base.byName().get(name);
+        return r == null ? null : r.version();
     }
 
-    Set<String> names() {
-        return held.keySet();
+    /** The names held by the announcement that are not in {@code current}. */
+    Stream<String> absentFrom(TypeResources current) {
+        Stream<String> explicit = held.keySet().stream().filter(name -> !current.byName().containsKey(name));
+        if (base == null || base.version().equals(current.version())) {
+            return explicit;
+        }
+        return Stream.concat(explicit, base.byName().keySet().stream()
+                .filter(name -> !notFromBase.contains(name) && !current.byName().containsKey(name)));
     }
 
-    /** Whether the client said it held anything of this type when the stream began. */
+    /** Whether the client announced holding anything of this type when the stream began. */
     boolean claimedAny() {
         return claimedAny;
     }
@@ -56,17 +85,28 @@ final class DeltaHoldings {
     /** The response now built names these (sent or removed): their entries wait for its ACK. Returns what moved. */
     Map<String, String> sending(Collection<String> names) {
         Map<String, String> moved = new HashMap<>();
-        if (held.isEmpty()) {
+        if (held.isEmpty() && base == null) {
             return moved;
         }
         for (String name : names) {
-            String version = held.remove(name);
+            String version = forget(name);
             if (version != null) {
                 moved.put(name, version);
             }
         }
         inFlight.putAll(moved);
         return moved;
+    }
+
+    private String forget(String name) {
+        String version = version(name);
+        if (version != null) {
+            held.remove(name);
+            if (base != null && base.byName().containsKey(name)) {
+                notFromBase.add(name);
+            }
+        }
+        return version;
     }
 
     /** The response in flight was ACKed: the tracked map now says what the client holds of those names. */
@@ -94,9 +134,9 @@ final class DeltaHoldings {
 
     /** Unsubscribed names: the client drops them, so they are no longer held. */
     void unsubscribed(Collection<String> names) {
-        if (!held.isEmpty() || !inFlight.isEmpty()) {
+        if (!held.isEmpty() || base != null || !inFlight.isEmpty()) {
             names.forEach(name -> {
-                held.remove(name);
+                forget(name);
                 inFlight.remove(name);
             });
         }

@@ -76,7 +76,7 @@ final class WatchAnswers {
     static Set<String> deltaRemoved(DeltaWatch watch, TypeResources current, boolean fresh, DeltaHoldings announced) {
         Set<String> removed = new TreeSet<>();
         watch.trackedResources().keySet().stream().filter(name -> !current.byName().containsKey(name)).forEach(removed::add);
-        announced.names().stream().filter(name -> !current.byName().containsKey(name)).forEach(removed::add);
+        announced.absentFrom(current).forEach(removed::add);
         if (fresh) {
             watch.request().getResourceNamesSubscribeList().stream()
                     .filter(name -> !name.equals("*") && !current.byName().containsKey(name)).forEach(removed::add);
