@@ -52,9 +52,12 @@ final class DeltaHoldings {
         claimedAny = !initial.isEmpty();
     }
 
-    /** The holdings a stream's first request of a type announces, with {@code current} the type in force (may be null). */
+    /**
+     * The holdings a stream's first request of a type announces, with {@code current} the type in force (may be
+     * null). A new proxy announces nothing: it shares {@link #NONE}, which nothing changes (it holds no entry).
+     */
     static DeltaHoldings announced(Map<String, String> initialVersions, TypeResources current) {
-        return new DeltaHoldings(initialVersions, current);
+        return initialVersions.isEmpty() ? NONE : new DeltaHoldings(initialVersions, current);
     }
 
     /** The version the client holds of {@code name} by its announcement, or null. */
