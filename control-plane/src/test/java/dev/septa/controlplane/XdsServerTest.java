@@ -143,6 +143,51 @@ class XdsServerTest {
         }
     }
 
+    /**
+     * A delta stream that reconnects announcing what it holds ({@code initial_resource_versions}) is sent only what
+     * changed while it was away and told what is gone; a type it holds entirely is not answered, yet counts as ACKed.
+     */
+    @Test
+    void aReconnectingDeltaStreamIsSentOnlyWhatItDoesNotHold() throws Exception {
+        try (AdsTestClient client = cp.clientWithToken("shop/a")) {
+            var first = client.delta();
+            Map<String, Map<String, String>> held = new TreeMap<>();
+            for (String type : List.of(LDS, CDS)) {
+                DeltaDiscoveryResponse r = first.send(DeltaDiscoveryRequest.newBuilder()
+                        .setNode(AdsTestClient.node("shop/a", "envoy")).setTypeUrl(type).build()).next(type);
+                held.put(type, r.getResourcesList().stream().collect(Collectors.toMap(Resource::getName, Resource::getVersion)));
+                first.send(DeltaDiscoveryRequest.newBuilder().setTypeUrl(type).setResponseNonce(r.getNonce()).build());
+            }
+            assertThat(held.get(LDS)).containsOnlyKeys("inbound");
+            assertThat(held.get(CDS)).containsOnlyKeys("outbound|8443||b.shop");
+            await().until(() -> proxy("shop/a").inSync());
+            first.close();
+            await().until(() -> cp.core.status().proxies().stream().noneMatch(p -> p.nodeId().equals("shop/a")));
+
+            // While it is away its inbound listener is replaced by another; its cluster stays.
+            cp.write("mesh.yaml", MESH.replace("listener shop/a inbound 15006", "listener shop/a extra 15001"));
+            var second = client.delta();
+            for (String type : List.of(LDS, CDS)) {
+                second.send(DeltaDiscoveryRequest.newBuilder().setNode(AdsTestClient.node("shop/a", "envoy")).setTypeUrl(type)
+                        .putAllInitialResourceVersions(held.get(type)).build());
+            }
+            DeltaDiscoveryResponse lds = second.next();
+            assertThat(lds.getTypeUrl()).as("the clusters it holds are not sent again").isEqualTo(LDS);
+            assertThat(lds.getResourcesList()).extracting(Resource::getName).containsExactly("extra");
+            assertThat(lds.getRemovedResourcesList()).containsExactly("inbound");
+            second.send(DeltaDiscoveryRequest.newBuilder().setTypeUrl(LDS).setResponseNonce(lds.getNonce()).build());
+            await().until(() -> proxy("shop/a").inSync());
+            assertThat(proxy("shop/a").ackedVersions()).containsKeys(LDS, CDS);
+
+            // The next change reaches it as just that change, with no cluster answer queued before it.
+            cp.write("mesh.yaml", MESH.replace("listener shop/a inbound 15006", "listener shop/a extra 15002"));
+            DeltaDiscoveryResponse change = second.next();
+            assertThat(change.getTypeUrl()).isEqualTo(LDS);
+            assertThat(change.getResourcesList()).extracting(Resource::getName).containsExactly("extra");
+            assertThat(change.getRemovedResourcesList()).isEmpty();
+        }
+    }
+
     @Test
     void nackIsRecordedAndTheRejectedVersionIsNeverResent() throws Exception {
         try (AdsTestClient client = cp.clientWithToken("shop/a")) {

@@ -405,8 +405,11 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
                 checkConverged(proxy, sends);
             }
             OpenWatch base = watchFactory.apply(session);
+            if (base.delta() != null) {
+                deltaRequestArrived(proxy, session, typeUrl, base.delta(), nack, hasNonce);
+            }
             OpenWatch open = new OpenWatch(session, typeUrl, base.sotw(), base.delta(), suppressed);
-            Runnable send = answer(proxy, open, true);
+            Runnable send = answer(proxy, open, true, sends);
             if (send != null) {
                 sends.add(send);
             } else {
@@ -430,7 +433,7 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
                 if (isSecret(open.typeUrl()) != secrets) {
                     continue;
                 }
-                Runnable send = answer(proxy, open, false);
+                Runnable send = answer(proxy, open, false, sends);
                 if (send != null) {
                     session.watches().remove(open.typeUrl(), open);
                     sends.add(send);
@@ -439,8 +442,28 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
         }
     }
 
-    /** The response this watch gets now, as a task to run outside the lock, or null to keep waiting. */
-    private Runnable answer(ProxyState proxy, OpenWatch open, boolean fresh) {
+    /**
+     * Delta: what the client holds, before the request is answered (lock held). The first request of a type
+     * announces it ({@code initial_resource_versions}); the request after a response ACKs or NACKs what it named.
+     */
+    private void deltaRequestArrived(ProxyState proxy, StreamSession session, String typeUrl, DeltaWatch watch,
+                                     boolean nack, boolean hasNonce) {
+        var request = watch.request().v3Request();
+        DeltaHoldings holdings = session.deltaHoldings(typeUrl,
+                () -> DeltaHoldings.announced(request.getInitialResourceVersionsMap(), current(proxy, typeUrl)));
+        if (nack) {
+            holdings.nacked();
+        } else if (hasNonce) {
+            holdings.acked();
+        }
+        holdings.unsubscribed(request.getResourceNamesUnsubscribeList());
+    }
+
+    /**
+     * The response this watch gets now, as a task to run outside the lock, or null to keep waiting ({@code sends}
+     * takes what else must run then, such as the audit of a version held without an answer).
+     */
+    private Runnable answer(ProxyState proxy, OpenWatch open, boolean fresh, List<Runnable> sends) {
         TypeResources current = current(proxy, open.typeUrl());
         if (current == null || current.version().equals(open.suppressedVersion())) {
             return null;
@@ -486,15 +509,21 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
         if (!removedBefore.isEmpty()) {
             removedBefore.removeIf(watch.trackedResources()::containsKey); // the client ACKed it back
         }
-        Map<String, VersionedResource<?>> changed = WatchAnswers.deltaChanged(watch, current, removedBefore);
-        Set<String> removed = WatchAnswers.deltaRemoved(watch, current, fresh);
+        DeltaHoldings announced = session.deltaHoldings(open.typeUrl());
+        Map<String, VersionedResource<?>> changed = WatchAnswers.deltaChanged(watch, current, removedBefore, announced);
+        Set<String> removed = WatchAnswers.deltaRemoved(watch, current, fresh, announced);
         boolean firstAnswer = session.lastSent(open.typeUrl()) == null;
-        if (changed.isEmpty() && removed.isEmpty() && !(firstAnswer && watch.isWildcard())) {
-            // The client already holds what is in force for everything it subscribes, so it is sent nothing and no
-            // ACK will come: it holds this version. (An open watch means no response is in flight on this stream.)
-            session.acked.put(open.typeUrl(), current.version());
+        if (changed.isEmpty() && removed.isEmpty() && !(firstAnswer && watch.isWildcard() && !announced.claimedAny())) {
+            // The client already holds what is in force for everything it subscribes (a change elsewhere, or a
+            // reconnect holding it all), so it is sent nothing and no ACK will come: it holds this version. (An open
+            // watch means no response is in flight on this stream.) A new wildcard subscriber that holds nothing is
+            // still answered, if only with an empty response, so that it knows the set is empty.
+            heldWithoutAnswer(proxy, session, open.typeUrl(), current.version(), sends);
             return null;
         }
+        Set<String> named = new HashSet<>(changed.keySet());
+        named.addAll(removed);
+        Map<String, String> moved = announced.sending(named);
         session.recordSent(open.typeUrl(), new StreamSession.Sent(current.version(), List.of(), current));
         if (!watch.isWildcard()) {
             session.deltaRemoved(open.typeUrl(), removed); // still subscribed: sent again if it comes back
@@ -507,9 +536,27 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
                 events.pushed(nodeId, open.typeUrl(), current.version());
                 audit.run();
             } catch (WatchCancelledException ignored) {
-                // superseded by a newer request on the same stream
+                // superseded by a newer request on the same stream: the client still holds what it announced
+                if (!moved.isEmpty()) {
+                    synchronized (lock) {
+                        announced.notDelivered(moved);
+                    }
+                }
             }
         };
+    }
+
+    /**
+     * A delta stream that needs nothing of this type holds the version in force, as if it had ACKed it: it counts
+     * as in sync, the status shows the version and the audit records it as ACKed (lock held).
+     */
+    private void heldWithoutAnswer(ProxyState proxy, StreamSession session, String typeUrl, String version, List<Runnable> sends) {
+        session.acked.put(typeUrl, version);
+        if (!version.equals(proxy.acked.put(typeUrl, version))) {
+            String config = configVersionOf(proxy, typeUrl, version);
+            String nodeId = proxy.nodeId;
+            sends.add(() -> events.version(nodeId, typeUrl, version, config, XdsEvents.VersionOutcome.ACKED, null));
+        }
     }
 
     /**

@@ -28,6 +28,8 @@ public final class StreamSession {
     /** Delta only: per type, whether the client subscribed as a wildcard (requests of one stream arrive in order). */
     private final Map<String, Boolean> deltaWildcard = new ConcurrentHashMap<>();
     private final Map<String, java.util.Set<String>> deltaRemoved = new ConcurrentHashMap<>();
+    /** Delta only: per type, what the client announced it held on its first request (guarded by the cache's lock). */
+    private final Map<String, DeltaHoldings> deltaHoldings = new java.util.HashMap<>();
     /** SotW: the cluster version in force when endpoints were last sent on this stream (guarded by the cache's lock). */
     String clustersAtLastEndpoints;
 
@@ -121,6 +123,16 @@ public final class StreamSession {
         if (!names.isEmpty()) {
             deltaRemoved.computeIfAbsent(typeUrl, t -> ConcurrentHashMap.newKeySet()).addAll(names);
         }
+    }
+
+    /** What the client announced it held of a type when the stream began, and the server has not answered since. */
+    DeltaHoldings deltaHoldings(String typeUrl) {
+        return deltaHoldings.getOrDefault(typeUrl, DeltaHoldings.NONE);
+    }
+
+    /** Keeps the first request's announcement of a type; later requests cannot announce again (the protocol). */
+    DeltaHoldings deltaHoldings(String typeUrl, java.util.function.Supplier<DeltaHoldings> announced) {
+        return deltaHoldings.computeIfAbsent(typeUrl, t -> announced.get());
     }
 
     Map<String, OpenWatch> watches() {

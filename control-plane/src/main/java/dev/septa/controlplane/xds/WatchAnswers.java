@@ -51,25 +51,32 @@ final class WatchAnswers {
 
     /**
      * The resources a delta client is sent: those it subscribes (wildcard, tracked, pending, or removed earlier while
-     * still subscribed) whose version differs from the one it holds.
+     * still subscribed) whose version differs from the one it holds: the one it ACKed (java-control-plane's tracked
+     * map), else the one it announced holding when the stream began.
      */
-    static Map<String, VersionedResource<?>> deltaChanged(DeltaWatch watch, TypeResources current, Set<String> removedBefore) {
+    static Map<String, VersionedResource<?>> deltaChanged(DeltaWatch watch, TypeResources current, Set<String> removedBefore,
+                                                          DeltaHoldings announced) {
         Map<String, String> tracked = watch.trackedResources();
         Map<String, VersionedResource<?>> changed = new LinkedHashMap<>();
         current.byName().forEach((name, r) -> {
             boolean wanted = watch.isWildcard() || tracked.containsKey(name) || watch.pendingResources().contains(name)
                     || removedBefore.contains(name);
-            if (wanted && !r.version().equals(tracked.get(name))) {
+            String held = tracked.containsKey(name) ? tracked.get(name) : announced.version(name);
+            if (wanted && !r.version().equals(held)) {
                 changed.put(name, r);
             }
         });
         return changed;
     }
 
-    /** The names a delta client is told are gone: held but no longer in force, and on a new request, asked for but absent. */
-    static Set<String> deltaRemoved(DeltaWatch watch, TypeResources current, boolean fresh) {
+    /**
+     * The names a delta client is told are gone: held (ACKed, or announced when the stream began) but no longer in
+     * force, and on a new request, asked for but absent.
+     */
+    static Set<String> deltaRemoved(DeltaWatch watch, TypeResources current, boolean fresh, DeltaHoldings announced) {
         Set<String> removed = new TreeSet<>();
         watch.trackedResources().keySet().stream().filter(name -> !current.byName().containsKey(name)).forEach(removed::add);
+        announced.absentFrom(current).forEach(removed::add);
         if (fresh) {
             watch.request().getResourceNamesSubscribeList().stream()
                     .filter(name -> !name.equals("*") && !current.byName().containsKey(name)).forEach(removed::add);

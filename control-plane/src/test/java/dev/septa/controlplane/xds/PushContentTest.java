@@ -3,36 +3,13 @@ package dev.septa.controlplane.xds;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.Any;
-import com.google.protobuf.Duration;
 import com.google.protobuf.Message;
-import dev.septa.controlplane.auth.Principal;
-import dev.septa.policy.compile.Dialect;
-import dev.septa.policy.emit.ProxyResources;
 import io.envoyproxy.controlplane.cache.DeltaResponse;
-import io.envoyproxy.controlplane.cache.DeltaXdsRequest;
 import io.envoyproxy.controlplane.cache.Resources;
 import io.envoyproxy.controlplane.cache.Response;
-import io.envoyproxy.controlplane.cache.XdsRequest;
-import io.envoyproxy.envoy.config.cluster.v3.Cluster;
-import io.envoyproxy.envoy.config.core.v3.Address;
-import io.envoyproxy.envoy.config.core.v3.SocketAddress;
-import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
-import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
-import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
-import io.envoyproxy.envoy.config.listener.v3.Listener;
-import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
-import io.envoyproxy.envoy.config.route.v3.VirtualHost;
-import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
-import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
-import io.grpc.Context;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.Set;
 import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
@@ -41,213 +18,7 @@ import org.junit.jupiter.api.Test;
  * sends only changed and removed resources; state of the world sends full state for listeners and clusters and only
  * changed routes and endpoints; every stream is handed the same packed resource, serialized once.
  */
-class PushContentTest {
-    static final String LDS = Resources.V3.LISTENER_TYPE_URL;
-    static final String RDS = Resources.V3.ROUTE_TYPE_URL;
-    static final String CDS = Resources.V3.CLUSTER_TYPE_URL;
-    static final String EDS = Resources.V3.ENDPOINT_TYPE_URL;
-    static final List<String> TYPES = List.of(LDS, RDS, CDS, EDS);
-
-    private final ProxyConfigCache cache = new ProxyConfigCache(XdsEvents.NONE);
-
-    /** A mesh state: per type, name -> content variant. */
-    private static Map<String, Map<String, Integer>> state(int[][] variants) {
-        Map<String, Map<String, Integer>> out = new TreeMap<>();
-        for (int t = 0; t < TYPES.size(); t++) {
-            Map<String, Integer> byName = new TreeMap<>();
-            for (int i = 0; i < variants[t].length; i++) {
-                if (variants[t][i] >= 0) {
-                    byName.put(prefix(TYPES.get(t)) + i, variants[t][i]);
-                }
-            }
-            out.put(TYPES.get(t), byName);
-        }
-        return out;
-    }
-
-    private static String prefix(String typeUrl) {
-        return switch (typeUrl) {
-            case LDS -> "listener-";
-            case RDS -> "route-";
-            case CDS -> "cluster-";
-            default -> "endpoints-";
-        };
-    }
-
-    private static Message resource(String typeUrl, String name, int variant) {
-        return switch (typeUrl) {
-            case LDS -> Listener.newBuilder().setName(name).setAddress(Address.newBuilder().setSocketAddress(
-                    SocketAddress.newBuilder().setAddress("0.0.0.0").setPortValue(15000 + variant))).build();
-            case RDS -> RouteConfiguration.newBuilder().setName(name)
-                    .addVirtualHosts(VirtualHost.newBuilder().setName("v" + variant).addDomains("*")).build();
-            case CDS -> Cluster.newBuilder().setName(name).setConnectTimeout(Duration.newBuilder().setSeconds(1 + variant)).build();
-            default -> ClusterLoadAssignment.newBuilder().setClusterName(name).addEndpoints(LocalityLbEndpoints.newBuilder()
-                    .addLbEndpoints(LbEndpoint.newBuilder().setEndpoint(io.envoyproxy.envoy.config.endpoint.v3.Endpoint.newBuilder()
-                            .setAddress(Address.newBuilder().setSocketAddress(SocketAddress.newBuilder()
-                                    .setAddress("10.0.0." + (1 + variant)).setPortValue(8080)))))).build();
-        };
-    }
-
-    private static ProxySnapshot snapshot(Map<String, Map<String, Integer>> state, ResourceInterner interner) {
-        Map<String, List<Message>> lists = new HashMap<>();
-        state.forEach((type, byName) -> {
-            List<Message> list = new ArrayList<>();
-            byName.forEach((name, variant) -> list.add(resource(type, name, variant)));
-            lists.put(type, list);
-        });
-        @SuppressWarnings("unchecked")
-        ProxyResources r = new ProxyResources((List<Listener>) (List<?>) lists.get(LDS), (List<RouteConfiguration>) (List<?>) lists.get(RDS),
-                (List<Cluster>) (List<?>) lists.get(CDS), (List<ClusterLoadAssignment>) (List<?>) lists.get(EDS));
-        return ProxySnapshot.of(Dialect.ENVOY, r, interner);
-    }
-
-    private void publish(ProxySnapshot snapshot, String... nodes) {
-        Map<ProxyKey, ProxySnapshot> all = new HashMap<>();
-        for (String node : nodes) {
-            all.put(new ProxyKey(node, Dialect.ENVOY), snapshot);
-        }
-        cache.publish(all, System.nanoTime());
-    }
-
-    private static String name(Any any) {
-        return Resources.getResourceName(any);
-    }
-
-    /** A state-of-the-world client: LDS/CDS by wildcard, replaced whole; RDS/EDS by name, merged. ACKs everything. */
-    final class SotwClient {
-        final StreamSession session;
-        final String nodeId;
-        final Map<String, Map<String, Any>> held = new TreeMap<>();
-        final Map<String, List<String>> names = new HashMap<>();
-        final List<Response> received = new ArrayList<>();
-
-        SotwClient(String nodeId) {
-            this.nodeId = nodeId;
-            session = new StreamSession(new Principal.NodeToken(nodeId, Instant.MAX));
-            assertThat(cache.bind(session, nodeId, Dialect.ENVOY)).isTrue();
-            TYPES.forEach(t -> held.put(t, new TreeMap<>()));
-        }
-
-        void subscribe(String typeUrl, List<String> resourceNames, String version) {
-            names.put(typeUrl, resourceNames);
-            request(DiscoveryRequest.newBuilder().setTypeUrl(typeUrl).setVersionInfo(version)
-                    .setResponseNonce(version.isEmpty() ? "" : "n").addAllResourceNames(resourceNames).build());
-        }
-
-        void nack(String typeUrl, String heldVersion) {
-            request(DiscoveryRequest.newBuilder().setTypeUrl(typeUrl).setVersionInfo(heldVersion).setResponseNonce("n")
-                    .addAllResourceNames(names.get(typeUrl))
-                    .setErrorDetail(com.google.rpc.Status.newBuilder().setCode(3).setMessage("rejected")).build());
-        }
-
-        private void request(DiscoveryRequest request) {
-            Context.current().withValue(StreamSession.KEY, session).run(() ->
-                    cache.createWatch(true, XdsRequest.create(request), Set.of(), this::onResponse, false, false));
-        }
-
-        private void onResponse(Response response) {
-            received.add(response);
-            String type = response.request().getTypeUrl();
-            Map<String, Any> mine = held.get(type);
-            if (type.equals(LDS) || type.equals(CDS)) {
-                mine.clear();
-            }
-            for (Message m : response.resources()) {
-                mine.put(name((Any) m), (Any) m);
-            }
-            subscribe(type, names.get(type), response.version()); // ACK
-        }
-
-        Response last(String typeUrl) {
-            return received.reversed().stream().filter(r -> r.request().getTypeUrl().equals(typeUrl)).findFirst().orElse(null);
-        }
-
-        void subscribeAll(int perType) {
-            subscribe(LDS, List.of(), "");
-            subscribe(CDS, List.of(), "");
-            subscribe(RDS, namesOf(RDS, perType), "");
-            subscribe(EDS, namesOf(EDS, perType), "");
-        }
-    }
-
-    /** A delta client: LDS/CDS by wildcard, RDS/EDS by name; applies resources and removals; ACKs everything. */
-    final class DeltaClient {
-        final StreamSession session;
-        final Map<String, Map<String, Any>> held = new TreeMap<>();
-        final Map<String, Map<String, String>> versions = new HashMap<>();
-        final Map<String, Set<String>> pending = new HashMap<>();
-        final List<DeltaResponse> received = new ArrayList<>();
-
-        DeltaClient(String nodeId) {
-            session = new StreamSession(new Principal.NodeToken(nodeId, Instant.MAX));
-            assertThat(cache.bind(session, nodeId, Dialect.ENVOY)).isTrue();
-            TYPES.forEach(t -> {
-                held.put(t, new TreeMap<>());
-                versions.put(t, new TreeMap<>());
-                pending.put(t, new HashSet<>());
-            });
-        }
-
-        void subscribe(String typeUrl, List<String> resourceNames) {
-            pending.get(typeUrl).addAll(resourceNames);
-            request(DeltaDiscoveryRequest.newBuilder().setTypeUrl(typeUrl).addAllResourceNamesSubscribe(resourceNames).build());
-        }
-
-        private void request(DeltaDiscoveryRequest request) {
-            String type = request.getTypeUrl();
-            Context.current().withValue(StreamSession.KEY, session).run(() ->
-                    cache.createDeltaWatch(DeltaXdsRequest.create(request), "", Map.copyOf(versions.get(type)),
-                            Set.copyOf(pending.get(type)), request.getResourceNamesSubscribeCount() == 0, this::onResponse, false));
-        }
-
-        private void onResponse(DeltaResponse response) {
-            received.add(response);
-            String type = response.request().getTypeUrl();
-            response.resources().forEach((name, r) -> {
-                held.get(type).put(name, (Any) r.resource());
-                versions.get(type).put(name, r.version());
-                pending.get(type).remove(name);
-            });
-            for (String name : response.removedResources()) {
-                held.get(type).remove(name);
-                versions.get(type).remove(name);
-            }
-            request(DeltaDiscoveryRequest.newBuilder().setTypeUrl(type).setResponseNonce("n").build()); // ACK
-        }
-
-        DeltaResponse last(String typeUrl) {
-            return received.reversed().stream().filter(r -> r.request().getTypeUrl().equals(typeUrl)).findFirst().orElse(null);
-        }
-
-        void subscribeAll(int perType) {
-            subscribe(LDS, List.of());
-            subscribe(CDS, List.of());
-            subscribe(RDS, namesOf(RDS, perType));
-            subscribe(EDS, namesOf(EDS, perType));
-        }
-    }
-
-    private static List<String> namesOf(String typeUrl, int count) {
-        List<String> out = new ArrayList<>();
-        for (int i = 0; i < count; i++) {
-            out.add(prefix(typeUrl) + i);
-        }
-        return out;
-    }
-
-    private static Map<String, String> contents(Map<String, Any> held) {
-        Map<String, String> out = new TreeMap<>();
-        held.forEach((name, any) -> out.put(name, any.getValue().toStringUtf8()));
-        return out;
-    }
-
-    private static Map<String, String> expected(Map<String, Map<String, Integer>> state, String typeUrl) {
-        Map<String, String> out = new TreeMap<>();
-        state.get(typeUrl).forEach((name, variant) -> out.put(name,
-                ResourceInterner.pack(resource(typeUrl, name, variant)).resource().getValue().toStringUtf8()));
-        return out;
-    }
-
+class PushContentTest extends PushTestFixture {
     @Test
     void everyStreamIsHandedTheSamePackedResourceAndTheSerializerPassesItThrough() {
         var state = state(new int[][] {{0, 0}, {0}, {0, 0, 0}, {0}});
@@ -373,6 +144,8 @@ class PushContentTest {
      * Over random edit sequences a delta client and a state-of-the-world client that apply every response end with
      * the same resources, and with exactly the mesh's: listeners and clusters as published, every existing route and
      * endpoint set as published (delta also drops removed ones; SotW cannot be told of those, by the protocol).
+     * The delta client also reconnects at random points, announcing what it holds: sometimes after missing publishes
+     * while away, sometimes right after one.
      */
     @Test
     void deltaAndSotwClientsEndWithTheSameResourcesOverRandomEdits() {
@@ -404,7 +177,26 @@ class PushContentTest {
             }
             current = state(variants);
             interner.nextGeneration();
+            int reconnect = random.nextInt(10); // 0-1: away during this publish, 2: reconnects after it
+            if (reconnect < 2) {
+                delta.disconnect();
+            }
             publish(snapshot(current, interner), node + "-s", node + "-d");
+            if (reconnect <= 2) {
+                int sent = delta.received.size();
+                delta.reconnect();
+                if (reconnect == 2) {
+                    // Holding everything, it is sent no resource and told of no removal it did not know of; only
+                    // names it subscribes that do not exist are said not to exist again, as to any new subscriber.
+                    assertThat(delta.received.subList(sent, delta.received.size())).as("reconnects holding everything at step %s", step)
+                            .allSatisfy(r -> {
+                                assertThat(r.resources()).isEmpty();
+                                String type = r.request().getTypeUrl();
+                                assertThat(r.removedResources()).noneMatch(delta.held.get(type)::containsKey)
+                                        .allMatch(delta.subscribed.get(type)::contains);
+                            });
+                }
+            }
             for (String type : TYPES) {
                 Map<String, String> want = expected(current, type);
                 assertThat(contents(delta.held.get(type))).as("delta %s at step %s", type, step).isEqualTo(want);
@@ -417,7 +209,7 @@ class PushContentTest {
                     assertThat(existing).as("sotw %s at step %s", type, step).isEqualTo(want);
                 }
             }
+            assertThat(cache.allInSync()).as("in sync at step %s", step).isTrue();
         }
-        assertThat(cache.allInSync()).isTrue();
     }
 }
