@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.septa.policy.check.MeshArbitraries;
 import dev.septa.policy.model.Mesh;
+import dev.septa.policy.parse.InputFile;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -106,6 +107,57 @@ class LazyEmissionTest {
                 assertThat(old.envoy()).isSameAs(p.envoy());
             }
         });
+    }
+
+    @Provide
+    Arbitrary<List<IncrementalCompilerTest.Edit>> edits() {
+        return new IncrementalCompilerTest().edits();
+    }
+
+    /**
+     * Over random edit sequences, each step asks only some proxies for one dialect (often none): emissions left
+     * unasked are carried by the memo through many compiles, and whatever is asked, at any step, has the bytes of a
+     * full eager compile of that step's input.
+     */
+    @Property(tries = 100)
+    void emissionsAskedAfterAnyNumberOfCompilesHaveTheEagerBytes(@ForAll("meshes") Mesh pool,
+                                                               @ForAll("edits") List<IncrementalCompilerTest.Edit> edits,
+                                                               @ForAll long seed) {
+        Random random = new Random(seed);
+        IncrementalCompilerTest.EditedMesh state = new IncrementalCompilerTest.EditedMesh(pool);
+        IncrementalCompiler incremental = new IncrementalCompiler();
+        CompiledMesh latest = incremental.compile(state.files(false)).mesh().orElse(null);
+        List<InputFile> latestFiles = state.files(false);
+        for (IncrementalCompilerTest.Edit edit : edits) {
+            boolean broken = state.apply(edit);
+            List<InputFile> files = state.files(broken);
+            CompiledMesh compiled = incremental.compile(files).mesh().orElse(null);
+            if (compiled == null) {
+                continue;
+            }
+            latest = compiled;
+            latestFiles = files;
+            if (random.nextInt(3) == 0) {
+                Dialect d = random.nextBoolean() ? Dialect.ENVOY : Dialect.GRPC;
+                CompiledMesh full = PolicyCompiler.compile(files).mesh().orElseThrow();
+                for (Map.Entry<String, CompiledProxy> e : compiled.proxies().entrySet()) {
+                    if (random.nextInt(4) == 0) {
+                        assertThat(IncrementalCompilerTest.bytes(e.getValue().resources(d)))
+                                .isEqualTo(IncrementalCompilerTest.bytes(full.proxies().get(e.getKey()).resources(d)));
+                    }
+                }
+            }
+        }
+        if (latest == null) {
+            return;
+        }
+        CompiledMesh full = PolicyCompiler.compile(latestFiles).mesh().orElseThrow();
+        for (Map.Entry<String, CompiledProxy> e : latest.proxies().entrySet()) {
+            for (Dialect d : Dialect.values()) {
+                assertThat(IncrementalCompilerTest.bytes(e.getValue().resources(d))).as(e.getKey() + " " + d)
+                        .isEqualTo(IncrementalCompilerTest.bytes(full.proxies().get(e.getKey()).resources(d)));
+            }
+        }
     }
 
     /** Every proxy's bytes per dialect, emitted the way the compiler did before it deferred: both, at once, in order. */
