@@ -18,6 +18,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -58,8 +59,12 @@ class OnDemandSnapshotTest {
                 return known;
             }
             asked.merge(key, 1, Integer::sum);
-            if (slow.nextInt(4) == 0) {
-                Thread.yield(); // widen the window between a connect's look and its bind
+            if (slow.nextInt(2) == 0) {
+                try {
+                    Thread.sleep(1); // widen the window between a connect's look and its bind, as a large snapshot would
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
             }
             return built.computeIfAbsent(key, k -> eager(gen, k));
         }
@@ -108,10 +113,12 @@ class OnDemandSnapshotTest {
     @Test
     void connectsRacingPublishesEndOnTheLatestConfiguration() throws Exception {
         List<String> nodes = new ArrayList<>();
-        for (int i = 0; i < 40; i++) {
+        for (int i = 0; i < 150; i++) {
             nodes.add("ns/n" + i);
         }
         Set<String> inMesh = Set.copyOf(nodes);
+        AtomicInteger started = new AtomicInteger(); // the generation being published (set before publish is called)
+        AtomicInteger done = new AtomicInteger(); // the latest generation whose publish returned
         ExecutorService pool = Executors.newFixedThreadPool(4);
         try {
             CountDownLatch go = new CountDownLatch(1);
@@ -122,9 +129,23 @@ class OnDemandSnapshotTest {
                     go.await();
                     Random random = new Random(first);
                     for (int i = first; i < nodes.size(); i += 3) {
-                        connect(nodes.get(i), random.nextBoolean() ? Dialect.ENVOY : Dialect.GRPC);
-                        if (random.nextInt(3) == 0) {
-                            connect(nodes.get(i), random.nextBoolean() ? Dialect.ENVOY : Dialect.GRPC); // a second stream
+                        Thread.sleep(random.nextInt(3)); // connects spread over many publishes
+                        for (int stream = 0; stream < 1 + (random.nextInt(3) == 0 ? 1 : 0); stream++) { // some get a second
+                            Dialect dialect = random.nextBoolean() ? Dialect.ENVOY : Dialect.GRPC;
+                            connect(nodes.get(i), dialect);
+                            // Bound now: the node holds what is in force, at least as new as the last finished publish.
+                            int atLeast = done.get();
+                            String snapshot = snapshotOf(nodes.get(i));
+                            int atMost = started.get();
+                            ProxyKey key = new ProxyKey(nodes.get(i), dialect);
+                            if (atLeast == 0 && snapshot == null) {
+                                continue; // nothing published yet: nothing served
+                            }
+                            List<String> allowed = new ArrayList<>();
+                            for (int g = Math.max(1, atLeast); g <= atMost; g++) {
+                                allowed.add(LazyConfig.eager(g, key).key());
+                            }
+                            assertThat(allowed).as(key + " bound after publish " + atLeast).contains(snapshot);
                         }
                     }
                     return null;
@@ -135,8 +156,13 @@ class OnDemandSnapshotTest {
             while (connects.stream().anyMatch(f -> !f.isDone()) || gen < 5) {
                 gen++;
                 LazyConfig config = new LazyConfig(gen, inMesh);
-                cache.connectedKeys().forEach(config::snapshotFor); // as the publisher: assemble what is connected
+                int g = gen;
+                // As the publisher: assemble what is connected (at once: publishes come fast, widening the race).
+                cache.connectedKeys().forEach(k -> config.built.computeIfAbsent(k, kk -> LazyConfig.eager(g, kk)));
+                started.set(gen);
                 cache.publish(config, System.nanoTime(), "v" + gen);
+                done.set(gen);
+                java.util.concurrent.locks.LockSupport.parkNanos(100_000); // publishes come often, not in a busy loop
             }
             for (Future<?> f : connects) {
                 f.get(30, TimeUnit.SECONDS);
