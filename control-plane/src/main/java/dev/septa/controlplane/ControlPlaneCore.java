@@ -141,9 +141,10 @@ public final class ControlPlaneCore implements AutoCloseable {
             }
 
             @Override
-            public void applying(dev.septa.controlplane.source.SourceSnapshot input,
-                                 java.util.Map<dev.septa.controlplane.xds.ProxyKey, dev.septa.controlplane.xds.ProxySnapshot> snapshots) {
-                audit.policyApplied(input, snapshots, source::provenance);
+            public void applying(dev.septa.controlplane.source.SourceSnapshot input, CompiledMesh compiled) {
+                java.util.Map<String, Object> configurations = new java.util.HashMap<>();
+                compiled.proxies().forEach((id, p) -> configurations.put(id, p.configurationIdentity()));
+                audit.policyApplied(input, configurations, source::provenance);
             }
 
             @Override

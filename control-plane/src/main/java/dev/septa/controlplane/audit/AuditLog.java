@@ -1,8 +1,6 @@
 package dev.septa.controlplane.audit;
 
 import dev.septa.controlplane.source.SourceSnapshot;
-import dev.septa.controlplane.xds.ProxyKey;
-import dev.septa.controlplane.xds.ProxySnapshot;
 import dev.septa.identity.KeyedCertificate;
 import dev.septa.policy.parse.InputFile;
 import java.io.IOException;
@@ -61,7 +59,7 @@ public final class AuditLog implements AutoCloseable {
     private final PolicyVersionStore versions;
     // Touched only on the publisher thread (policyApplied): what the previous version held, to say what changed.
     private Map<String, String> previousTexts;
-    private Map<String, String> previousProxies;
+    private Map<String, ?> previousProxies;
     private String previousVersion;
     /** The serial of the certificate each node holds, so that the next issuance reads as a renewal. */
     private final Map<String, String> serials = new ConcurrentHashMap<>();
@@ -93,15 +91,17 @@ public final class AuditLog implements AutoCloseable {
     /**
      * A policy version is about to be put in force (the publisher thread, before any proxy is sent it).
      * {@code provenance}: per input name, what the source knows of who changed it ({@code MeshSource#provenance}).
+     * {@code configurations}: per node, a value equal to the previous version's exactly when the node's compiled
+     * configuration did not change (the compiler's {@code CompiledProxy#configurationIdentity}, which needs no
+     * emission); the nodes whose value changed, appeared or went are the version's "affected".
      */
-    public void policyApplied(SourceSnapshot input, Map<ProxyKey, ProxySnapshot> snapshots,
+    public void policyApplied(SourceSnapshot input, Map<String, ?> configurations,
                               Function<String, Map<String, String>> provenance) {
         try {
             Instant at = Instant.now();
             Map<String, String> texts = new HashMap<>();
             input.files().forEach(f -> texts.put(f.name(), f.text()));
-            Map<String, String> proxies = new HashMap<>();
-            snapshots.forEach((k, v) -> proxies.put(k.nodeId(), v.key()));
+            Map<String, ?> proxies = configurations;
             boolean first = previousTexts == null;
             // Changed inputs: compared by text here (cheap: unchanged objects are the same strings), hashed on the writer.
             List<String[]> changed = new ArrayList<>(); // name, change

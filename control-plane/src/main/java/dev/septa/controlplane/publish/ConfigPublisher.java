@@ -3,15 +3,14 @@ package dev.septa.controlplane.publish;
 import dev.septa.controlplane.source.MeshSource;
 import dev.septa.controlplane.source.SourceSnapshot;
 import dev.septa.controlplane.xds.ProxyConfigCache;
-import dev.septa.controlplane.xds.ProxyKey;
 import dev.septa.controlplane.xds.ProxySnapshot;
+import dev.septa.controlplane.xds.PublishedConfig;
 import dev.septa.policy.compile.CompileResult;
 import dev.septa.policy.compile.CompiledMesh;
 import dev.septa.policy.model.Diagnostic;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -39,10 +38,11 @@ public final class ConfigPublisher implements AutoCloseable {
         default void applied(CompiledMesh mesh, int distinctSnapshots) {}
 
         /**
-         * The input about to be put in force and every proxy's snapshot from it, just before they are published (so
-         * that the audit log names the version before any proxy is sent it). Must not block: the audit log queues.
+         * The input about to be put in force and the compiled mesh from it, just before it is published (so that the
+         * audit log names the version before any proxy is sent it). Must not block: the audit log queues. Asking the
+         * mesh's proxies for their resources would emit them: use {@link dev.septa.policy.compile.CompiledProxy#configurationIdentity()}.
          */
-        default void applying(SourceSnapshot input, Map<ProxyKey, ProxySnapshot> snapshots) {}
+        default void applying(SourceSnapshot input, CompiledMesh mesh) {}
     }
 
     private final MeshSource source;
@@ -208,13 +208,15 @@ public final class ConfigPublisher implements AutoCloseable {
                 return;
             }
             CompiledMesh mesh = result.mesh().get();
-            Map<ProxyKey, ProxySnapshot> snapshots = assembler.assemble(mesh);
+            // Only the (node, dialect) pairs connected now are assembled (and so emitted); a node that connects later
+            // has its snapshot assembled when it binds, and the cache assembles any it finds missing at publish.
+            PublishedConfig snapshots = assembler.assemble(mesh, cache.connectedKeys());
             long assembled = System.nanoTime();
             CompileStatus status = new CompileStatus(true, Instant.now(), List.of(), warnings, input.contentHash(), Instant.now());
-            listener.applying(input, snapshots); // first: once the status names the version, its audit record is queued
+            listener.applying(input, mesh); // first: once the status names the version, its audit record is queued
             state.applied(mesh.mesh(), status);
             cache.publish(snapshots, changeNanos, input.contentHash());
-            int distinct = (int) snapshots.values().stream().map(ProxySnapshot::key).distinct().count();
+            int distinct = (int) snapshots.assembledSoFar().values().stream().map(ProxySnapshot::key).distinct().count();
             LOG.info("applied configuration {} (compile {} ms{}, snapshots {} ms: {} built, {} reused, publish {} ms): "
                             + "{} proxies, {} distinct snapshots{}",
                     input.contentHash(), (compiled - started) / 1_000_000, compileDetail(), (assembled - compiled) / 1_000_000,

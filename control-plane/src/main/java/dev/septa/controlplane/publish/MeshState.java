@@ -8,8 +8,8 @@ import java.util.Optional;
 
 /**
  * The input model in force (of the last good compile) and the latest compile's status. Thread-safe. Only the
- * {@link Mesh} is kept, not the compiled proxies: those live on as shared snapshots, and keeping the per-proxy
- * protos here too would cost memory per workload.
+ * {@link Mesh} is kept, not the compiled proxies: the configuration in force ({@code PublishedConfig}, which keeps
+ * the compiled mesh to assemble a newcomer's snapshot on demand) and the compiler's memo hold those.
  */
 public final class MeshState {
     private volatile Mesh mesh;

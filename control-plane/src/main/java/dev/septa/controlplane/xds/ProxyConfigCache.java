@@ -47,8 +47,11 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
     private volatile SecretSource secretSource = nodeId -> { };
     /** Who may speak as which node; re-asked for every bound stream whenever the mesh or a node's secrets change. */
     private volatile NodeAuthorizer authorizer = (principal, nodeId) -> true;
-    /** Null until the first good compile: before that, watches wait rather than see an empty mesh. */
-    private Map<ProxyKey, ProxySnapshot> snapshots;
+    /**
+     * Null until the first good compile: before that, watches wait rather than see an empty mesh. Every connected
+     * node's snapshot in it is assembled (publish and bind assemble what is missing outside the lock, then look again).
+     */
+    private PublishedConfig snapshots;
     private final Map<String, ProxyState> proxies = new HashMap<>();
     /** The policy version of {@link #snapshots}, for the audit log (null when the publisher gave none). */
     private String configVersion;
@@ -76,36 +79,73 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
 
     /** As {@link #publish(Map, long)}, naming the policy version the snapshots were compiled from (the audit log's). */
     public void publish(Map<ProxyKey, ProxySnapshot> next, long changeNanos, String version) {
+        publish(PublishedConfig.of(next), changeNanos, version);
+    }
+
+    /**
+     * As {@link #publish(Map, long, String)}, with snapshots that may be assembled on demand: a node connected now
+     * whose snapshot {@code next} has not assembled yet (it connected, or switched dialect, after the publisher looked
+     * at {@link #connectedKeys}) gets it assembled outside the lock before anything is put in force.
+     */
+    public void publish(PublishedConfig next, long changeNanos, String version) {
         List<List<Runnable>> sends = new ArrayList<>();
         List<StreamSession> revoked = new ArrayList<>();
-        synchronized (lock) {
-            snapshots = Map.copyOf(next);
-            configVersion = version;
-            // A node whose identity changed must not get the new identity's configuration or secrets on a stream
-            // its principal no longer admits (issue 11): such streams leave before anything is sent.
-            for (ProxyState proxy : List.copyOf(proxies.values())) {
-                revokeUnadmitted(proxy, revoked);
-            }
-            for (ProxyState proxy : proxies.values()) {
-                ProxySnapshot config = configFor(proxy.nodeId, proxy.dialect);
-                if (proxy.config != null && proxy.config.key().equals(config.key())) {
-                    continue; // same content: nothing to push
+        while (true) {
+            List<ProxyKey> missing = new ArrayList<>();
+            synchronized (lock) {
+                for (ProxyState proxy : proxies.values()) {
+                    ProxyKey key = new ProxyKey(proxy.nodeId, proxy.dialect);
+                    if (next.assembled(key) == null) {
+                        missing.add(key);
+                    }
                 }
-                proxy.config = config;
-                proxy.configVersion = configVersion;
-                if (proxy.pendingChangeNanos == 0) {
-                    proxy.pendingChangeNanos = changeNanos;
-                }
-                List<Runnable> mine = new ArrayList<>(4);
-                answerWaiting(proxy, false, mine);
-                checkConverged(proxy, mine);
-                if (!mine.isEmpty()) {
-                    sends.add(mine);
+                if (missing.isEmpty()) {
+                    putInForce(next, changeNanos, version, sends, revoked);
+                    break;
                 }
             }
+            missing.forEach(next::snapshotFor); // then look again: more may have connected meanwhile
         }
         closeRevoked(revoked);
         sendAll(sends);
+    }
+
+    /** Nodes connected now, with the dialect each connected with: the snapshots a publish must assemble up front. */
+    public Set<ProxyKey> connectedKeys() {
+        synchronized (lock) {
+            Set<ProxyKey> out = new HashSet<>();
+            proxies.values().forEach(p -> out.add(new ProxyKey(p.nodeId, p.dialect)));
+            return out;
+        }
+    }
+
+    /** Makes {@code next} the configuration in force (lock held; every connected node's snapshot is assembled). */
+    private void putInForce(PublishedConfig next, long changeNanos, String version, List<List<Runnable>> sends,
+                            List<StreamSession> revoked) {
+        snapshots = next;
+        configVersion = version;
+        // A node whose identity changed must not get the new identity's configuration or secrets on a stream
+        // its principal no longer admits (issue 11): such streams leave before anything is sent.
+        for (ProxyState proxy : List.copyOf(proxies.values())) {
+            revokeUnadmitted(proxy, revoked);
+        }
+        for (ProxyState proxy : proxies.values()) {
+            ProxySnapshot config = configFor(proxy.nodeId, proxy.dialect);
+            if (proxy.config != null && proxy.config.key().equals(config.key())) {
+                continue; // same content: nothing to push
+            }
+            proxy.config = config;
+            proxy.configVersion = configVersion;
+            if (proxy.pendingChangeNanos == 0) {
+                proxy.pendingChangeNanos = changeNanos;
+            }
+            List<Runnable> mine = new ArrayList<>(4);
+            answerWaiting(proxy, false, mine);
+            checkConverged(proxy, mine);
+            if (!mine.isEmpty()) {
+                sends.add(mine);
+            }
+        }
     }
 
     /** Takes the proxy's streams whose principal may no longer act as the node out of the cache (lock held). */
@@ -267,7 +307,8 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
 
     public int distinctSnapshots() {
         synchronized (lock) {
-            return snapshots == null ? 0 : (int) snapshots.values().stream().map(ProxySnapshot::key).distinct().count();
+            return snapshots == null ? 0
+                    : (int) snapshots.assembledSoFar().values().stream().map(ProxySnapshot::key).distinct().count();
         }
     }
 
@@ -290,21 +331,34 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
      * that {@link #publish} holds, so a stream cannot slip in between a mesh change and the revocation it causes.
      */
     boolean bind(StreamSession session, String nodeId, Dialect dialect) {
-        synchronized (lock) {
-            if (!authorizer.mayActAs(session.principal(), nodeId)) {
-                return false;
+        ProxyKey key = new ProxyKey(nodeId, dialect);
+        while (true) {
+            PublishedConfig inForce;
+            synchronized (lock) {
+                if (!authorizer.mayActAs(session.principal(), nodeId)) {
+                    return false;
+                }
+                inForce = snapshots;
+                ProxyState known = proxies.get(nodeId);
+                boolean configured = known != null && known.dialect == dialect && known.config != null;
+                if (inForce == null || configured || inForce.assembled(key) != null) {
+                    session.bind(nodeId, dialect);
+                    ProxyState proxy = proxies.computeIfAbsent(nodeId, id -> new ProxyState(id, dialect));
+                    proxy.sessions.add(session);
+                    if (proxy.dialect != dialect) {
+                        proxy.dialect = dialect;
+                        proxy.config = null;
+                    }
+                    if (proxy.config == null && inForce != null) {
+                        proxy.config = configFor(nodeId, dialect);
+                        proxy.configVersion = configVersion;
+                    }
+                    break;
+                }
             }
-            session.bind(nodeId, dialect);
-            ProxyState proxy = proxies.computeIfAbsent(nodeId, id -> new ProxyState(id, dialect));
-            proxy.sessions.add(session);
-            if (proxy.dialect != dialect) {
-                proxy.dialect = dialect;
-                proxy.config = null;
-            }
-            if (proxy.config == null && snapshots != null) {
-                proxy.config = configFor(nodeId, dialect);
-                proxy.configVersion = configVersion;
-            }
+            // A newcomer (or a dialect switch) after the publish: assemble its snapshot outside the lock, then bind
+            // under it, against whatever configuration is in force by then (a publish in between means look again).
+            inForce.snapshotFor(key);
         }
         events.connectionsChanged();
         return true;
@@ -621,8 +675,13 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
         return true;
     }
 
+    /** The node's snapshot in force (lock held; publish and bind have made sure it is assembled). */
     private ProxySnapshot configFor(String nodeId, Dialect dialect) {
-        return snapshots.getOrDefault(new ProxyKey(nodeId, dialect), ProxySnapshot.EMPTY);
+        ProxySnapshot config = snapshots.assembled(new ProxyKey(nodeId, dialect));
+        if (config == null) {
+            throw new IllegalStateException("no snapshot assembled for connected node " + nodeId + " (" + dialect + ")");
+        }
+        return config;
     }
 
     /** Only ADS and SDS are served, so a non-ADS stream without a type URL is SDS. */

@@ -11,13 +11,14 @@ import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Supplier;
 
 /**
- * The resources one compile emitted, keyed by the <em>value</em> of each emission's input (a proxy's inbound rules,
- * the service ports it may reach, the mTLS mode), for the next compile to reuse. Emission is a pure function of
- * that input, so a hit is byte-identical to emitting again; and a reused {@link ProxyResources} is the very same
- * instance, which lets the control plane keep that proxy's assembled snapshot too.
+ * The emissions one compile handed out, keyed by the <em>value</em> of each emission's input (a proxy's inbound
+ * rules, the service ports it may reach, the mTLS mode), for the next compile to reuse. Emission is a pure function
+ * of that input, so a hit is byte-identical to emitting again; and a reused {@link Emission} is the very same
+ * holder, emitted or not: once emitted it yields the same {@link ProxyResources} instance to every compile that
+ * reuses it, which lets the control plane keep that proxy's assembled snapshot too. A hit that was not emitted yet
+ * is {@linkplain Emission#rebase re-pointed} at the new compile's plan, so the memo never pins older compiles.
  *
  * <p>The key is the whole input of the emitter, never a part of it (a partial key would serve stale RBAC). Only
  * what the latest compile used is kept, so the memo never grows past one mesh's distinct configurations.
@@ -26,15 +27,15 @@ import java.util.function.Supplier;
 public final class EmissionMemo {
     public static final EmissionMemo EMPTY = new EmissionMemo(Map.of(), Map.of());
 
-    private final Map<ValueKey, ProxyResources> envoy;
-    private final Map<ValueKey, ProxyResources> grpc;
+    private final Map<ValueKey, Emission> envoy;
+    private final Map<ValueKey, Emission> grpc;
 
-    private EmissionMemo(Map<ValueKey, ProxyResources> envoy, Map<ValueKey, ProxyResources> grpc) {
+    private EmissionMemo(Map<ValueKey, Emission> envoy, Map<ValueKey, Emission> grpc) {
         this.envoy = envoy;
         this.grpc = grpc;
     }
 
-    /** Distinct emissions held (both dialects). */
+    /** Distinct emissions held (both dialects, emitted or not). */
     public int size() {
         return envoy.size() + grpc.size();
     }
@@ -46,13 +47,13 @@ public final class EmissionMemo {
     /** Looks emissions up in the previous memo and records what this compile used. */
     static final class Recorder {
         private final EmissionMemo previous;
-        private final Map<ValueKey, ProxyResources> envoy = new HashMap<>();
-        private final Map<ValueKey, ProxyResources> grpc = new HashMap<>();
+        private final Map<ValueKey, Emission> envoy = new HashMap<>();
+        private final Map<ValueKey, Emission> grpc = new HashMap<>();
         /** Value form of each reach list and service port, computed once per instance (replicas share them). */
         private final Map<List<ServicePort>, List<ServicePortValue>> reachValues = new IdentityHashMap<>();
         private final Map<ServicePort, ServicePortValue> portValues = new IdentityHashMap<>();
-        private final Map<IdentityKey, ProxyResources> envoyByIdentity = new HashMap<>();
-        private final Map<IdentityKey, ProxyResources> grpcByIdentity = new HashMap<>();
+        private final Map<IdentityKey, Emission> envoyByIdentity = new HashMap<>();
+        private final Map<IdentityKey, Emission> grpcByIdentity = new HashMap<>();
         private int hits;
         private int misses;
 
@@ -60,27 +61,29 @@ public final class EmissionMemo {
             this.previous = previous;
         }
 
-        ProxyResources envoy(WorkloadPlan plan, Supplier<ProxyResources> emit) {
+        Emission envoy(WorkloadPlan plan, EmissionContext context) {
             return envoyByIdentity.computeIfAbsent(new IdentityKey(plan.ports(), plan.otherPorts(), plan.reachable(), plan.mtls()),
-                    k -> lookup(previous.envoy, envoy,
-                            new ValueKey(plan.ports(), plan.otherPorts(), reach(plan.reachable()), plan.mtls()), emit));
+                    k -> lookup(Dialect.ENVOY, previous.envoy, envoy,
+                            new ValueKey(plan.ports(), plan.otherPorts(), reach(plan.reachable()), plan.mtls()), plan, context));
         }
 
-        ProxyResources grpc(WorkloadPlan plan, Supplier<ProxyResources> emit) {
+        Emission grpc(WorkloadPlan plan, EmissionContext context) {
             return grpcByIdentity.computeIfAbsent(new IdentityKey(plan.ports(), plan.reachable(), plan.mtls()),
-                    k -> lookup(previous.grpc, grpc, new ValueKey(plan.ports(), reach(plan.reachable()), plan.mtls()), emit));
+                    k -> lookup(Dialect.GRPC, previous.grpc, grpc, new ValueKey(plan.ports(), reach(plan.reachable()), plan.mtls()),
+                            plan, context));
         }
 
-        private ProxyResources lookup(Map<ValueKey, ProxyResources> before, Map<ValueKey, ProxyResources> now, ValueKey key,
-                                      Supplier<ProxyResources> emit) {
-            ProxyResources known = now.get(key);
+        private Emission lookup(Dialect dialect, Map<ValueKey, Emission> before, Map<ValueKey, Emission> now, ValueKey key,
+                                WorkloadPlan plan, EmissionContext context) {
+            Emission known = now.get(key);
             if (known == null) {
                 known = before.get(key);
                 if (known == null) {
                     misses++;
-                    known = emit.get();
+                    known = Emission.deferred(dialect, plan, context);
                 } else {
                     hits++;
+                    known.rebase(plan, context);
                 }
                 now.put(key, known);
             }

@@ -1,8 +1,5 @@
 package dev.septa.policy.compile;
 
-import dev.septa.policy.emit.RbacConfigurer;
-import dev.septa.policy.emit.envoy.EnvoyProxyEmitter;
-import dev.septa.policy.emit.grpc.GrpcProxyEmitter;
 import dev.septa.policy.ir.IntentLowering;
 import dev.septa.policy.ir.MeshPlan;
 import dev.septa.policy.ir.WorkloadPlan;
@@ -20,7 +17,8 @@ import java.util.TreeMap;
 
 /**
  * The policy compiler, a pure function: mesh in, every proxy's xDS resources (both dialects) out, with all
- * diagnostics. Any error rejects the whole input: the result then carries no compiled mesh, so a broken intent
+ * diagnostics. Each proxy's resources in a dialect are emitted when first asked for ({@link CompiledProxy}), with
+ * the same bytes as if emitted at once. Any error rejects the whole input: the result then carries no compiled mesh, so a broken intent
  * can never be dropped silently (which could open or close traffic nobody asked for). Same input, same output,
  * byte for byte. Thread-safe (no shared state).
  */
@@ -62,14 +60,13 @@ public final class PolicyCompiler {
         MeshPlan plan = IntentLowering.lower(resolved);
         diagnostics.addAll(plan.diagnostics());
         diagnostics.sort(MeshParser.ORDER);
-        RbacConfigurer rbac = new RbacConfigurer();
-        EnvoyProxyEmitter envoy = new EnvoyProxyEmitter(rbac);
-        GrpcProxyEmitter grpc = new GrpcProxyEmitter(rbac);
+        // Emission is deferred to the first ask per dialect (CompiledProxy): a proxy connects with one dialect only.
+        EmissionContext emitters = new EmissionContext();
         EmissionMemo.Recorder memo = previous.recorder();
         TreeMap<String, CompiledProxy> proxies = new TreeMap<>();
         for (WorkloadPlan w : plan.workloads()) {
             String id = w.workload().id();
-            proxies.put(id, new CompiledProxy(id, memo.envoy(w, () -> envoy.emit(w)), memo.grpc(w, () -> grpc.emit(w))));
+            proxies.put(id, new CompiledProxy(id, memo.envoy(w, emitters), memo.grpc(w, emitters)));
         }
         List<Diagnostic> warnings = diagnostics.stream().filter(d -> !d.isError()).toList();
         return new Memoized(new CompileResult(diagnostics, Optional.of(new CompiledMesh(mesh, proxies, warnings))), memo.result());
