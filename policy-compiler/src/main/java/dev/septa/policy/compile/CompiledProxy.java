@@ -60,6 +60,22 @@ public final class CompiledProxy {
         return dialect == Dialect.ENVOY ? envoy : grpc;
     }
 
+    /**
+     * Value equality, as when this was a record of both dialects' resources: same workload and the same resources
+     * in both dialects. It emits both (tests and tools compare compiles with it; the control plane compares
+     * {@link #configurationIdentity} instead, which emits nothing).
+     */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof CompiledProxy other && workloadId.equals(other.workloadId)
+                && java.util.Objects.equals(envoy(), other.envoy()) && java.util.Objects.equals(grpc(), other.grpc());
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hash(workloadId, envoy(), grpc());
+    }
+
     @Override
     public String toString() {
         return "CompiledProxy[" + workloadId + "]";
