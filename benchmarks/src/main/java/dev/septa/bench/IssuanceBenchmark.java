@@ -4,6 +4,7 @@ import dev.septa.ca.CaConfig;
 import dev.septa.ca.CertificateAuthority;
 import dev.septa.ca.InMemoryCaKeyStore;
 import dev.septa.ca.IssuedCertificate;
+import dev.septa.ca.WorkloadCredential;
 import dev.septa.identity.SpiffeId;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
@@ -109,6 +110,30 @@ public class IssuanceBenchmark {
     @Threads(2)
     public boolean rawSignAndVerify2Threads(CpuTime cpu) throws Exception {
         return raw(cpu);
+    }
+
+    /**
+     * The SDS path: what the control plane does for each workload secret it serves (a fresh P-256 key pair, the
+     * certificate for it, the PKCS#8 PEM of the key), as {@code CaWorkloadCertificates.issueWorkload} does.
+     */
+    @Benchmark
+    @Threads(1)
+    public String sdsCredential(CpuTime cpu) {
+        return credential(cpu);
+    }
+
+    @Benchmark
+    @Threads(2)
+    public String sdsCredential2Threads(CpuTime cpu) {
+        return credential(cpu);
+    }
+
+    private String credential(CpuTime cpu) {
+        long start = cpu.start();
+        WorkloadCredential credential = ca.issueWorkloadCredential(ID, TTL);
+        String pem = credential.privateKeyPkcs8Pem() + credential.certificate().certificateChainPem();
+        cpu.stop(start);
+        return pem;
     }
 
     private IssuedCertificate issue(CpuTime cpu) {
