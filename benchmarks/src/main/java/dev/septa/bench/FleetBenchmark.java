@@ -20,6 +20,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
@@ -485,7 +486,7 @@ public final class FleetBenchmark {
                       selector: {matchLabels: {app: app-%d}}
                     """.formatted(a, a));
             if (egress >= 0) {
-                java.util.TreeSet<Integer> callees = new java.util.TreeSet<>();
+                TreeSet<Integer> callees = new TreeSet<>();
                 for (int k = 1; k <= egress && k < apps; k++) {
                     callees.add((a + k) % apps);
                 }

@@ -101,7 +101,6 @@ public final class AuditLog implements AutoCloseable {
             Instant at = Instant.now();
             Map<String, String> texts = new HashMap<>();
             input.files().forEach(f -> texts.put(f.name(), f.text()));
-            Map<String, ?> proxies = configurations;
             boolean first = previousTexts == null;
             // Changed inputs: compared by text here (cheap: unchanged objects are the same strings), hashed on the writer.
             List<String[]> changed = new ArrayList<>(); // name, change
@@ -118,13 +117,13 @@ public final class AuditLog implements AutoCloseable {
                         .forEach(n -> changed.add(new String[] {n, "removed"}));
             }
             TreeSet<String> affected = new TreeSet<>();
-            proxies.forEach((node, key) -> {
+            configurations.forEach((node, key) -> {
                 if (first || !key.equals(previousProxies.get(node))) {
                     affected.add(node);
                 }
             });
             if (!first) {
-                previousProxies.keySet().stream().filter(n -> !proxies.containsKey(n)).forEach(affected::add);
+                previousProxies.keySet().stream().filter(n -> !configurations.containsKey(n)).forEach(affected::add);
             }
             Map<String, Map<String, String>> origin = new HashMap<>();
             for (String[] c : changed) {
@@ -135,7 +134,7 @@ public final class AuditLog implements AutoCloseable {
             }
             String previous = previousVersion;
             previousTexts = texts;
-            previousProxies = proxies;
+            previousProxies = configurations;
             previousVersion = input.contentHash();
             List<InputFile> files = input.files();
             writer.submit(sink -> {

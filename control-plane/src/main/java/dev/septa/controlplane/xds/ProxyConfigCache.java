@@ -1,6 +1,5 @@
 package dev.septa.controlplane.xds;
 
-import com.google.protobuf.Message;
 import dev.septa.controlplane.auth.NodeAuthorizer;
 import dev.septa.policy.compile.Dialect;
 import io.envoyproxy.controlplane.cache.ConfigWatcher;
@@ -9,14 +8,11 @@ import io.envoyproxy.controlplane.cache.DeltaWatch;
 import io.envoyproxy.controlplane.cache.DeltaXdsRequest;
 import io.envoyproxy.controlplane.cache.Resources;
 import io.envoyproxy.controlplane.cache.Response;
-import io.envoyproxy.controlplane.cache.VersionedResource;
 import io.envoyproxy.controlplane.cache.Watch;
-import io.envoyproxy.controlplane.cache.WatchCancelledException;
 import io.envoyproxy.controlplane.cache.XdsRequest;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -24,7 +20,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.function.Consumer;
 
 /**
@@ -44,6 +39,7 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ProxyConfigCache.class);
     private final Object lock = new Object();
     private final XdsEvents events;
+    private final WatchResponder responder;
     private volatile SecretSource secretSource = nodeId -> { };
     /** Who may speak as which node; re-asked for every bound stream whenever the mesh or a node's secrets change. */
     private volatile NodeAuthorizer authorizer = (principal, nodeId) -> true;
@@ -58,6 +54,7 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
 
     public ProxyConfigCache(XdsEvents events) {
         this.events = events;
+        this.responder = new WatchResponder(events, lock);
     }
 
     public void secretSource(SecretSource source) {
@@ -175,16 +172,6 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
         }
         events.connectionsChanged();
     }
-
-    /**
-     * Types whose state-of-the-world answers to an unchanged subscription carry only the resources that changed since
-     * the version the client holds (the xDS protocol, "Grouping Resources into Responses": every type but Listener and
-     * Cluster is grouped as in delta; a resource left out is kept by the client, not deleted). After an endpoint
-     * change a proxy is sent that one ClusterLoadAssignment, not all it subscribes to. A new subscription (other
-     * names), a NACK or an answer the client did not get (its request names another version) gets them all, and so
-     * does an EDS answer after the proxy's clusters changed.
-     */
-    private static final Set<String> CHANGES_ONLY_IN_SOTW = Set.of(Resources.V3.ROUTE_TYPE_URL, Resources.V3.ENDPOINT_TYPE_URL);
 
     /** Below this many proxies to answer, one thread is quicker than handing work out. */
     private static final int PARALLEL_SENDS_FROM = 64;
@@ -443,13 +430,13 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
                 String v = suppressed;
                 sends.add(() -> events.nacked(proxy.nodeId, typeUrl, v, error));
                 if (v != null && !v.equals(proxy.nackedVersions.put(typeUrl, v))) {
-                    String config = configVersionOf(proxy, typeUrl, v);
+                    String config = proxy.configVersionOf(typeUrl, v);
                     sends.add(() -> events.version(proxy.nodeId, typeUrl, v, config, XdsEvents.VersionOutcome.NACKED, error));
                 }
             } else if (hasNonce && last != null && (sotwVersion == null || sotwVersion.equals(last.version()))) {
                 String v = last.version();
                 if (!v.equals(proxy.acked.put(typeUrl, v))) {
-                    String config = configVersionOf(proxy, typeUrl, v);
+                    String config = proxy.configVersionOf(typeUrl, v);
                     sends.add(() -> events.version(proxy.nodeId, typeUrl, v, config, XdsEvents.VersionOutcome.ACKED, null));
                 }
                 session.acked.put(typeUrl, v);
@@ -460,10 +447,10 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
             }
             OpenWatch base = watchFactory.apply(session);
             if (base.delta() != null) {
-                deltaRequestArrived(proxy, session, typeUrl, base.delta(), nack, hasNonce);
+                responder.deltaRequestArrived(proxy, session, typeUrl, base.delta(), nack, hasNonce);
             }
             OpenWatch open = new OpenWatch(session, typeUrl, base.sotw(), base.delta(), suppressed);
-            Runnable send = answer(proxy, open, true, sends);
+            Runnable send = responder.answer(proxy, open, true, sends);
             if (send != null) {
                 sends.add(send);
             } else {
@@ -487,164 +474,13 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
                 if (isSecret(open.typeUrl()) != secrets) {
                     continue;
                 }
-                Runnable send = answer(proxy, open, false, sends);
+                Runnable send = responder.answer(proxy, open, false, sends);
                 if (send != null) {
                     session.watches().remove(open.typeUrl(), open);
                     sends.add(send);
                 }
             }
         }
-    }
-
-    /**
-     * Delta: what the client holds, before the request is answered (lock held). The first request of a type
-     * announces it ({@code initial_resource_versions}); the request after a response ACKs or NACKs what it named.
-     */
-    private void deltaRequestArrived(ProxyState proxy, StreamSession session, String typeUrl, DeltaWatch watch,
-                                     boolean nack, boolean hasNonce) {
-        var request = watch.request().v3Request();
-        DeltaHoldings holdings = session.deltaHoldings(typeUrl,
-                () -> DeltaHoldings.announced(request.getInitialResourceVersionsMap(), current(proxy, typeUrl)));
-        if (nack) {
-            holdings.nacked();
-        } else if (hasNonce) {
-            holdings.acked();
-        }
-        holdings.unsubscribed(request.getResourceNamesUnsubscribeList());
-    }
-
-    /**
-     * The response this watch gets now, as a task to run outside the lock, or null to keep waiting ({@code sends}
-     * takes what else must run then, such as the audit of a version held without an answer).
-     */
-    private Runnable answer(ProxyState proxy, OpenWatch open, boolean fresh, List<Runnable> sends) {
-        TypeResources current = current(proxy, open.typeUrl());
-        if (current == null || current.version().equals(open.suppressedVersion())) {
-            return null;
-        }
-        StreamSession session = open.session();
-        String nodeId = proxy.nodeId;
-        if (open.sotw() != null) {
-            Watch watch = open.sotw();
-            Set<String> names = new TreeSet<>(watch.request().getResourceNamesList());
-            StreamSession.Sent last = session.lastSent(open.typeUrl());
-            boolean sameNames = last != null && new TreeSet<>(last.requestedNames()).equals(names);
-            if (sameNames && current.version().equals(watch.request().getVersionInfo())) {
-                return null; // the client has this version with these names: an ACK, wait for a change
-            }
-            TypeResources held = sameNames && !names.isEmpty() && CHANGES_ONLY_IN_SOTW.contains(open.typeUrl())
-                    && last.version().equals(watch.request().getVersionInfo()) ? last.state() : null;
-            boolean endpoints = Resources.V3.ENDPOINT_TYPE_URL.equals(open.typeUrl());
-            String clusters = endpoints ? current(proxy, Resources.V3.CLUSTER_TYPE_URL).version() : null;
-            if (endpoints && !clusters.equals(session.clustersAtLastEndpoints)) {
-                // Clusters changed since: an Envoy re-warms each updated cluster and waits for its endpoints, which
-                // an answer of changed endpoints only would leave out (java-control-plane's hasClusterChanged case).
-                held = null;
-            }
-            Collection<Message> resources = WatchAnswers.sotw(open.typeUrl(), names, current, held, proxy.dialect);
-            session.recordSent(open.typeUrl(), new StreamSession.Sent(current.version(), List.copyOf(names), current));
-            if (endpoints) {
-                session.clustersAtLastEndpoints = clusters;
-            }
-            Runnable audit = firstSent(proxy, open.typeUrl(), current.version());
-            Response response = Response.create(watch.request(), resources, current.version());
-            return () -> {
-                try {
-                    watch.respond(response);
-                    events.pushed(nodeId, open.typeUrl(), current.version());
-                    audit.run();
-                } catch (WatchCancelledException ignored) {
-                    // superseded by a newer request on the same stream
-                }
-            };
-        }
-        DeltaWatch watch = open.delta();
-        Set<String> removedBefore = session.deltaRemoved(open.typeUrl());
-        if (!removedBefore.isEmpty()) {
-            removedBefore.removeIf(watch.trackedResources()::containsKey); // the client ACKed it back
-        }
-        DeltaHoldings announced = session.deltaHoldings(open.typeUrl());
-        Map<String, VersionedResource<?>> changed = WatchAnswers.deltaChanged(watch, current, removedBefore, announced);
-        Set<String> removed = WatchAnswers.deltaRemoved(watch, current, fresh, announced);
-        boolean firstAnswer = session.lastSent(open.typeUrl()) == null;
-        if (changed.isEmpty() && removed.isEmpty() && !(firstAnswer && watch.isWildcard() && !announced.claimedAny())) {
-            // The client already holds what is in force for everything it subscribes (a change elsewhere, or a
-            // reconnect holding it all), so it is sent nothing and no ACK will come: it holds this version. (An open
-            // watch means no response is in flight on this stream.) A new wildcard subscriber that holds nothing is
-            // still answered, if only with an empty response, so that it knows the set is empty.
-            heldWithoutAnswer(proxy, session, open.typeUrl(), current.version(), sends);
-            return null;
-        }
-        Set<String> named = new HashSet<>(changed.keySet());
-        named.addAll(removed);
-        Map<String, String> moved = announced.sending(named);
-        session.recordSent(open.typeUrl(), new StreamSession.Sent(current.version(), List.of(), current));
-        if (!watch.isWildcard()) {
-            session.deltaRemoved(open.typeUrl(), removed); // still subscribed: sent again if it comes back
-        }
-        Runnable audit = firstSent(proxy, open.typeUrl(), current.version());
-        DeltaResponse response = DeltaResponse.create(watch.request(), changed, List.copyOf(removed), current.version());
-        return () -> {
-            try {
-                watch.respond(response);
-                events.pushed(nodeId, open.typeUrl(), current.version());
-                audit.run();
-            } catch (WatchCancelledException ignored) {
-                // superseded by a newer request on the same stream: the client still holds what it announced
-                if (!moved.isEmpty()) {
-                    synchronized (lock) {
-                        announced.notDelivered(moved);
-                    }
-                }
-            }
-        };
-    }
-
-    /**
-     * A delta stream that needs nothing of this type holds the version in force, as if it had ACKed it: it counts
-     * as in sync, the status shows the version and the audit records it as ACKed (lock held).
-     */
-    private void heldWithoutAnswer(ProxyState proxy, StreamSession session, String typeUrl, String version, List<Runnable> sends) {
-        session.acked.put(typeUrl, version);
-        if (!version.equals(proxy.acked.put(typeUrl, version))) {
-            String config = configVersionOf(proxy, typeUrl, version);
-            String nodeId = proxy.nodeId;
-            sends.add(() -> events.version(nodeId, typeUrl, version, config, XdsEvents.VersionOutcome.ACKED, null));
-        }
-    }
-
-    /**
-     * The audit's "sent" for this node, type and version if it is the first (lock held; run after the send).
-     * Decided when the answer is built: a send that then fails was still attempted, and is retried with the same version.
-     */
-    private Runnable firstSent(ProxyState proxy, String typeUrl, String version) {
-        if (version.equals(proxy.sentVersions.put(typeUrl, version))) {
-            return () -> { };
-        }
-        String config = configVersionOf(proxy, typeUrl, version);
-        String nodeId = proxy.nodeId;
-        return () -> events.version(nodeId, typeUrl, version, config, XdsEvents.VersionOutcome.SENT, null);
-    }
-
-    /** The policy version that produced {@code version} of the type, if it is the node's configuration in force (lock held). */
-    private static String configVersionOf(ProxyState proxy, String typeUrl, String version) {
-        if (isSecret(typeUrl) || proxy.config == null) {
-            return null;
-        }
-        TypeResources t = proxy.config.type(typeUrl);
-        String inForce = t == null ? TypeResources.EMPTY.version() : t.version();
-        return inForce.equals(version) ? proxy.configVersion : null;
-    }
-
-    private TypeResources current(ProxyState proxy, String typeUrl) {
-        if (isSecret(typeUrl)) {
-            return proxy.secrets;
-        }
-        if (proxy.config == null) {
-            return null;
-        }
-        TypeResources t = proxy.config.type(typeUrl);
-        return t == null ? TypeResources.EMPTY : t;
     }
 
     private void checkConverged(ProxyState proxy, List<Runnable> sends) {

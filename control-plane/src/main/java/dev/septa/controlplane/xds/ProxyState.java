@@ -32,5 +32,27 @@ final class ProxyState {
         this.dialect = dialect;
     }
 
+    /** The policy version that produced {@code version} of the type, if it is the node's configuration in force (lock held). */
+    String configVersionOf(String typeUrl, String version) {
+        if (ProxyConfigCache.isSecret(typeUrl) || config == null) {
+            return null;
+        }
+        TypeResources t = config.type(typeUrl);
+        String inForce = t == null ? TypeResources.EMPTY.version() : t.version();
+        return inForce.equals(version) ? configVersion : null;
+    }
+
+    /** What the node is to hold of {@code typeUrl} now: its secrets, or its configuration (null before the first). */
+    TypeResources current(String typeUrl) {
+        if (ProxyConfigCache.isSecret(typeUrl)) {
+            return secrets;
+        }
+        if (config == null) {
+            return null;
+        }
+        TypeResources t = config.type(typeUrl);
+        return t == null ? TypeResources.EMPTY : t;
+    }
+
     record Nack(String typeUrl, String version, String error, Instant at) {}
 }
