@@ -2,6 +2,7 @@ package dev.septa.bench;
 
 import dev.septa.controlplane.ControlPlane;
 import dev.septa.controlplane.ControlPlaneOptions;
+import dev.septa.controlplane.xds.ProxyConfigCache;
 import dev.septa.identity.KeyedCertificate;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -277,8 +278,9 @@ public final class FleetBenchmark {
 
     /**
      * Every proxy ACKed the configuration in force; or, when some proxies NACKed once on purpose, every proxy that
-     * has not is converged and the others are exactly those whose last response of a type was the NACKed one (the
-     * server does not resend a NACKed version, as Envoy keeps its last good configuration until a new one comes).
+     * has not is converged and the others wait on their own NACK of the version in force
+     * ({@link ProxyConfigCache#waitingOnItsNack}: the server does not resend a NACKed version, as Envoy keeps its last
+     * good configuration until a new one comes).
      * Bounded by {@code -Dfleet.settleSeconds} (default the larger of 60 s and N/50 s): a proxy the server leaves unconverged for good is
      * reported (a finding, not a benchmark failure), not waited for again, and the run goes on with the ACKs it has.
      */
@@ -293,14 +295,12 @@ public final class FleetBenchmark {
                 if (polls[0]++ % 10 != 9) {
                     return false;
                 }
-                try {
-                    Set<String> excused = new java.util.HashSet<>(fleet.standingNacks());
-                    excused.addAll(STUCK);
-                    return !excused.isEmpty() && cp.core().cache().status().stream()
-                            .allMatch(s -> s.inSync() || excused.contains(s.nodeId()));
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
+                // Excused: proxies the server will send nothing more (they NACKed the version in force), not those
+                // that still hold a NACK of an older version while the new one is on its way (their ACKs would land
+                // in the next scenario's count).
+                ProxyConfigCache cache = cp.core().cache();
+                return cache.status().stream()
+                        .allMatch(s -> s.inSync() || STUCK.contains(s.nodeId()) || cache.waitingOnItsNack(s.nodeId()));
             });
         } catch (IllegalStateException timedOut) {
             Set<String> standing;

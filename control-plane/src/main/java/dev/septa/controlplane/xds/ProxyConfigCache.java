@@ -266,6 +266,30 @@ public final class ProxyConfigCache implements ConfigWatcher, SecretSink {
         }
     }
 
+    /**
+     * Whether the node is out of sync only because it NACKed the version in force of a type: that version is never
+     * resent, so the node waits for the next change (Envoy keeps its last good configuration meanwhile). False while
+     * a newer version is still on its way to it. For benchmarks and tests that wait for a fleet to settle.
+     */
+    public boolean waitingOnItsNack(String nodeId) {
+        synchronized (lock) {
+            ProxyState p = proxies.get(nodeId);
+            if (p == null || p.config == null || p.lastNack == null || isConverged(p)) {
+                return false;
+            }
+            for (StreamSession session : p.sessions) {
+                for (String typeUrl : session.watchedTypes) {
+                    String want = p.current(typeUrl).version();
+                    boolean nackedInForce = typeUrl.equals(p.lastNack.typeUrl()) && want.equals(p.lastNack.version());
+                    if (!want.equals(session.acked.get(typeUrl)) && !nackedInForce) {
+                        return false;
+                    }
+                }
+            }
+            return true;
+        }
+    }
+
     /** Every connected proxy has ACKed the configuration in force for every type it watches (cheap; for tests). */
     public boolean allInSync() {
         synchronized (lock) {

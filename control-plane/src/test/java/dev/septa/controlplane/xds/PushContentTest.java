@@ -102,6 +102,26 @@ class PushContentTest extends PushTestFixture {
     }
 
     @Test
+    void aNodeWaitsOnItsNackOnlyWhileTheNackedVersionIsInForce() {
+        ResourceInterner interner = new ResourceInterner();
+        publish(snapshot(state(new int[][] {{}, {0, 0}, {}, {0, 0}}), interner), "shop/web-1");
+        SotwClient client = new SotwClient("shop/web-1");
+        client.names.put(EDS, namesOf(EDS, 2));
+        client.subscribe(EDS, namesOf(EDS, 2), "");
+        assertThat(cache.waitingOnItsNack("shop/web-1")).as("in sync").isFalse();
+        interner.nextGeneration();
+        client.nackNext.add(EDS);
+        publish(snapshot(state(new int[][] {{}, {0, 0}, {}, {1, 0}}), interner), "shop/web-1");
+        assertThat(cache.allInSync()).isFalse();
+        assertThat(cache.waitingOnItsNack("shop/web-1")).as("NACKed the version in force").isTrue();
+        interner.nextGeneration();
+        publish(snapshot(state(new int[][] {{}, {0, 0}, {}, {2, 0}}), interner), "shop/web-1");
+        assertThat(cache.allInSync()).as("the next version is ACKed").isTrue();
+        assertThat(cache.waitingOnItsNack("shop/web-1")).isFalse();
+        assertThat(cache.waitingOnItsNack("shop/absent-1")).isFalse();
+    }
+
+    @Test
     void deltaSendsOnlyChangedAndRemovedResources() {
         ResourceInterner interner = new ResourceInterner();
         publish(snapshot(state(new int[][] {{0, 0, 0}, {0, 0}, {0, 0}, {0, 0}}), interner), "shop/web-1");

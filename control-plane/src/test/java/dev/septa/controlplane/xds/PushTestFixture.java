@@ -124,6 +124,9 @@ abstract class PushTestFixture {
         final Map<String, Map<String, Any>> held = new TreeMap<>();
         final Map<String, List<String>> names = new HashMap<>();
         final List<Response> received = new ArrayList<>();
+        /** Types whose next response is NACKed (keeping what the client held) instead of ACKed. */
+        final Set<String> nackNext = new HashSet<>();
+        private final Map<String, String> ackedVersions = new HashMap<>();
 
         SotwClient(String nodeId) {
             this.nodeId = nodeId;
@@ -152,6 +155,11 @@ abstract class PushTestFixture {
         private void onResponse(Response response) {
             received.add(response);
             String type = response.request().getTypeUrl();
+            if (nackNext.remove(type)) {
+                nack(type, ackedVersions.getOrDefault(type, ""));
+                return;
+            }
+            ackedVersions.put(type, response.version());
             Map<String, Any> mine = held.get(type);
             if (type.equals(LDS) || type.equals(CDS)) {
                 mine.clear();
